@@ -1,0 +1,40 @@
+# `make run` and `make test` work on a fresh machine with Python 3.11+ and make:
+# they create .venv, install Partsbot with its dev extras (only when pyproject.toml changed), and run.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run chat serve demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Partsbot needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/partsbot run
+
+chat: install
+	$(BIN)/partsbot chat
+
+serve: install
+	$(BIN)/partsbot serve
+
+demo: install
+	$(BIN)/partsbot demo
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check bot handlers tests
+	$(BIN)/ruff format --check bot handlers tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
