@@ -1,0 +1,1 @@
+"""Time-aware building blocks of the course rhythm: calendar policy, privacy thresholds, trend charts."""
