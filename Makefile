@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run chat serve demo test lint bench clean
+.PHONY: install node-tools run chat serve demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Partsbot needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -15,6 +15,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Node is only needed by tests that validate the Teams manifest and Adaptive Cards with Microsoft's own
+# npm packages; without npm those tests skip and say why.
+NODE_STAMP := tools/node/node_modules/.installed
+
+$(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tools/node --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: Teams schema and Adaptive Card tests will be skipped"; fi
+
+node-tools: $(NODE_STAMP)
 
 run: install
 	$(BIN)/partsbot run
@@ -28,7 +39,7 @@ serve: install
 demo: install
 	$(BIN)/partsbot demo
 
-test: install
+test: install node-tools
 	$(BIN)/python -m pytest
 
 lint: install

@@ -1,0 +1,415 @@
+"""The local console chat (``partsbot chat``): talk to Partsbot as several colleagues of one kindergarten.
+
+Everything goes through the same router, database and delivery as Slack and Teams; only the transport is
+a terminal. It reads lines from any text stream, so scripts and tests drive it through piped stdin.
+
+Console words (not sent to the bot): ``/som <navn> [rolle]`` switch person, ``/tråd <nr>`` go into a
+thread, ``/kanal`` back to the channel, ``/dm`` a direct chat with the bot, a number (or ``/velg <nr>``)
+presses a numbered button, ``/hvem`` lists people, ``/?`` explains, ``/avslutt`` quits. Everything else
+starting with ``/parts`` is a command; any other line is a message where you are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from sqlalchemy import select
+
+from bot.adapters.console.render import render
+from bot.chat.messenger import DeliveryError
+from bot.chat.model import (
+    Action,
+    Actor,
+    Command,
+    Event,
+    Form,
+    FormField,
+    Message,
+    Place,
+    Platform,
+    Reply,
+    Submission,
+)
+from bot.core import Partsbot
+from bot.i18n import t
+from bot.roles import parse_role, roles_of
+from bot.storage.models import KeyValue, Member, Organisation, Unit
+
+WORKSPACE = "console"
+CHANNEL = "personalet"
+MAX_OPTIONS = 500
+
+
+def slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "u-" + (re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "anon")
+
+
+@dataclass
+class PendingForm:
+    form: Form
+    place: Place
+    user_id: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def field(self) -> FormField | None:
+        remaining = [f for f in self.form.fields if f.name not in self.values]
+        return remaining[0] if remaining else None
+
+
+class ConsoleMessenger:
+    """Prints what the bot sends; the chat is both its screen and its platform."""
+
+    platform: Platform = "console"
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def post(self, place: Place, reply: Reply) -> str:
+        message_id = str(self.chat.next_message_id())
+        if place.thread is not None:
+            # Like Slack: answering "in the thread of" a reply means answering in the root's thread.
+            self.chat.thread_roots[message_id] = place.thread
+        where = (
+            f"#{message_id}"
+            if place.thread is None
+            else f"  ↳ #{message_id} ({self.chat.say('thread')} #{place.thread})"
+        )
+        if place.is_direct:
+            where = f"[{self.chat.say('dm')}] #{message_id}"
+        self.chat.show(f"{where} Partsbot:", reply, indent="    " if place.thread else "")
+        return message_id
+
+    async def update(self, place: Place, message_id: str, reply: Reply) -> None:
+        self.chat.show(f"#{message_id} ({self.chat.say('updated')}) Partsbot:", reply)
+
+    async def post_private(self, place: Place, user_id: str, reply: Reply) -> None:
+        self.chat.show(f"({self.chat.say('only_for', name=self.chat.name_of(user_id))}) Partsbot:", reply)
+
+    async def post_direct(self, workspace: str, user_id: str, reply: Reply) -> None:
+        self.chat.show(f"[{self.chat.say('dm_to', name=self.chat.name_of(user_id))}] Partsbot:", reply)
+
+    async def open_form(self, place: Place, user_id: str, form: Form, trigger_id: str | None) -> None:
+        if self.chat.pending_form is not None:
+            raise DeliveryError("a form is already open", retryable=False)
+        self.chat.pending_form = PendingForm(form, place, user_id)
+        self.chat.write(f"== {form.title} ==")
+        if form.intro:
+            self.chat.write(form.intro)
+        self.chat.write(self.chat.say("form_help"))
+        self.chat.ask_field()
+
+
+class ConsoleChat:
+    def __init__(
+        self,
+        bot: Partsbot,
+        out: TextIO,
+        *,
+        unit_name: str = "Solsikken barnehage",
+        channel: str = CHANNEL,
+        echo_input: bool = False,
+    ) -> None:
+        self.bot = bot
+        self.out = out
+        self.unit_name = unit_name
+        self.channel = channel
+        self.echo_input = echo_input
+        self.messenger = ConsoleMessenger(self)
+        bot.add_messenger(self.messenger)
+        self.pending_form: PendingForm | None = None
+        self.person = {"user_id": slug("Kari"), "name": "Kari"}
+        self.thread: str | None = None
+        self.direct = False
+        self.options: dict[str, list[str | None]] = {}
+        self.thread_roots: dict[str, str] = {}
+        self.finished = False
+
+    # Texts -----------------------------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        return self.bot.settings.language
+
+    def say(self, key: str, **values: object) -> str:
+        return t(self.language, f"console.{key}", **values)
+
+    def write(self, line: str = "") -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def show(self, heading: str, reply: Reply, indent: str = "") -> None:
+        self.write(indent + heading)
+        for line in render(reply, self._number):
+            self.write(f"{indent}  {line}")
+
+    # State kept in the database, so a second start continues where the first stopped ------------
+
+    def _load(self) -> None:
+        with self.bot.db.transaction() as session:
+            org = session.scalar(
+                select(Organisation).where(
+                    Organisation.platform == "console", Organisation.external_id == WORKSPACE
+                )
+            )
+            if org is None:
+                org = Organisation(platform="console", external_id=WORKSPACE, name=self.unit_name)
+                session.add(org)
+                session.flush()
+            unit = session.scalar(
+                select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == self.channel)
+            )
+            if unit is None:
+                session.add(
+                    Unit(
+                        organisation_id=org.id,
+                        channel_id=self.channel,
+                        name=self.unit_name,
+                        language=self.bot.settings.language,
+                        timezone=self.bot.settings.timezone,
+                    )
+                )
+            state = session.get(KeyValue, "console.state")
+            if state is not None:
+                data = json.loads(state.value)
+                self.person = data.get("person", self.person)
+                self.thread = data.get("thread")
+                self.direct = bool(data.get("direct", False))
+                self.options = data.get("options", {})
+                self.thread_roots = data.get("thread_roots", {})
+
+    def _save(self) -> None:
+        data = json.dumps(
+            {
+                "person": self.person,
+                "thread": self.thread,
+                "direct": self.direct,
+                "options": self.options,
+                "thread_roots": self.thread_roots,
+            }
+        )
+        with self.bot.db.transaction() as session:
+            row = session.get(KeyValue, "console.state")
+            if row is None:
+                session.add(KeyValue(key="console.state", value=data))
+            else:
+                row.value = data
+
+    def next_message_id(self) -> int:
+        with self.bot.db.transaction() as session:
+            row = session.get(KeyValue, "console.seq")
+            if row is None:
+                row = KeyValue(key="console.seq", value="0")
+                session.add(row)
+            row.value = str(int(row.value) + 1)
+            return int(row.value)
+
+    def _number(self, action_id: str, value: str) -> int:
+        number = max((int(n) for n in self.options), default=0) + 1
+        self.options[str(number)] = [action_id, value, self.thread, "1" if self.direct else ""]
+        if len(self.options) > MAX_OPTIONS:
+            for old in sorted(self.options, key=int)[: len(self.options) - MAX_OPTIONS]:
+                del self.options[old]
+        return number
+
+    def name_of(self, user_id: str) -> str:
+        if user_id == self.person["user_id"]:
+            return self.person["name"]
+        with self.bot.db.transaction() as session:
+            name = session.scalar(select(Member.display_name).where(Member.user_id == user_id))
+        return name or user_id
+
+    # Where and who ---------------------------------------------------------------------------------
+
+    @property
+    def place(self) -> Place:
+        if self.direct:
+            return Place("console", WORKSPACE, f"dm-{self.person['user_id']}", None, is_direct=True)
+        return Place("console", WORKSPACE, self.channel, self.thread)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.person["user_id"], self.person["name"])
+
+    def _roles_label(self) -> str:
+        with self.bot.db.transaction() as session:
+            member = session.scalar(select(Member).where(Member.user_id == self.person["user_id"]))
+            unit = session.scalar(select(Unit).where(Unit.channel_id == self.channel))
+            if member is None or unit is None:
+                return ""
+            held = roles_of(session, unit.id, member.id)
+        return ", ".join(t(self.language, f"roles.names.{r}") for r in held)
+
+    def prompt(self) -> str:
+        where = "dm" if self.direct else (f"#{self.channel}" + (f" › #{self.thread}" if self.thread else ""))
+        roles = self._roles_label()
+        who = f"{self.person['name']} ({roles})" if roles else self.person["name"]
+        return f"{who} @ {where} › "
+
+    # Lines in --------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._load)
+        self.write(self.say("welcome", unit=self.unit_name, channel=self.channel))
+        self.write(self.say("you_are", name=self.person["name"]))
+
+    async def handle_line(self, line: str) -> None:
+        line = line.rstrip("\n")
+        if self.echo_input:
+            self.write(self.prompt() + line)
+        text = line.strip()
+        if self.pending_form is not None:
+            await self._form_answer(text)
+        elif not text:
+            return
+        elif text.startswith("/parts") and (len(text) == 6 or text[6].isspace()):
+            await self._command(text[6:].strip())
+        elif text.startswith("/"):
+            await self._console_word(text)
+        elif text.isdigit() and text in self.options:
+            await self._pick(text)
+        else:
+            await self.dispatch(Message(self.actor, self.place, text))
+        await asyncio.to_thread(self._save)
+
+    async def dispatch(self, event: Event) -> None:
+        await self.bot.handle(event)
+
+    async def _command(self, rest: str) -> None:
+        name, _, args = rest.partition(" ")
+        await self.dispatch(Command(self.actor, self.place, name.lower(), args.strip()))
+
+    async def _pick(self, number: str) -> None:
+        action_id, value, thread, direct = (self.options[number] + [None, None, None, None])[:4]
+        place = self.place
+        if not direct:
+            place = Place("console", WORKSPACE, self.channel, thread)
+        await self.dispatch(Action(self.actor, place, str(action_id), str(value or "")))
+
+    async def _console_word(self, text: str) -> None:
+        word, _, rest = text.partition(" ")
+        word = word.lower()
+        rest = rest.strip()
+        if word in ("/som", "/as"):
+            await self._become(rest)
+        elif word in ("/tråd", "/trad", "/thread"):
+            if not rest.lstrip("#").isdigit():
+                self.write(self.say("thread_usage"))
+                return
+            number = rest.lstrip("#")
+            self.thread, self.direct = self.thread_roots.get(number, number), False
+            self.write(self.say("in_thread", thread=self.thread))
+        elif word in ("/kanal", "/channel"):
+            self.thread, self.direct = None, False
+            self.write(self.say("in_channel", channel=self.channel))
+        elif word == "/dm":
+            self.thread, self.direct = None, True
+            self.write(self.say("in_dm"))
+        elif word in ("/velg", "/pick"):
+            if rest in self.options:
+                await self._pick(rest)
+            else:
+                self.write(self.say("no_option", number=rest))
+        elif word in ("/hvem", "/who"):
+            await self._who()
+        elif word in ("/avslutt", "/quit", "/exit"):
+            self.finished = True
+            self.write(self.say("bye"))
+        elif word in ("/?", "/konsoll", "/console"):
+            self.write(self.say("help"))
+        else:
+            self.write(self.say("unknown_word", word=word))
+
+    async def _become(self, rest: str) -> None:
+        words = rest.split()
+        if not words:
+            self.write(self.say("as_usage"))
+            return
+        role_words = [w for w in words[1:] if parse_role(w)]
+        name_words = [words[0], *(w for w in words[1:] if not parse_role(w))]
+        name = " ".join(name_words)[:80]
+        self.person = {"user_id": slug(name), "name": name}
+        self.write(self.say("you_are", name=name))
+        if role_words:
+            await self.dispatch(
+                Command(
+                    self.actor,
+                    self.place.channel_only if not self.direct else self.place,
+                    "rolle",
+                    " ".join(role_words),
+                )
+            )
+
+    async def _who(self) -> None:
+        def people() -> list[str]:
+            with self.bot.db.transaction() as session:
+                unit = session.scalar(select(Unit).where(Unit.channel_id == self.channel))
+                members = session.scalars(select(Member).order_by(Member.display_name)).all()
+                out = []
+                for m in members:
+                    held = roles_of(session, unit.id, m.id) if unit else []
+                    names = ", ".join(t(self.language, f"roles.names.{r}") for r in held) or "–"
+                    out.append(f"• {m.display_name} ({names})")
+                return out
+
+        for line in await asyncio.to_thread(people) or [self.say("nobody")]:
+            self.write(line)
+
+    # Forms: one question a line --------------------------------------------------------------------
+
+    def ask_field(self) -> None:
+        pending = self.pending_form
+        if pending is None or pending.field is None:
+            return
+        f = pending.field
+        optional = f" ({self.say('optional')})" if f.optional else ""
+        self.write(f"» {f.label}{optional}" + (f" – {f.hint}" if f.hint else ""))
+        if f.kind == "select":
+            for i, option in enumerate(f.options, start=1):
+                self.write(f"   [{i}] {option.label}")
+
+    async def _form_answer(self, text: str) -> None:
+        pending = self.pending_form
+        assert pending is not None
+        if text.lower() in ("/avbryt", "/cancel"):
+            self.pending_form = None
+            self.write(self.say("form_cancelled"))
+            return
+        current = pending.field
+        assert current is not None
+        value = text
+        if current.kind == "select":
+            if text.isdigit() and 1 <= int(text) <= len(current.options):
+                value = current.options[int(text) - 1].value
+            elif text and text not in {o.value for o in current.options}:
+                self.write(self.say("pick_number", count=len(current.options)))
+                return
+        if not value and not current.optional:
+            self.write(self.say("required"))
+            return
+        pending.values[current.name] = value
+        if pending.field is not None:
+            self.ask_field()
+            return
+        self.pending_form = None
+        actor = Actor(pending.user_id, self.name_of(pending.user_id))
+        await self.dispatch(
+            Submission(actor, pending.place, pending.form.form_id, pending.values, pending.form.context)
+        )
+
+    async def run(self, stream: TextIO, interactive: bool = False) -> None:
+        await self.start()
+        while not self.finished:
+            if interactive:
+                self.out.write(self.prompt())
+                self.out.flush()
+            line = await asyncio.to_thread(stream.readline)
+            if not line:
+                break
+            await self.handle_line(line)

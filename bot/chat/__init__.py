@@ -1,0 +1,1 @@
+"""The neutral chat layer: events and replies (model), the router, handler context and delivery."""

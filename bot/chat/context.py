@@ -1,0 +1,156 @@
+"""What a handler gets: the event, who and where, the database session, the time, texts, and a way to
+ask for effects. Handlers never talk to a platform; they append effects, which the delivery layer sends
+after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chat.model import (
+    Actor,
+    Direct,
+    Effect,
+    Event,
+    Form,
+    OpenForm,
+    Place,
+    Post,
+    Private,
+    Reply,
+    Update,
+)
+from bot.i18n import Translator, normalise_language
+from bot.settings import Settings
+from bot.storage.models import PARTY_ROLES, Member, Organisation, RoleAssignment, Unit
+
+# Longest free text a person may send in one answer. Long enough for a careful paragraph, short enough to
+# fit a Slack section (3000 characters) with room for the author's name.
+MAX_TEXT = 2000
+
+
+class UserError(Exception):
+    """A mistake a person made (wrong command, missing role, text too long): answered privately with the
+    prompt ``key``, and nothing the handler wrote is kept."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass
+class HandlerContext:
+    session: Session
+    settings: Settings
+    now: datetime
+    event: Event
+    organisation: Organisation
+    member: Member
+    unit: Unit | None
+    language: str
+    thread_key: str | None = None
+    effects: list[Effect] = field(default_factory=list)
+
+    # Who and where ---------------------------------------------------------------------------------
+
+    @property
+    def actor(self) -> Actor:
+        return self.event.actor
+
+    @property
+    def place(self) -> Place:
+        return self.event.place
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.language)
+
+    def require_unit(self) -> Unit:
+        """The kindergarten this event is about; a direct message before any channel use has none."""
+        if self.unit is None:
+            raise UserError("errors.no_unit")
+        return self.unit
+
+    def roles_of(self, member: Member | None = None) -> set[str]:
+        if self.unit is None:
+            return set()
+        who = member or self.member
+        rows = self.session.scalars(
+            select(RoleAssignment.role).where(
+                RoleAssignment.unit_id == self.unit.id, RoleAssignment.member_id == who.id
+            )
+        )
+        return set(rows)
+
+    @property
+    def roles(self) -> set[str]:
+        return self.roles_of()
+
+    @property
+    def is_party(self) -> bool:
+        """Leader, verneombud or tillitsvalgt: the trio that steers cases together."""
+        return bool(self.roles & set(PARTY_ROLES))
+
+    def language_of(self, member: Member) -> str:
+        return normalise_language(member.language or (self.unit.language if self.unit else None))
+
+    @staticmethod
+    def text(text: str, limit: int = MAX_TEXT) -> str:
+        """Validate free text from a person: not empty, not longer than ``limit``."""
+        cleaned = text.strip()
+        if not cleaned:
+            raise UserError("errors.empty_text")
+        if len(cleaned) > limit:
+            raise UserError("errors.too_long", limit=limit, length=len(cleaned))
+        return cleaned
+
+    # Effects ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _reply(reply: Reply | str) -> Reply:
+        return Reply.text(reply) if isinstance(reply, str) else reply
+
+    def reply(self, reply: Reply | str) -> None:
+        """Answer where the event happened (in its thread, if it came from one)."""
+        self.effects.append(Post(self.place, self._reply(reply)))
+
+    def post(
+        self,
+        reply: Reply | str,
+        *,
+        key: str | None = None,
+        thread_key: str | None = None,
+        place: Place | None = None,
+    ) -> None:
+        """Post in the unit's channel (or ``place``); ``key`` names the message, ``thread_key`` puts it in
+        the thread of an earlier message."""
+        target = place or self.channel_place()
+        self.effects.append(Post(target.channel_only, self._reply(reply), key=key, thread_key=thread_key))
+
+    def update(self, key: str, reply: Reply | str) -> None:
+        self.effects.append(Update(key, self._reply(reply)))
+
+    def private(self, reply: Reply | str, user_id: str | None = None) -> None:
+        """A message only one person sees (the actor by default), where the event happened."""
+        self.effects.append(Private(self.place, user_id or self.actor.user_id, self._reply(reply)))
+
+    def direct(self, member: Member, reply: Reply | str) -> None:
+        self.effects.append(
+            Direct(self.place.platform, self.place.workspace, member.user_id, self._reply(reply))
+        )
+
+    def open_form(self, form: Form) -> None:
+        trigger = getattr(self.event, "trigger_id", None)
+        self.effects.append(OpenForm(self.place, self.actor.user_id, form, trigger))
+
+    def channel_place(self) -> Place:
+        """The unit's channel: where cases and rounds live even when the command came by direct message."""
+        if self.unit is None or not self.place.is_direct:
+            return self.place.channel_only
+        return Place(self.place.platform, self.place.workspace, self.unit.channel_id)

@@ -1,0 +1,260 @@
+"""The router: which handler answers which event, and the one place where errors are turned into answers.
+
+Handlers register by kind:
+
+* ``@router.command("rolle", "role")`` – ``/parts rolle …`` (first name is the canonical one)
+* ``@router.action("roles.answer")`` – a button or choice with that ``action_id``
+* ``@router.form("roles.answer")`` – a submitted form with that ``form_id``
+* ``@router.thread("roles")`` – a message in a thread whose root message key starts with ``roles:``
+* ``@router.direct()`` – a direct message that no thread claims
+
+Each event is handled in one database transaction. A :class:`UserError` or a crash rolls back what the
+handler wrote (a savepoint) but keeps who-is-who bookkeeping, and is answered privately in the person's
+language; a crash is logged with its context, never shown as a traceback in chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.chat.context import HandlerContext, UserError
+from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
+from bot.i18n import normalise_language, t
+from bot.settings import Settings
+from bot.storage.models import Member, Membership, Organisation, PostedMessage, Unit
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[HandlerContext, Any], None]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    aliases: tuple[str, ...]
+    handler: Handler
+    # Shown by /parts hjelp, in registration order, with the prompt ``help_key``.
+    listed: bool
+    help_key: str
+
+
+def thread_area(key: str | None) -> str | None:
+    """``case:12:head`` → ``case``."""
+    return key.split(":", 1)[0] if key else None
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: dict[str, CommandSpec] = {}
+        self.command_order: list[str] = []
+        self.actions: dict[str, Handler] = {}
+        self.forms: dict[str, Handler] = {}
+        self.threads: dict[str, Handler] = {}
+        self.direct_handler: Handler | None = None
+        self.fallback_command: Handler | None = None
+
+    # Registration ----------------------------------------------------------------------------------
+
+    def command(
+        self, name: str, *aliases: str, listed: bool = True, help_key: str | None = None
+    ) -> Callable[[H], H]:
+        def register(func: H) -> H:
+            spec = CommandSpec(name, aliases, func, listed, help_key or f"help.commands.{name}")
+            for word in (name, *aliases):
+                if word in self.commands:
+                    raise ValueError(f"command {word!r} registered twice")
+                self.commands[word] = spec
+            self.command_order.append(name)
+            return func
+
+        return register
+
+    def action(self, action_id: str) -> Callable[[H], H]:
+        return self._into(self.actions, action_id)
+
+    def form(self, form_id: str) -> Callable[[H], H]:
+        return self._into(self.forms, form_id)
+
+    def thread(self, area: str) -> Callable[[H], H]:
+        return self._into(self.threads, area)
+
+    def direct(self) -> Callable[[H], H]:
+        def register(func: H) -> H:
+            self.direct_handler = func
+            return func
+
+        return register
+
+    def unknown_command(self) -> Callable[[H], H]:
+        def register(func: H) -> H:
+            self.fallback_command = func
+            return func
+
+        return register
+
+    @staticmethod
+    def _into(table: dict[str, Handler], name: str) -> Callable[[H], H]:
+        def register(func: H) -> H:
+            if name in table:
+                raise ValueError(f"{name!r} registered twice")
+            table[name] = func
+            return func
+
+        return register
+
+    def listed_commands(self) -> list[CommandSpec]:
+        return [self.commands[name] for name in self.command_order if self.commands[name].listed]
+
+    # Dispatch --------------------------------------------------------------------------------------
+
+    def find(self, event: Event, thread_key: str | None) -> Handler | None:
+        match event:
+            case Command(name=name):
+                spec = self.commands.get(name)
+                return spec.handler if spec else self.fallback_command
+            case Action(action_id=action_id):
+                return self.actions.get(action_id)
+            case Submission(form_id=form_id):
+                return self.forms.get(form_id)
+            case Message(place=place):
+                area = thread_area(thread_key)
+                if area and area in self.threads:
+                    return self.threads[area]
+                if place.is_direct:
+                    return self.direct_handler
+                return None
+        return None
+
+    def handle(self, session: Session, settings: Settings, event: Event, now: datetime) -> list[Effect]:
+        """Handle one event inside the caller's transaction and return the effects to deliver."""
+        organisation = _organisation(session, event.place)
+        member = _member(session, organisation, event)
+        unit = _unit(session, organisation, member, event.place, settings)
+        thread_key = _thread_key(session, event.place)
+        language = normalise_language(member.language or (unit.language if unit else settings.language))
+        ctx = HandlerContext(
+            session=session,
+            settings=settings,
+            now=now,
+            event=event,
+            organisation=organisation,
+            member=member,
+            unit=unit,
+            language=language,
+            thread_key=thread_key,
+        )
+        handler = self.find(event, thread_key)
+        if handler is None:
+            if isinstance(event, Message):
+                return []  # ordinary channel chatter the bot is not part of
+            log.warning("no handler for %s", _describe(event))
+            ctx.private(t(language, "errors.unknown_action"))
+            return ctx.effects
+        savepoint = session.begin_nested()
+        try:
+            handler(ctx, event)
+            session.flush()
+            savepoint.commit()
+        except UserError as err:
+            savepoint.rollback()
+            log.info("user error %s for %s", err.key, _describe(event))
+            ctx.effects.clear()
+            ctx.private(t(language, err.key, **err.values))
+        except IntegrityError:
+            # Two clicks racing for the same unique row: the first one won, the second changes nothing.
+            savepoint.rollback()
+            log.info("duplicate ignored for %s", _describe(event), exc_info=True)
+            ctx.effects.clear()
+            ctx.private(t(language, "errors.duplicate"))
+        except Exception:
+            savepoint.rollback()
+            log.exception("handler failed for %s", _describe(event))
+            ctx.effects.clear()
+            ctx.private(t(language, "errors.internal"))
+        return ctx.effects
+
+
+def _describe(event: Event) -> str:
+    """Context for log lines: kind, place and the handler name, never the free text people wrote."""
+    where = f"{event.place.platform}/{event.place.workspace}/{event.place.channel}"
+    match event:
+        case Command(name=name):
+            return f"command {name!r} in {where}"
+        case Action(action_id=action_id):
+            return f"action {action_id!r} in {where}"
+        case Submission(form_id=form_id):
+            return f"form {form_id!r} in {where}"
+    return f"message in {where}"
+
+
+def _organisation(session: Session, place: Place) -> Organisation:
+    org = session.scalar(
+        select(Organisation).where(
+            Organisation.platform == place.platform, Organisation.external_id == place.workspace
+        )
+    )
+    if org is None:
+        org = Organisation(platform=place.platform, external_id=place.workspace)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def _member(session: Session, org: Organisation, event: Event) -> Member:
+    actor = event.actor
+    member = session.scalar(
+        select(Member).where(Member.organisation_id == org.id, Member.user_id == actor.user_id)
+    )
+    if member is None:
+        member = Member(organisation_id=org.id, user_id=actor.user_id, display_name=actor.display_name)
+        session.add(member)
+        session.flush()
+    elif actor.display_name and member.display_name != actor.display_name:
+        member.display_name = actor.display_name
+    return member
+
+
+def _unit(
+    session: Session, org: Organisation, member: Member, place: Place, settings: Settings
+) -> Unit | None:
+    if place.is_direct:
+        return session.get(Unit, member.home_unit_id) if member.home_unit_id else None
+    unit = session.scalar(
+        select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == place.channel)
+    )
+    if unit is None:
+        unit = Unit(
+            organisation_id=org.id,
+            channel_id=place.channel,
+            name=place.channel,
+            language=settings.language,
+            timezone=settings.timezone,
+        )
+        session.add(unit)
+        session.flush()
+    if member.home_unit_id != unit.id:
+        member.home_unit_id = unit.id
+    if session.get(Membership, (unit.id, member.id)) is None:
+        session.add(Membership(unit_id=unit.id, member_id=member.id))
+    return unit
+
+
+def _thread_key(session: Session, place: Place) -> str | None:
+    if place.thread is None:
+        return None
+    return session.scalar(
+        select(PostedMessage.key).where(
+            PostedMessage.platform == place.platform,
+            PostedMessage.workspace == place.workspace,
+            PostedMessage.message_id == place.thread,
+        )
+    )

@@ -1,0 +1,67 @@
+"""Partsbot's core: one object that takes neutral events from any adapter, runs the router in a
+database transaction, and delivers the effects. Every adapter (console, Slack, Teams) and the scheduler
+talk to the bot through :meth:`Partsbot.handle`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bot.chat import delivery
+from bot.chat.delivery import Delivery
+from bot.chat.messenger import Messenger
+from bot.chat.model import Effect, Event, OpenForm
+from bot.chat.router import Router
+from bot.settings import Settings
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Partsbot:
+    def __init__(self, settings: Settings, db: Database, router: Router, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.router = router
+        self.clock = clock
+        self.delivery = Delivery(db, clock)
+
+    def add_messenger(self, messenger: Messenger) -> None:
+        self.delivery.register(messenger)
+
+    def handle_sync(self, event: Event) -> list[Effect]:
+        """Handle one event in one transaction; store its effects in the outbox. Returns the effects."""
+        for attempt in (1, 2):
+            now = self.clock()
+            try:
+                with self.db.transaction() as session:
+                    effects = self.router.handle(session, self.settings, event, now)
+                    delivery.enqueue(session, effects, now, event.place.platform, event.place.workspace)
+                return effects
+            except (IntegrityError, OperationalError):
+                # A first contact racing another (two new members at once) or a serialisation failure
+                # on PostgreSQL: the whole event is retried once from a clean state.
+                if attempt == 2:
+                    raise
+                log.info("retrying event after a conflicting write", exc_info=True)
+        raise AssertionError("unreachable")
+
+    async def handle(self, event: Event) -> list[Effect]:
+        """Handle an event and deliver what it produced. Never raises for a person's mistake."""
+        effects = await asyncio.to_thread(self.handle_sync, event)
+        for effect in effects:
+            if isinstance(effect, OpenForm):
+                await self.delivery.open_form(effect)
+        await self.delivery.flush()
+        return effects

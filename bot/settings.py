@@ -1,0 +1,149 @@
+"""Settings from the environment and ``.env`` (python-dotenv), validated once at start.
+
+Invalid settings stop the program with one clear line (:class:`SettingsError`), never a traceback: the
+person starting Partsbot is often a municipality's IT department reading a container log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+LANGUAGES = ("nb", "nn", "en")
+ENVIRONMENTS = ("production", "development", "test")
+DEFAULT_DATABASE_FILE = "partsbot.sqlite3"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    env: str = "development"
+    language: str = "nb"
+    timezone: str = "Europe/Oslo"
+    port: int = 3978
+    host: str = "0.0.0.0"
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_api_url: str = ""
+    microsoft_app_id: str = ""
+    microsoft_app_password: str = ""
+    microsoft_app_type: str = "MultiTenant"
+    microsoft_app_tenant_id: str = ""
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_client_id))
+
+    @property
+    def slack_oauth(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def teams_configured(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+    @property
+    def any_platform(self) -> bool:
+        return self.slack_configured or self.teams_configured
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the drivers we ship: psycopg 3 for PostgreSQL, the standard library for SQLite."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Read settings: real environment first, then ``.env`` for what the environment does not set."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str = "") -> str:
+        return values.get(name, default).strip()
+
+    language = get("PARTSBOT_LANGUAGE", "nb").lower() or "nb"
+    if language not in LANGUAGES:
+        raise SettingsError(
+            f"PARTSBOT_LANGUAGE={language!r} is not supported; use one of {', '.join(LANGUAGES)}"
+        )
+    env = get("PARTSBOT_ENV", "development").lower() or "development"
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"PARTSBOT_ENV={env!r} is not valid; use one of {', '.join(ENVIRONMENTS)}")
+    timezone = get("PARTSBOT_TIMEZONE", "Europe/Oslo") or "Europe/Oslo"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"PARTSBOT_TIMEZONE={timezone!r} is not a known time zone") from None
+    port_text = get("PORT", "3978") or "3978"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(f"PORT={port_text!r} must be a number from 1 to 65535")
+    database_url = normalise_database_url(get("DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_FILE}")
+    if not database_url.startswith(("sqlite://", "postgresql+psycopg://")):
+        raise SettingsError(
+            "DATABASE_URL must start with sqlite:/// or postgresql:// "
+            f"(got {database_url.split(':', 1)[0]!r})"
+        )
+    app_id = get("MICROSOFT_APP_ID")
+    if app_id and not _GUID.match(app_id):
+        raise SettingsError("MICROSOFT_APP_ID must be the bot's app id, a GUID")
+    if env == "production" and not app_id and not get("SLACK_SIGNING_SECRET"):
+        raise SettingsError(
+            "PARTSBOT_ENV=production needs a platform: set MICROSOFT_APP_ID (Teams) "
+            "and/or SLACK_SIGNING_SECRET (Slack)"
+        )
+    if get("SLACK_BOT_TOKEN") and not get("SLACK_SIGNING_SECRET") and not get("SLACK_APP_TOKEN"):
+        raise SettingsError("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not (needed to verify Slack)")
+    app_type = get("MICROSOFT_APP_TYPE", "MultiTenant") or "MultiTenant"
+    if app_type not in ("MultiTenant", "SingleTenant", "UserAssignedMSI"):
+        raise SettingsError("MICROSOFT_APP_TYPE must be MultiTenant, SingleTenant or UserAssignedMSI")
+    if app_type == "SingleTenant" and not get("MICROSOFT_APP_TENANT_ID"):
+        raise SettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
+    log_level = (get("PARTSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("PARTSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+
+    return Settings(
+        database_url=database_url,
+        env=env,
+        language=language,
+        timezone=timezone,
+        port=int(port_text),
+        host=get("PARTSBOT_HOST", "0.0.0.0") or "0.0.0.0",
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"),
+        slack_api_url=get("SLACK_API_URL"),
+        microsoft_app_id=app_id,
+        microsoft_app_password=get("MICROSOFT_APP_PASSWORD"),
+        microsoft_app_type=app_type,
+        microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
+        log_level=log_level,
+        extra={k: v for k, v in values.items() if k.startswith("PARTSBOT_")},
+    )

@@ -1,0 +1,24 @@
+"""Import every module that defines tables, so ``Base.metadata`` is complete.
+
+Alembic's autogenerate, ``create_all`` in tests and the schema check all start here: a new area with
+tables adds its models module to ``MODEL_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+from bot.storage.models import Base
+
+MODEL_MODULES = (
+    "bot.storage.models",
+    "bot.adapters.slack.models",
+)
+
+
+def metadata() -> MetaData:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base.metadata

@@ -1,0 +1,71 @@
+"""The one web server: Slack and Teams on one aiohttp application, plus ``GET /healthz``.
+
+Platform adapters add their own routes (``POST /slack/events``, the OAuth routes, ``POST /api/messages``)
+through :class:`WebAdapter`; this module knows none of their SDKs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.core import Partsbot
+
+log = logging.getLogger(__name__)
+
+BOT_KEY = web.AppKey("partsbot", Partsbot)
+# How often undelivered outbox items are retried (a platform outage, a 429).
+REDELIVER_EVERY = 5.0
+
+
+class WebAdapter(Protocol):
+    def add_routes(self, app: web.Application) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def healthz(request: web.Request) -> web.Response:
+    bot = request.app[BOT_KEY]
+    healthy = await asyncio.to_thread(bot.db.ping)
+    if not healthy:
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def _redeliver_forever(bot: Partsbot) -> None:
+    while True:
+        await asyncio.sleep(REDELIVER_EVERY)
+        try:
+            await bot.delivery.flush()
+        except Exception:
+            log.exception("redelivery round failed")
+
+
+def build_app(bot: Partsbot, adapters: list[WebAdapter], *, redeliver: bool = True) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[BOT_KEY] = bot
+    app.router.add_get("/healthz", healthz)
+    for adapter in adapters:
+        adapter.add_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        for adapter in adapters:
+            await adapter.start()
+        task = asyncio.create_task(_redeliver_forever(bot)) if redeliver else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for adapter in adapters:
+            await adapter.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
