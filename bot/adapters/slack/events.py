@@ -1,0 +1,420 @@
+"""Slack payloads in, neutral events out: the bolt listeners.
+
+Every listener acknowledges first and hands the work to a background task, so Slack gets its answer well
+inside three seconds whatever the database or the handlers do:
+
+* slash command ``/parts <name> <args>`` → :class:`Command`
+* message shortcut ``create_case_from_message`` → ``Command("problem", source_text=<the message>)``
+* button or select (``block_actions``) → :class:`Action`
+* modal submitted (``view_submission``) → :class:`Submission` (place and context from ``private_metadata``)
+* message in a thread, in the bot's DM, or starting with ``@Partsbot`` → :class:`Message` / :class:`Command`
+* ``app_home_opened`` → the App Home view is published
+* ``app_uninstalled`` / ``tokens_revoked`` → the workspace's tokens are deleted
+
+Events API deliveries are de-duplicated on (team, event_id) in the database before any listener runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.adapters.slack import render
+from bot.adapters.slack.dedupe import EventLedger
+from bot.adapters.slack.home import home_blocks_for
+from bot.adapters.slack.installs import InstallationStore, TokenSource
+from bot.adapters.slack.messenger import OPEN_FORM_ACTION, SlackMessenger
+from bot.chat.messenger import DeliveryError
+from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
+from bot.core import Partsbot
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+
+CASE_SHORTCUT = "create_case_from_message"
+CASE_COMMAND = "problem"
+# users.info answers are reused this long: names and locales change rarely.
+PEOPLE_CACHE_SECONDS = 3600.0
+# Message subtypes that are a person writing; edits, joins, deletions and bot posts are not.
+PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
+class BackgroundTasks:
+    """Work started after an acknowledgement: kept referenced, errors logged, drained on shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("Slack %s failed after it was acknowledged", what)
+
+        task = asyncio.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, seconds: float) -> None:
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=seconds)
+        for task in pending:
+            task.cancel()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+class People:
+    """Display names and locales from ``users.info``; falls back to what the payload said."""
+
+    def __init__(self, messenger: SlackMessenger) -> None:
+        self.messenger = messenger
+        self._cache: dict[tuple[str, str], tuple[float, Actor]] = {}
+
+    async def actor(self, workspace: str, user_id: str, fallback_name: str = "") -> Actor:
+        key = (workspace, user_id)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            response = await self.messenger.call(
+                workspace, "users.info", lambda c: c.users_info(user=user_id, include_locale=True)
+            )
+        except DeliveryError as exc:
+            log.info("users.info for %s failed (%s); using the name Slack sent", user_id, exc)
+            return Actor(user_id, fallback_name)
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        name = (
+            profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
+        )
+        actor = Actor(user_id, str(name or ""), user.get("locale"))
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
+        return actor
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """``"rolle  leder "`` → ``("rolle", "leder")``; the first word lower-cased."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return "", ""
+    return words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+
+
+def _is_direct_channel(channel_id: str) -> bool:
+    return channel_id.startswith("D")
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class SlackEvents:
+    def __init__(
+        self,
+        bot: Partsbot,
+        messenger: SlackMessenger,
+        *,
+        tokens: TokenSource,
+        installations: InstallationStore | None,
+        tasks: BackgroundTasks,
+    ) -> None:
+        self.bot = bot
+        self.messenger = messenger
+        self.tokens = tokens
+        self.installations = installations
+        self.tasks = tasks
+        self.ledger = EventLedger(bot.db)
+        self.people = People(messenger)
+
+    # Registration ----------------------------------------------------------------------------------
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(self.once_per_event)
+        if self.installations is None:
+            app.middleware(self.single_workspace_only)
+        app.command(re.compile(r"^/.+"))(self.on_command)
+        app.shortcut(CASE_SHORTCUT)(self.on_case_shortcut)
+        app.action(re.compile(r".*"))(self.on_action)
+        app.view_submission(re.compile(r".*"))(self.on_view_submission)
+        app.view_closed(re.compile(r".*"))(self.on_view_closed)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_app_home_opened)
+        app.event("app_uninstalled")(self.on_app_uninstalled)
+        app.event("tokens_revoked")(self.on_tokens_revoked)
+
+    # Middleware ------------------------------------------------------------------------------------
+
+    async def once_per_event(
+        self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        body = req.body or {}
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            team = str(body.get("team_id") or req.context.team_id or "")
+            if not await asyncio.to_thread(self.ledger.first_time, team, str(event_id)):
+                retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
+                log.info("Slack event %s/%s seen before (retry %s); skipped", team, event_id, retry)
+                # Tell Slack to stop retrying: we have it.
+                return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        return await next()
+
+    async def single_workspace_only(
+        self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """With one static token, a request from another workspace (a shared app) cannot be answered."""
+        result = req.context.authorize_result
+        team = req.context.team_id
+        if result is None or not team or not result.team_id or result.team_id == team:
+            return await next()
+        log.warning("request from workspace %s, but SLACK_BOT_TOKEN belongs to %s", team, result.team_id)
+        hint = t(self.bot.settings.language, "slack.install_hint")
+        if req.context.response_url and req.context.respond is not None:
+            await req.context.respond(hint)
+            return BoltResponse(status=200, body="")
+        return BoltResponse(status=200, body=hint)
+
+    # Commands and shortcuts ------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        self.tasks.spawn(self._command(body, context), "command")
+
+    async def _command(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        workspace = str(context.team_id or body.get("team_id") or "")
+        channel = str(body.get("channel_id") or "")
+        user_id = str(body.get("user_id") or "")
+        self.messenger.response_urls.remember(
+            workspace, channel, user_id, str(body.get("response_url") or "")
+        )
+        name, args = split_command(str(body.get("text") or ""))
+        actor = await self.people.actor(workspace, user_id, str(body.get("user_name") or ""))
+        direct = _is_direct_channel(channel) or body.get("channel_name") == "directmessage"
+        place = Place("slack", workspace, channel, None, direct)
+        await self.handle(Command(actor, place, name, args, trigger_id=body.get("trigger_id")))
+
+    async def on_case_shortcut(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        self.tasks.spawn(self._case_shortcut(body, context), "message shortcut")
+
+    async def _case_shortcut(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        workspace = str(context.team_id or (body.get("team") or {}).get("id") or "")
+        channel = str((body.get("channel") or {}).get("id") or "")
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or "")
+        self.messenger.response_urls.remember(
+            workspace, channel, user_id, str(body.get("response_url") or "")
+        )
+        actor = await self.people.actor(
+            workspace, user_id, str(user.get("name") or user.get("username") or "")
+        )
+        message = body.get("message") or {}
+        place = Place("slack", workspace, channel, None, _is_direct_channel(channel))
+        command = Command(
+            actor,
+            place,
+            CASE_COMMAND,
+            "",
+            trigger_id=body.get("trigger_id"),
+            source_text=str(message.get("text") or ""),
+        )
+        await self.handle(command)
+
+    # Interactivity ---------------------------------------------------------------------------------
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        self.tasks.spawn(self._action(body, context), "block action")
+
+    async def _action(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        workspace = str(context.team_id or (body.get("team") or {}).get("id") or "")
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or "")
+        trigger_id = body.get("trigger_id")
+        for raw in body.get("actions") or []:
+            action_id = str(raw.get("action_id") or "")
+            value = _action_value(raw)
+            if action_id == OPEN_FORM_ACTION:
+                await self._open_stashed_form(value, str(trigger_id or ""))
+                continue
+            place = await self._interaction_place(workspace, user_id, body)
+            actor = await self.people.actor(
+                workspace, user_id, str(user.get("name") or user.get("username") or "")
+            )
+            container = body.get("container") or {}
+            message_id = None if container.get("is_ephemeral") else (body.get("message") or {}).get("ts")
+            event = Action(
+                actor,
+                place,
+                render.base_action_id(action_id),
+                value,
+                trigger_id=trigger_id,
+                message_id=message_id,
+            )
+            await self.handle(event)
+
+    async def _interaction_place(self, workspace: str, user_id: str, body: dict[str, Any]) -> Place:
+        """Where a click happened. A button on a message answers in that message's thread; a click in the
+        App Home or a modal has no channel, so it is treated as the person's DM with the bot."""
+        channel = str((body.get("channel") or {}).get("id") or "")
+        if not channel:
+            channel = await self.messenger.dm_channel(workspace, user_id)
+            return Place("slack", workspace, channel, None, True)
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        if container.get("is_ephemeral"):
+            thread = container.get("thread_ts")
+        else:
+            thread = message.get("thread_ts") or message.get("ts") or container.get("message_ts")
+        return Place(
+            "slack", workspace, channel, str(thread) if thread else None, _is_direct_channel(channel)
+        )
+
+    async def _open_stashed_form(self, key: str, trigger_id: str) -> None:
+        stashed = await asyncio.to_thread(self.messenger.stashed_form, key)
+        if stashed is None or not trigger_id:
+            log.info("stored form %s not found (or no trigger)", key)
+            return
+        place, form = stashed
+        language = self.bot.settings.language
+        try:
+            await self.messenger.show_form(place, form, trigger_id, language)
+        except DeliveryError as exc:
+            log.warning("stored form %s could not be opened: %s", form.form_id, exc)
+
+    async def on_view_submission(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        # Acknowledging without errors closes the modal; the handler's answer follows as a message.
+        await ack()
+        self.tasks.spawn(self._submission(body, context), "view submission")
+
+    async def _submission(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body.get("view") or {}
+        meta = _metadata(view)
+        workspace = str(context.team_id or meta.get("w") or (body.get("team") or {}).get("id") or "")
+        user = body.get("user") or {}
+        user_id = str(user.get("id") or "")
+        channel = str(meta.get("c") or "")
+        if channel:
+            place = Place("slack", workspace, channel, meta.get("t") or None, bool(meta.get("d")))
+        else:
+            place = Place("slack", workspace, await self.messenger.dm_channel(workspace, user_id), None, True)
+        actor = await self.people.actor(
+            workspace, user_id, str(user.get("name") or user.get("username") or "")
+        )
+        submission = Submission(
+            actor,
+            place,
+            str(view.get("callback_id") or ""),
+            render.form_values(view),
+            context=str(meta.get("f") or ""),
+        )
+        await self.handle(submission)
+
+    async def on_view_closed(self, ack: AsyncAck) -> None:
+        await ack()
+
+    # Events ----------------------------------------------------------------------------------------
+
+    async def on_message(
+        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        # Bolt acknowledged the event already; the work joins our tracked background tasks.
+        self.tasks.spawn(self._message(body, event, context), "message event")
+
+    async def _message(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
+            return
+        workspace = str(context.team_id or body.get("team_id") or "")
+        channel = str(event.get("channel") or "")
+        direct = event.get("channel_type") == "im"
+        thread = event.get("thread_ts")
+        text = str(event.get("text") or "")
+        mention = f"<@{context.bot_user_id}>" if context.bot_user_id else None
+        addressed = bool(mention and text.lstrip().startswith(mention))
+        if not (thread or direct or addressed):
+            return  # ordinary channel chatter: no handler listens to it, so no database work either
+        user_id = str(event["user"])
+        actor = await self.people.actor(workspace, user_id)
+        place = Place("slack", workspace, channel, str(thread) if thread else None, direct)
+        if addressed and mention is not None and not thread:
+            name, args = split_command(text.lstrip()[len(mention) :])
+            await self.handle(Command(actor, place, name, args))
+            return
+        await self.handle(Message(actor, place, text, message_id=event.get("ts")))
+
+    async def on_app_home_opened(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        self.tasks.spawn(
+            self.publish_home(str(context.team_id or ""), str(event.get("user") or "")), "App Home"
+        )
+
+    async def publish_home(self, workspace: str, user_id: str) -> None:
+        settings = self.bot.settings
+        blocks = await asyncio.to_thread(
+            home_blocks_for, self.bot.db, settings, workspace, user_id, self.bot.clock()
+        )
+        view = render.render_home(blocks, t(settings.language, "slack.more_in_thread"))
+        await self.messenger.call(
+            workspace, "views.publish", lambda c: c.views_publish(user_id=user_id, view=view)
+        )
+
+    async def on_app_uninstalled(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        workspace = str(context.team_id or body.get("team_id") or "")
+        enterprise = context.enterprise_id
+        if self.installations is not None:
+            await self.installations.async_delete_all(enterprise_id=enterprise, team_id=workspace)
+        self.tokens.forget(workspace)
+        # The workspace's cases, answers and roles stay: docs/slack.md says what happens to them.
+        log.warning("Partsbot was removed from Slack workspace %s; its tokens are deleted", workspace)
+
+    async def on_tokens_revoked(
+        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        workspace = str(context.team_id or body.get("team_id") or "")
+        enterprise = context.enterprise_id
+        tokens = event.get("tokens") or {}
+        if self.installations is not None:
+            for user_id in tokens.get("oauth") or []:
+                await self.installations.async_delete_installation(
+                    enterprise_id=enterprise, team_id=workspace, user_id=user_id
+                )
+            if tokens.get("bot"):
+                await self.installations.async_delete_bot(enterprise_id=enterprise, team_id=workspace)
+        self.tokens.forget(workspace)
+        log.warning("Slack tokens revoked in workspace %s: %s", workspace, sorted(tokens))
+
+    # Into the bot ----------------------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        await self.bot.handle(event)
+
+
+def _action_value(action: dict[str, Any]) -> str:
+    if "selected_option" in action:
+        return str((action.get("selected_option") or {}).get("value") or "")
+    if "selected_user" in action:
+        return str(action.get("selected_user") or "")
+    if "selected_date" in action:
+        return str(action.get("selected_date") or "")
+    return str(action.get("value") or "")
