@@ -37,6 +37,7 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
 def open_database(settings: Settings) -> Database:
     """Check the database, apply migrations, and return a ready :class:`Database`."""
     from bot.storage import migrate
+    from bot.storage.db import Database
 
     if settings.database_url.startswith("sqlite:///") and not settings.database_url.startswith("sqlite:///:"):
         path = Path(settings.database_url.removeprefix("sqlite:///"))
@@ -49,6 +50,7 @@ def open_database(settings: Settings) -> Database:
 
 
 def build_bot(settings: Settings) -> Partsbot:
+    from bot.core import Partsbot
     from handlers import build_router
 
     return Partsbot(settings, open_database(settings), build_router())

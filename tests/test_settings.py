@@ -1,0 +1,76 @@
+"""Settings: defaults, .env, and one clear line for every wrong setting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+
+def test_defaults_without_environment(tmp_path: Path) -> None:
+    s = load_settings({}, env_file=tmp_path / ".env")
+    assert s.database_url == "sqlite:///partsbot.sqlite3"
+    assert (s.language, s.timezone, s.env, s.port) == ("nb", "Europe/Oslo", "development", 3978)
+    assert not s.any_platform
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("PARTSBOT_LANGUAGE=nn\nPORT=8080\nDATABASE_URL=postgresql://u:p@db/partsbot\n")
+    s = load_settings({"PORT": "9000"}, env_file=env)
+    assert s.language == "nn"
+    assert s.port == 9000
+    assert s.database_url == "postgresql+psycopg://u:p@db/partsbot"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PARTSBOT_LANGUAGE": "sv"}, "PARTSBOT_LANGUAGE='sv' is not supported; use one of nb, nn, en"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with sqlite:/// or postgresql://"),
+        ({"PARTSBOT_TIMEZONE": "Mars/Olympus"}, "PARTSBOT_TIMEZONE='Mars/Olympus' is not a known time zone"),
+        ({"PORT": "http"}, "PORT='http' must be a number from 1 to 65535"),
+        ({"PARTSBOT_ENV": "production"}, "PARTSBOT_ENV=production needs a platform"),
+        ({"MICROSOFT_APP_ID": "not-a-guid"}, "MICROSOFT_APP_ID must be the bot's app id, a GUID"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not"),
+    ],
+)
+def test_invalid_settings_are_one_clear_line(env: dict[str, str], message: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(env, env_file=tmp_path / ".env")
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def _partsbot(args: list[str], env: dict[str, str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **env},
+        timeout=120,
+    )
+
+
+def test_start_with_bad_settings_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
+    result = _partsbot(["run"], {"PARTSBOT_LANGUAGE": "de"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "partsbot: PARTSBOT_LANGUAGE='de' is not supported; use one of nb, nn, en"
+    ]
+
+
+def test_unusable_database_is_one_line(tmp_path: Path) -> None:
+    result = _partsbot(["run"], {"DATABASE_URL": "sqlite:////no/such/folder/partsbot.sqlite3"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "partsbot: DATABASE_URL points into a folder that does not exist: /no/such/folder"
+    result = _partsbot(["db", "upgrade"], {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("partsbot: DATABASE_URL cannot be used:")
