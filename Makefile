@@ -49,3 +49,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: install
+	$(BIN)/python bench/bench_events.py

@@ -39,7 +39,9 @@ def test_run_without_platforms_opens_console_chat_and_says_so(tmp_path: Path) ->
     result = run(["run"], tmp_path, ROLES_SCRIPT)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Ingen Slack- eller Teams-innstillinger funnet – starter den lokale konsollchatten")
+    assert lines[0].startswith(
+        "Ingen Slack- eller Teams-innstillinger funnet – starter den lokale konsollchatten"
+    )
     out = result.stdout
     assert "*Leder* (1 svar)" in out and "*Verneombud* (1 svar)" in out and "*Tillitsvalgt* (1 svar)" in out
     assert "• Ola: Jeg tar opp arbeidsmiljøsaker fra alle ansatte." in out

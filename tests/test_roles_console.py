@@ -52,7 +52,9 @@ async def test_roles_exercise_collects_answers_and_summarises_by_role(make_bot, 
     out = await console.as_("Siri", option_number(out, "Svar"))  # the updated head shows the buttons
     assert "== Svar om rollen din ==" in out
     assert "Du svarer som ansatt." in out
-    out = await console.type("Jeg sier fra når noe ikke fungerer.", "", "Vet ikke alltid hvem jeg skal gå til.")
+    out = await console.type(
+        "Jeg sier fra når noe ikke fungerer.", "", "Vet ikke alltid hvem jeg skal gå til."
+    )
     assert "Takk! Svaret ditt er med i runden (ansatt)." in out
     # Kari answers and closes.
     await console.as_("Kari", f"/tråd {head}", "Jeg har arbeidsgiveransvaret.")

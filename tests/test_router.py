@@ -77,7 +77,9 @@ def test_user_error_rolls_back_handler_writes_and_answers_privately(database: Da
     assert count(database, Member) == 1  # bookkeeping kept
 
 
-def test_crash_is_logged_and_answered_without_traceback(database: Database, caplog: pytest.LogCaptureFixture) -> None:
+def test_crash_is_logged_and_answered_without_traceback(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     effects = handle(database, make_router(), Command(ACTOR, PLACE, "krasj"))
     assert isinstance(effects[0], Private)
     assert "noe gikk galt" in effects[0].reply.fallback

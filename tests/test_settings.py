@@ -46,7 +46,9 @@ def test_invalid_settings_are_one_clear_line(env: dict[str, str], message: str, 
     assert "\n" not in str(err.value)
 
 
-def _partsbot(args: list[str], env: dict[str, str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _partsbot(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -69,7 +71,10 @@ def test_start_with_bad_settings_prints_one_line_and_no_traceback(tmp_path: Path
 def test_unusable_database_is_one_line(tmp_path: Path) -> None:
     result = _partsbot(["run"], {"DATABASE_URL": "sqlite:////no/such/folder/partsbot.sqlite3"}, tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == "partsbot: DATABASE_URL points into a folder that does not exist: /no/such/folder"
+    assert (
+        result.stderr.strip()
+        == "partsbot: DATABASE_URL points into a folder that does not exist: /no/such/folder"
+    )
     result = _partsbot(["db", "upgrade"], {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, tmp_path)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
