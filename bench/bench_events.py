@@ -56,7 +56,7 @@ class NullMessenger:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def timed(n: int, step: Callable[[int], Awaitable[object]]) -> list[float]:
@@ -71,7 +71,8 @@ async def timed(n: int, step: Callable[[int], Awaitable[object]]) -> list[float]
 def report(name: str, latencies: list[float], baseline: float) -> None:
     mean = statistics.fmean(latencies)
     print(
-        f"  {name:<34} {len(latencies) / sum(latencies):8.0f}/s   p50 {percentile(latencies, 50) * 1000:6.2f} ms"
+        f"  {name:<36} {len(latencies) / sum(latencies):8.0f}/s"
+        f"   p50 {percentile(latencies, 50) * 1000:6.2f} ms"
         f"   p95 {percentile(latencies, 95) * 1000:6.2f} ms   × baseline {mean / baseline:5.1f}"
     )
 
@@ -138,7 +139,7 @@ def postgres_url() -> str | None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
         return normalise_database_url(url).rsplit("/", 1)[0] + f"/{name}"
-    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+    except Exception as exc:  # any failure means "no PostgreSQL here"
         print(f"postgresql: skipped ({str(exc).splitlines()[0]})")
         return None
 
