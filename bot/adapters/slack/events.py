@@ -148,9 +148,9 @@ class SlackEvents:
     # Registration ----------------------------------------------------------------------------------
 
     def register(self, app: AsyncApp) -> None:
-        app.middleware(self.once_per_event)
         if self.installations is None:
             app.middleware(self.single_workspace_only)
+        app.middleware(self.once_per_event)
         app.command(re.compile(r"^/.+"))(self.on_command)
         app.shortcut(CASE_SHORTCUT)(self.on_case_shortcut)
         app.action(re.compile(r".*"))(self.on_action)

@@ -117,7 +117,10 @@ def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
 
 def slack_error(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        # A proxy or an outage may answer with HTML or plain text instead of Slack's JSON.
+        data = exc.response.data
+        error = data.get("error") if isinstance(data, dict) else None
+        return str(error or f"http_{exc.response.status_code}")
     return type(exc).__name__
 
 

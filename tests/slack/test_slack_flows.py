@@ -1,0 +1,164 @@
+"""Partsbot over Slack's HTTP entry point: signed slash commands, thread replies, buttons and modals reach the
+handlers, and their answers reach the (fake) Slack Web API as valid Block Kit."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from bot.storage.models import RoleAssignment, RolesAnswer
+from tests.slack.fakes import BOT_TOKEN, CHANNEL, TEAM, SlackDriver
+
+
+async def test_help_is_acknowledged_at_once_and_answered_privately(slack: SlackDriver) -> None:
+    response = await slack.command("hjelp")
+    assert response.status == 200
+    # The slash command is acknowledged with an empty body: nothing is echoed into the channel.
+    assert (await response.text()) == ""
+
+    [ephemeral] = await slack.fake.wait_for("chat.postEphemeral")
+    assert ephemeral.body["channel"] == CHANNEL
+    assert ephemeral.body["user"] == "UKARI"
+    assert ephemeral.token == BOT_TOKEN
+    assert "/parts" in slack.fake.texts("chat.postEphemeral")[0]
+    assert slack.fake.of("chat.postMessage") == []
+
+
+async def test_setting_a_role_confirms_privately_and_announces_in_the_channel(slack: SlackDriver) -> None:
+    await slack.command("rolle leder")
+
+    [ephemeral] = await slack.fake.wait_for("chat.postEphemeral")
+    [announcement] = await slack.fake.wait_for("chat.postMessage")
+    assert ephemeral.body["user"] == "UKARI"
+    assert announcement.body["channel"] == CHANNEL
+    assert "thread_ts" not in announcement.body or not announcement.body["thread_ts"]
+    # The display name comes from users.info, not from the slash command's user_name.
+    assert "Kari" in announcement.body["text"]
+    with slack.bot.db.transaction() as session:
+        assert session.scalar(select(RoleAssignment.role)) == "leder"
+
+
+async def test_unknown_command_gets_a_friendly_private_answer(slack: SlackDriver) -> None:
+    await slack.command("flytt fjellet")
+    await slack.fake.wait_for("chat.postEphemeral")
+    assert "flytt" in slack.fake.texts("chat.postEphemeral")[0]
+
+
+async def test_roles_exercise_runs_in_a_thread(slack: SlackDriver) -> None:
+    fake = slack.fake
+    await slack.command("rolle leder")
+    await fake.wait_for("chat.postMessage")
+    await slack.command("roller")
+
+    # The head message, then the four roles' questions in its thread.
+    posts = await fake.wait_for("chat.postMessage", count=6)
+    head = posts[1]
+    head_ts = fake.answer_ts(head)
+    in_thread = [c for c in posts[2:] if c.body.get("thread_ts") == head_ts]
+    assert len(in_thread) == 4
+
+    # A reply in the thread is an answer; the head is updated in place with the new count.
+    await slack.thread_reply("Jeg sørger for at vi har tid til å snakke sammen.", head_ts)
+    [update] = await fake.wait_for("chat.update")
+    assert update.body["ts"] == head_ts
+    assert update.body["channel"] == CHANNEL
+    await fake.wait_for("chat.postEphemeral", count=2)  # "takk" after the role confirmation
+    with slack.bot.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(RolesAnswer)) == 1
+
+
+async def test_button_opens_a_modal_and_the_submission_is_stored(slack: SlackDriver) -> None:
+    fake = slack.fake
+    await slack.command("rolle verneombud", user="UOLA")
+    await slack.command("roller", user="UOLA")
+    posts = await fake.wait_for("chat.postMessage", count=6)
+    head = posts[1]
+    head_ts = fake.answer_ts(head)
+    answer_button = _button(head.body["blocks"], "roles.answer")
+
+    response = await slack.click("roles.answer", answer_button["value"], user="UOLA", message_ts=head_ts)
+    assert response.status == 200
+    [opened] = await fake.wait_for("views.open")
+    view = opened.body["view"]
+    assert opened.body["trigger_id"].startswith("trigger.")
+    assert view["type"] == "modal" and view["callback_id"] == "roles.answer"
+    assert len(view["title"]["text"]) <= 24
+
+    response = await slack.submit(
+        view, {"do": "Jeg følger opp HMS-rundene.", "expect": "", "meet": ""}, user="UOLA"
+    )
+    assert response.status == 200
+    assert (await response.text()) == ""  # an empty ack closes the modal
+    await fake.wait_for("chat.update")
+    with slack.bot.db.transaction() as session:
+        answer = session.scalar(select(RolesAnswer))
+        assert answer is not None
+        assert (answer.question, answer.role) == ("do", "verneombud")
+
+
+async def test_closing_the_round_posts_the_summary_in_the_thread(slack: SlackDriver) -> None:
+    fake = slack.fake
+    await slack.command("rolle leder")
+    await slack.command("roller")
+    posts = await fake.wait_for("chat.postMessage", count=6)
+    head_ts = fake.answer_ts(posts[1])
+    await slack.thread_reply("Vi må bli flinkere til å gi hverandre beskjed.", head_ts)
+    await fake.wait_for("chat.update")
+
+    close = _button(posts[1].body["blocks"], "roles.close")
+    await slack.click("roles.close", close["value"], message_ts=head_ts)
+    summary = await fake.wait_for("chat.postMessage", count=7)
+    assert summary[-1].body["thread_ts"] == head_ts
+    assert "flinkere" in fake.texts("chat.postMessage")[-1]
+    await fake.wait_for("chat.update", count=2)
+
+
+async def test_app_home_shows_my_roles(slack: SlackDriver) -> None:
+    await slack.command("rolle tillitsvalgt", user="UNINA")
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.event({"type": "app_home_opened", "user": "UNINA", "channel": "DNINA", "tab": "home",
+                       "event_ts": "1700000000.1"})  # fmt: skip
+    [published] = await slack.fake.wait_for("views.publish")
+    assert published.body["user_id"] == "UNINA"
+    view = published.body["view"]
+    assert view["type"] == "home"
+    text = json.dumps(view, ensure_ascii=False)
+    assert CHANNEL in text  # the unit (named after its channel until renamed)
+    assert "Tillitsvalgt" in text or "tillitsvalgt" in text
+
+
+async def test_app_home_for_someone_new_explains_how_to_start(slack: SlackDriver) -> None:
+    await slack.event({"type": "app_home_opened", "user": "UNEW", "tab": "home", "event_ts": "1700000000.2"})
+    [published] = await slack.fake.wait_for("views.publish")
+    assert "/parts" in json.dumps(published.body["view"], ensure_ascii=False)
+
+
+async def test_mention_in_a_channel_is_a_command_and_chatter_is_ignored(slack: SlackDriver) -> None:
+    await slack.event({"type": "message", "channel": CHANNEL, "user": "UKARI", "text": "God morgen alle sammen!",
+                       "ts": "1700000200.000001", "channel_type": "channel"})  # fmt: skip
+    await slack.event({"type": "message", "channel": CHANNEL, "user": "UKARI", "text": "<@UPARTSBOT> hjelp",
+                       "ts": "1700000200.000002", "channel_type": "channel"})  # fmt: skip
+    await slack.fake.wait_for("chat.postEphemeral")
+    await slack.idle()
+    assert len(slack.fake.of("chat.postEphemeral")) == 1
+
+
+async def test_direct_message_to_the_bot_reaches_the_router(slack: SlackDriver) -> None:
+    response = await slack.event({"type": "message", "channel": "DKARI", "user": "UKARI", "text": "hei",
+                                  "ts": "1700000300.000001", "channel_type": "im"})  # fmt: skip
+    assert response.status == 200
+    await slack.idle()  # no direct handler yet: handled without error, nothing sent
+    assert slack.fake.of("chat.postMessage") == []
+
+
+def _button(blocks: list[dict[str, object]], action_id: str) -> dict[str, str]:
+    for block in blocks:
+        if block.get("type") == "actions":
+            for element in block["elements"]:  # type: ignore[attr-defined]
+                if element["action_id"].split("#")[0] == action_id:
+                    return element  # type: ignore[no-any-return]
+    raise AssertionError(f"no button {action_id} in {blocks}")
+
+
+__all__ = ["TEAM"]
