@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "bot.storage.models",
     "bot.adapters.slack.models",
     "bot.toolbox.models",
+    "bot.toolbox.models_plan",
 )
 
 
