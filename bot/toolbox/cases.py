@@ -18,28 +18,33 @@ who may see it, and its head is sent again at each step instead of being updated
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Fields, Header, Message, Note, Place, Reply, Text
 from bot.roles import party_members, roles_of
-from bot.storage.models import PARTY_ROLES, Member, Membership, Unit
-from bot.toolbox.models import (
-    STEPS,
-    Case,
-    CaseParticipant,
-    CaseVersion,
-    Idea,
-    PendingQuestion,
-    Question,
-    next_step,
+from bot.storage.models import PARTY_ROLES, Member, Unit
+from bot.toolbox.access import (
+    can_see,
+    can_steer,
+    case_from_thread,
+    case_from_value,
+    case_id_from_key,
+    load_case,
+    require_steer,
+    require_step,
+    resolve_case,
+    split_case_ref,
+    visible_cases,
 )
+from bot.toolbox.history import case_history
+from bot.toolbox.models import STEPS, Case, next_step
+from bot.toolbox.records import add_participant, add_version, name_of, participants, short, versions
 
+# The interface later steps (vote, plan) and the handlers build on.
 __all__ = [
     "HEAD_BUTTONS",
     "HEAD_SECTIONS",
@@ -47,20 +52,35 @@ __all__ = [
     "STEP_EXITS",
     "STEP_INTROS",
     "THREAD_HANDLERS",
+    "add_head_section",
     "add_participant",
+    "add_version",
     "advance",
     "can_see",
     "can_steer",
     "case_from_thread",
+    "case_from_value",
     "case_history",
+    "case_id_from_key",
     "close_step",
+    "for_case",
     "head_key",
     "load_case",
+    "name_of",
     "next_step",
+    "open_case",
+    "participants",
     "post_in_case",
     "refresh_head",
     "render_head",
+    "require_steer",
     "require_step",
+    "resolve_case",
+    "short",
+    "split_case_ref",
+    "step_label",
+    "versions",
+    "visible_cases",
 ]
 
 HeadSection = Callable[[HandlerContext, Case], list[Block]]
@@ -79,8 +99,8 @@ THREAD_HANDLERS: dict[str, ThreadHandler] = {}
 TITLE_LENGTH = 80
 # Earlier statements shown on the head; the "history" button shows all of them.
 HEAD_VERSIONS = 3
-
-_CASE_REF = re.compile(r"^#(\d+)\b\s*")
+# The same statement from the same person within this window is a repeated submission, not a new case.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def add_head_section(section: HeadSection) -> None:
@@ -91,160 +111,6 @@ def add_head_section(section: HeadSection) -> None:
 
 def head_key(case_id: int) -> str:
     return f"case:{case_id}:head"
-
-
-# --------------------------------------------------------------------------------------------------
-# Finding a case and who may do what
-# --------------------------------------------------------------------------------------------------
-
-
-def _is_party(session: Session, unit_id: int, member_id: int) -> bool:
-    return bool(set(roles_of(session, unit_id, member_id)) & set(PARTY_ROLES))
-
-
-def can_see(ctx: HandlerContext, case: Case) -> bool:
-    """Members of the case's unit see its cases; a parties-only case only the trio and its starter."""
-    unit = ctx.session.get(Unit, case.unit_id)
-    if unit is None or unit.organisation_id != ctx.organisation.id:
-        return False
-    if ctx.session.get(Membership, (case.unit_id, ctx.member.id)) is None:
-        return False
-    if not case.parties_only:
-        return True
-    return case.started_by_id == ctx.member.id or _is_party(ctx.session, case.unit_id, ctx.member.id)
-
-
-def can_steer(ctx: HandlerContext, case: Case) -> bool:
-    """The case owner (its starter) or the party trio of its unit may close steps and set deadlines."""
-    if not can_see(ctx, case):
-        return False
-    return case.started_by_id == ctx.member.id or _is_party(ctx.session, case.unit_id, ctx.member.id)
-
-
-def load_case(ctx: HandlerContext, case_id: int) -> Case:
-    """The case with ``case_id`` if this person may see it; otherwise "unknown case" (never "hidden")."""
-    case = ctx.session.get(Case, case_id)
-    if case is None or not can_see(ctx, case):
-        raise UserError("case.unknown", number=case_id)
-    return case
-
-
-def case_id_from_key(key: str | None) -> int | None:
-    """``case:12:head`` (or any ``case:12:…`` key) → 12."""
-    parts = (key or "").split(":")
-    if len(parts) >= 2 and parts[0] == "case" and parts[1].isdigit():
-        return int(parts[1])
-    return None
-
-
-def case_from_thread(ctx: HandlerContext) -> Case | None:
-    """The case whose thread the event came from, ``None`` outside a case thread."""
-    case_id = case_id_from_key(ctx.thread_key)
-    return load_case(ctx, case_id) if case_id is not None else None
-
-
-def case_from_value(ctx: HandlerContext, value: str) -> Case:
-    """A button value or form context that starts with the case id (``"12"``, ``"12:define"``)."""
-    head = value.split(":", 1)[0]
-    if not head.isdigit():
-        raise UserError("errors.unknown_action")
-    return load_case(ctx, int(head))
-
-
-def split_case_ref(args: str) -> tuple[int | None, str]:
-    """``"#12 rest"`` → ``(12, "rest")``; no leading ``#number`` → ``(None, args)``."""
-    match = _CASE_REF.match(args.strip())
-    if match is None:
-        return None, args.strip()
-    return int(match.group(1)), args.strip()[match.end() :]
-
-
-def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]:
-    """The case a command is about: ``#12`` first in its arguments, else the thread it was typed in."""
-    number, rest = split_case_ref(args)
-    if number is not None:
-        return load_case(ctx, number), rest
-    case = case_from_thread(ctx)
-    if case is None:
-        raise UserError("case.which", usage=usage)
-    return case, rest
-
-
-def require_step(case: Case, *steps: str) -> None:
-    if case.step not in steps:
-        raise UserError("case.wrong_step", number=case.id, step=case.step)
-
-
-def require_steer(ctx: HandlerContext, case: Case) -> None:
-    if not can_steer(ctx, case):
-        raise UserError("case.not_allowed")
-
-
-def visible_cases(ctx: HandlerContext, *, include_closed: bool = False) -> list[Case]:
-    """Cases of the person's unit they may see, newest first (parties-only ones filtered out for staff)."""
-    unit = ctx.require_unit()
-    query = select(Case).where(Case.unit_id == unit.id).order_by(Case.id.desc())
-    if not include_closed:
-        query = query.where(Case.closed_at.is_(None))
-    return [case for case in ctx.session.scalars(query) if can_see(ctx, case)]
-
-
-# --------------------------------------------------------------------------------------------------
-# Participants, versions
-# --------------------------------------------------------------------------------------------------
-
-
-def add_participant(ctx: HandlerContext, case: Case, member: Member | None = None) -> None:
-    """Record that someone took part by name. Never call this for an anonymous contribution."""
-    who = member or ctx.member
-    exists = ctx.session.scalar(
-        select(CaseParticipant.id).where(
-            CaseParticipant.case_id == case.id, CaseParticipant.member_id == who.id
-        )
-    )
-    if exists is None:
-        ctx.session.add(CaseParticipant(case_id=case.id, member_id=who.id, joined_at=ctx.now))
-        ctx.session.flush()
-
-
-def participants(session: Session, case: Case) -> list[Member]:
-    return list(
-        session.scalars(
-            select(Member)
-            .join(CaseParticipant, CaseParticipant.member_id == Member.id)
-            .where(CaseParticipant.case_id == case.id)
-            .order_by(CaseParticipant.joined_at, CaseParticipant.id)
-        )
-    )
-
-
-def add_version(ctx: HandlerContext, case: Case, kind: str, text: str) -> CaseVersion:
-    number = ctx.session.scalar(
-        select(func.coalesce(func.max(CaseVersion.n), 0)).where(CaseVersion.case_id == case.id)
-    )
-    version = CaseVersion(
-        case_id=case.id,
-        n=int(number or 0) + 1,
-        kind=kind,
-        text=text,
-        author_id=ctx.member.id,
-        created_at=ctx.now,
-    )
-    ctx.session.add(version)
-    case.updated_at = ctx.now
-    ctx.session.flush()
-    return version
-
-
-def versions(session: Session, case: Case, *kinds: str) -> list[CaseVersion]:
-    query = select(CaseVersion).where(CaseVersion.case_id == case.id).order_by(CaseVersion.n)
-    if kinds:
-        query = query.where(CaseVersion.kind.in_(kinds))
-    return list(session.scalars(query))
-
-
-def name_of(member: Member | None) -> str:
-    return (member.display_name or member.user_id) if member else "?"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -347,7 +213,7 @@ def render_head(ctx: HandlerContext, case: Case) -> Reply:
     ]
     earlier = versions(ctx.session, case, "statement")[:-1]
     if earlier:
-        lines = [ctx.t("case.earlier_line", n=v.n, text=_short(v.text)) for v in earlier[-HEAD_VERSIONS:]]
+        lines = [ctx.t("case.earlier_line", n=v.n, text=short(v.text)) for v in earlier[-HEAD_VERSIONS:]]
         blocks.append(Note(ctx.t("case.earlier_title", count=len(earlier)) + "\n" + "\n".join(lines)))
     for section in HEAD_SECTIONS:
         blocks.extend(section(ctx, case))
@@ -361,11 +227,6 @@ def _head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
         buttons.append(Button(ctx.t("case.next_button"), "case.next", f"{case.id}:{case.step}"))
     buttons.append(Button(ctx.t("case.history_button"), "case.history", str(case.id)))
     return buttons
-
-
-def _short(text: str, limit: int = 120) -> str:
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -423,6 +284,52 @@ def jump_to(ctx: HandlerContext, case: Case, step: str) -> None:
     advance(ctx, case, step)
 
 
+def open_case(
+    ctx: HandlerContext, statement: str, *, parties_only: bool = False, step: str = "define"
+) -> Case:
+    """Start a case at ``step`` (``define``, or ``blindspot``/``ideas`` when that tool is run on its own)."""
+    unit = ctx.require_unit()
+    text = ctx.text(statement)
+    # A double-click on the form, or the same command sent twice, must not open two threads.
+    recent = ctx.session.scalar(
+        select(Case.id).where(
+            Case.unit_id == unit.id,
+            Case.started_by_id == ctx.member.id,
+            Case.title == short(text, TITLE_LENGTH),
+            Case.created_at >= ctx.now - REPEAT_WINDOW,
+        )
+    )
+    if recent is not None:
+        raise UserError("case.repeated", number=recent)
+    held = roles_of(ctx.session, unit.id, ctx.member.id)
+    starter_roles = [r for r in held if r in PARTY_ROLES] or held
+    case = Case(
+        unit_id=unit.id,
+        title=short(text, TITLE_LENGTH),
+        statement=text,
+        started_by_id=ctx.member.id,
+        starter_roles=",".join(starter_roles),
+        step=step,
+        parties_only=parties_only,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(case)
+    ctx.session.flush()
+    add_version(ctx, case, "statement", text)
+    add_participant(ctx, case)
+    # The intro may set up the step (the first question, a deadline) before the head shows it.
+    intro = STEP_INTROS.get(step)
+    reply = intro(for_case(ctx, case), case) if intro is not None else None
+    ctx.session.flush()
+    post_head(ctx, case)
+    if reply is not None:
+        post_in_case(ctx, case, reply)
+    key = "case.opened_parties" if parties_only else "case.opened"
+    ctx.private(ctx.t(key, number=case.id))
+    return case
+
+
 def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
     if case is None:
@@ -431,72 +338,3 @@ def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     if handler is None:
         raise UserError("case.thread_quiet", step=step_label(ctx, case.step))
     handler(ctx, case, msg)
-
-
-# --------------------------------------------------------------------------------------------------
-# History (summaries, export)
-# --------------------------------------------------------------------------------------------------
-
-
-def case_history(session: Session, case_id: int) -> dict[str, Any]:
-    """Everything a case holds, for summaries and export. Anonymous questions carry no author, and
-    questions still waiting for their batch are only counted (their text is not public yet)."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise KeyError(case_id)
-    members = session.scalars(
-        select(Member)
-        .join(Unit, Unit.organisation_id == Member.organisation_id)
-        .where(Unit.id == case.unit_id)
-    )
-    names = {m.id: name_of(m) for m in members}
-
-    def author(member_id: int | None) -> str | None:
-        return names.get(member_id) if member_id is not None else None
-
-    ideas = list(session.scalars(select(Idea).where(Idea.case_id == case.id).order_by(Idea.number)))
-    numbers = {idea.id: idea.number for idea in ideas}
-    questions = session.scalars(select(Question).where(Question.case_id == case.id).order_by(Question.id))
-    pending = session.scalar(
-        select(func.count()).select_from(PendingQuestion).where(PendingQuestion.case_id == case.id)
-    )
-    return {
-        "id": case.id,
-        "unit_id": case.unit_id,
-        "title": case.title,
-        "statement": case.statement,
-        "step": case.step,
-        "parties_only": case.parties_only,
-        "started_by": author(case.started_by_id),
-        "starter_roles": [r for r in case.starter_roles.split(",") if r],
-        "created_at": case.created_at,
-        "closed_at": case.closed_at,
-        "ideas_deadline": case.ideas_deadline,
-        "participants": [name_of(m) for m in participants(session, case)],
-        "versions": [
-            {"n": v.n, "kind": v.kind, "text": v.text, "author": author(v.author_id), "at": v.created_at}
-            for v in versions(session, case)
-        ],
-        "questions": [
-            {
-                "text": q.text,
-                "anonymous": q.anonymous,
-                "author": author(q.author_id),
-                "batch": q.batch,
-                "at": q.released_at,
-            }
-            for q in questions
-        ],
-        "unreleased_anonymous": int(pending or 0),
-        "ideas": [
-            {
-                "number": i.number,
-                "text": i.text,
-                "author": author(i.author_id),
-                "builds_on": numbers.get(i.builds_on_id) if i.builds_on_id else None,
-                "blocking": i.blocking,
-                "at": i.created_at,
-            }
-            for i in ideas
-        ],
-    }

@@ -1,0 +1,138 @@
+"""Step 1, "Definer riktig problem": from what people notice to the problem worth solving.
+
+In the thread the bot asks one question at a time and waits for an answer: symptom or problem? what is
+the cause – then "why?" again, up to five times in all (5 hvorfor) – what effect do we want? how do we want
+it to be? and finally a sharper problem statement. Which question is open is kept on the case
+(``pending_prompt``), so whoever answers first moves the conversation on. Every answer is kept as a
+:class:`~bot.toolbox.models.CaseVersion`; a new statement never replaces the earlier ones.
+"""
+
+from __future__ import annotations
+
+from bot.chat.context import HandlerContext, UserError
+from bot.chat.model import Block, Button, Message, Reply, Text
+from bot.toolbox import cases
+from bot.toolbox.models import Case
+
+# The 5 whys: the cause question counts as the first "why".
+MAX_WHYS = 5
+WHY_KINDS = ("cause", "why")
+# Words that close the open question without an answer ("we have found the cause", "skip this one").
+SKIP_WORDS = frozenset(
+    {"videre", "vidare", "neste", "next", "ferdig", "done", "skip", "hopp over", "hopp", "stopp", "stop"}
+)
+
+
+def why_count(ctx: HandlerContext, case: Case) -> int:
+    return len(cases.versions(ctx.session, case, *WHY_KINDS))
+
+
+def _after(ctx: HandlerContext, case: Case, prompt: str, skipped: bool) -> str | None:
+    """The question after ``prompt`` has been answered (or skipped)."""
+    if prompt in WHY_KINDS:
+        if skipped or why_count(ctx, case) >= MAX_WHYS:
+            return "effect"
+        return "why"
+    order = ("symptom", "cause", "effect", "wish", "statement")
+    index = order.index(prompt)
+    return order[index + 1] if index + 1 < len(order) else None
+
+
+def question(ctx: HandlerContext, case: Case) -> Reply:
+    """The open question, as the bot asks it in the thread."""
+    prompt = case.pending_prompt
+    if prompt is None:
+        return Reply.text(ctx.t("define.done"))
+    if prompt == "why":
+        chain = cases.versions(ctx.session, case, *WHY_KINDS)
+        text = ctx.t(
+            "define.ask.why", last=chain[-1].text if chain else case.statement, n=len(chain) + 1, max=MAX_WHYS
+        )
+    else:
+        text = ctx.t(f"define.ask.{prompt}", statement=case.statement)
+    return Reply(fallback=text, blocks=(Text(text), Text(ctx.t("define.answer_hint"))))
+
+
+def intro(ctx: HandlerContext, case: Case) -> Reply:
+    """Entering the define step: the method in two lines, then the first question."""
+    case.pending_prompt = "symptom"
+    first = question(ctx, case)
+    return Reply(fallback=first.fallback, blocks=(Text(ctx.t("define.intro")), *first.blocks))
+
+
+def answer(ctx: HandlerContext, case: Case, text: str) -> None:
+    """Someone answers the open question in the thread."""
+    cases.require_step(case, "define")
+    prompt = case.pending_prompt
+    if prompt is None:
+        raise UserError("define.no_question", number=case.id)
+    cleaned = ctx.text(text)
+    skipped = cleaned.lower().strip(" .!") in SKIP_WORDS
+    if not skipped:
+        if prompt == "statement":
+            _store_statement(ctx, case, cleaned)
+        else:
+            cases.add_version(ctx, case, prompt, cleaned)
+        cases.add_participant(ctx, case)
+    case.pending_prompt = _after(ctx, case, prompt, skipped)
+    ctx.session.flush()
+    cases.post_in_case(ctx, case, question(cases.for_case(ctx, case), case))
+    cases.refresh_head(ctx, case)
+
+
+def _store_statement(ctx: HandlerContext, case: Case, text: str) -> None:
+    version = cases.add_version(ctx, case, "statement", text)
+    case.statement = text
+    speaker = cases.for_case(ctx, case)
+    cases.post_in_case(
+        ctx, case, speaker.t("define.refined", name=cases.name_of(ctx.member), n=version.n, statement=text)
+    )
+
+
+def refine(ctx: HandlerContext, case: Case, text: str) -> None:
+    """``/parts problem presiser …`` or the form: a sharper statement; the earlier ones stay visible."""
+    cases.require_step(case, "define", "blindspot")
+    cleaned = ctx.text(text)
+    if cleaned == case.statement:
+        raise UserError("errors.duplicate")
+    if case.pending_prompt == "statement":
+        # The refinement answers the bot's last question, so the thread need not ask it again.
+        case.pending_prompt = None
+    _store_statement(ctx, case, cleaned)
+    cases.add_participant(ctx, case)
+    ctx.session.flush()
+    cases.refresh_head(ctx, case)
+
+
+def on_message(ctx: HandlerContext, case: Case, msg: Message) -> None:
+    answer(ctx, case, msg.text)
+
+
+def head_section(ctx: HandlerContext, case: Case) -> list[Block]:
+    """What the define step found so far: the latest answer per question and the whole why chain."""
+    found = cases.versions(ctx.session, case, "symptom", "effect", "wish", *WHY_KINDS)
+    if not found:
+        return []
+    lines: list[str] = []
+    latest = {v.kind: v for v in found}
+    if "symptom" in latest:
+        lines.append(ctx.t("define.head.symptom", text=latest["symptom"].text))
+    chain = [v for v in found if v.kind in WHY_KINDS]
+    if chain:
+        lines.append(ctx.t("define.head.why_title", count=len(chain), max=MAX_WHYS))
+        lines.extend(ctx.t("define.head.why_line", n=i, text=v.text) for i, v in enumerate(chain, start=1))
+    for kind in ("effect", "wish"):
+        if kind in latest:
+            lines.append(ctx.t(f"define.head.{kind}", text=latest[kind].text))
+    return [Text("\n".join(lines))]
+
+
+def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
+    return [Button(ctx.t("define.refine_button"), "case.refine", str(case.id), "primary")]
+
+
+def register() -> None:
+    cases.STEP_INTROS["define"] = intro
+    cases.THREAD_HANDLERS["define"] = on_message
+    cases.HEAD_BUTTONS["define"] = head_buttons
+    cases.add_head_section(head_section)
