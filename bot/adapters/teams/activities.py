@@ -1,0 +1,278 @@
+"""Incoming Teams Activities → neutral events: the thin, ActivityHandler-like half of the adapter.
+
+* ``message`` with text – a :class:`Command` when the text, without the bot's @mention, starts with a
+  command word the router knows (``@Partsbot rolle leder``), otherwise a :class:`Message` (an answer in a
+  reply chain, a direct message). The reply chain is the ``;messageid=`` part of the conversation id.
+* ``message`` with a ``value`` – an Adaptive Card ``Action.Submit``: an :class:`Action` (button, choice) or
+  a :class:`Submission` (form), after checking the card's signature (:mod:`.payload`)
+* ``invoke`` ``adaptiveCard/action`` – the same for ``Action.Execute`` (cards we render use Submit; other
+  apps' or future cards may use Execute)
+* ``conversationUpdate`` (the bot was added), ``installationUpdate`` and every other type – logged and
+  otherwise ignored
+
+Every Activity first refreshes the stored ConversationReference of its conversation (:mod:`.references`).
+Events are handled (one database transaction) before the request is answered, so an acknowledged message
+is never lost; sending what they produced happens after the answer, in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Callable, Collection, Coroutine
+from copy import copy
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.adapters.teams.messenger import TeamsMessenger
+from bot.adapters.teams.payload import BadSubmission, parse_submission
+from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
+from bot.chat.messenger import DeliveryError
+from bot.chat.model import (
+    Action,
+    Actor,
+    Command,
+    Event,
+    Message,
+    OpenForm,
+    Place,
+    Platform,
+    Reply,
+    Submission,
+)
+from bot.core import Partsbot
+from bot.i18n import t
+
+log = logging.getLogger(__name__)
+
+PLATFORM: Platform = "teams"
+DEFAULT_TENANT = "default"
+PERSONAL = "personal"
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+_THREAD = ";messageid="
+_MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+_LEADING_MENTION = re.compile(r"^\s*<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+# Slack habits: "/parts hjelp" typed into Teams means "hjelp".
+_PREFIXES = ("/parts", "parts")
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+# --------------------------------------------------------------------------------------------------
+# Pure translation
+# --------------------------------------------------------------------------------------------------
+
+
+def tenant_of(activity: Any) -> str:
+    """The Microsoft Entra tenant: Teams' ``channelData.tenant.id`` (botbuilder reads the conversation's
+    ``tenantId`` under a differently spelled key, so that one is only the second choice)."""
+    tenant = None
+    if isinstance(activity.channel_data, dict):
+        tenant = (activity.channel_data.get("tenant") or {}).get("id")
+    tenant = tenant or getattr(activity.conversation, "tenant_id", None)
+    return str(tenant) if tenant else DEFAULT_TENANT
+
+
+def split_conversation(conversation_id: str) -> tuple[str, str | None]:
+    """``19:x@thread.tacv2;messageid=170`` → (``19:x@thread.tacv2``, ``170``)."""
+    base, _, thread = conversation_id.partition(_THREAD)
+    return base, (thread or None)
+
+
+def is_personal(activity: Any) -> bool:
+    return getattr(activity.conversation, "conversation_type", None) == PERSONAL
+
+
+def place_of(activity: Any) -> Place:
+    channel, thread = split_conversation(activity.conversation.id or "")
+    personal = is_personal(activity)
+    return Place(PLATFORM, tenant_of(activity), channel, None if personal else thread, personal)
+
+
+def actor_of(activity: Any) -> Actor:
+    who = activity.from_property
+    return Actor(user_id=who.id, display_name=who.name or "", locale=activity.locale)
+
+
+def message_text(activity: Any) -> str:
+    """The text without the bot's own @mention, entities decoded, trimmed. Other mentions keep the name."""
+    text = activity.text or ""
+    bot_id = getattr(activity.recipient, "id", None)
+    mentions = [e for e in (activity.entities or []) if getattr(e, "type", None) == "mention"]
+    removed = False
+    for entity in mentions:
+        props = getattr(entity, "additional_properties", None) or {}
+        mentioned = props.get("mentioned") or {}
+        said = props.get("text")
+        if said and mentioned.get("id") == bot_id:
+            text = text.replace(said, " ")
+            removed = True
+    if not removed:
+        # No entity for the bot (older clients, hand-made requests): a mention at the start is the bot's.
+        text = _LEADING_MENTION.sub(" ", text, count=1)
+    text = _MENTION.sub(r"\1", text)
+    return html.unescape(text).replace("\xa0", " ").strip()
+
+
+def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
+    actor, place = actor_of(activity), place_of(activity)
+    text = message_text(activity)
+    words = text.split(maxsplit=1)
+    if words and words[0].lower() in _PREFIXES:
+        text = words[1] if len(words) > 1 else ""
+        words = text.split(maxsplit=1)
+    if not words:
+        # "@Partsbot" alone: the router's empty command (help).
+        return Command(actor=actor, place=place, name="")
+    name = words[0].lower()
+    if name in commands:
+        return Command(actor=actor, place=place, name=name, args=words[1].strip() if len(words) > 1 else "")
+    return Message(actor=actor, place=place, text=text, message_id=activity.id)
+
+
+def reference_data(activity: Any) -> dict[str, Any]:
+    """What to store to write into this conversation later: no message id, no reply chain, and for shared
+    conversations no sender (so the row does not change with every person who writes)."""
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    conversation = copy(reference.conversation)
+    conversation.id = split_conversation(conversation.id or "")[0]
+    reference.conversation = conversation
+    if not is_personal(activity):
+        reference.user = None
+        reference.locale = None
+    data: dict[str, Any] = reference.serialize()
+    return data
+
+
+def _describe(activity: Any) -> str:
+    return f"{tenant_of(activity)}/{split_conversation(activity.conversation.id or '')[0]}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The turn handler
+# --------------------------------------------------------------------------------------------------
+
+
+class TeamsTurns:
+    """Receives each authenticated Activity from botbuilder's CloudAdapter (``on_turn``)."""
+
+    def __init__(
+        self, bot: Partsbot, messenger: TeamsMessenger, references: ReferenceStore, spawn: Spawn
+    ) -> None:
+        self.bot = bot
+        self.messenger = messenger
+        self.references = references
+        self.spawn = spawn
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.conversation is None or not activity.conversation.id or activity.from_property is None:
+            log.warning("ignoring a Teams %s activity without conversation or sender", activity.type)
+            return
+        await self._remember(activity)
+        match activity.type:
+            case ActivityTypes.message:
+                await self._on_message(activity)
+            case ActivityTypes.invoke:
+                await self._on_invoke(turn_context)
+            case ActivityTypes.conversation_update:
+                self._on_conversation_update(activity)
+            case ActivityTypes.installation_update:
+                log.info("Teams app %s in %s", activity.action or "installation update", _describe(activity))
+            case _:
+                log.info("ignoring Teams activity of type %r in %s", activity.type, _describe(activity))
+
+    async def _remember(self, activity: Any) -> None:
+        if not activity.service_url:
+            return
+        workspace = tenant_of(activity)
+        data = reference_data(activity)
+        base = split_conversation(activity.conversation.id)[0]
+        await asyncio.to_thread(self.references.save, workspace, channel_scope(base), data)
+        if is_personal(activity):
+            await asyncio.to_thread(
+                self.references.save, workspace, user_scope(activity.from_property.id), data
+            )
+
+    # Messages and card submissions -----------------------------------------------------------------
+
+    async def _on_message(self, activity: Any) -> None:
+        if activity.value is not None:
+            event = await self._submission(activity, activity.value)
+            if event is not None:
+                await self._dispatch(event)
+            return
+        if not (activity.text or "").strip():
+            log.info("ignoring a Teams message without text (attachments only?) in %s", _describe(activity))
+            return
+        await self._dispatch(text_event(activity, self.bot.router.commands))
+
+    async def _submission(self, activity: Any, value: object) -> Action | Submission | None:
+        actor, place = actor_of(activity), place_of(activity)
+        try:
+            return parse_submission(value, await self.messenger.signer(), actor, place, activity.reply_to_id)
+        except BadSubmission as exc:
+            # Nothing reaches a handler, so nothing is stored; the person hears why nothing happened.
+            log.warning(
+                "refused a Teams card submission from %s in %s: %s", actor.user_id, _describe(activity), exc
+            )
+            self.spawn(self._tell(place, actor, "teams.bad_submission"))
+            return None
+
+    async def _on_invoke(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.name != CARD_ACTION_INVOKE:
+            log.info("ignoring Teams invoke %r in %s", activity.name, _describe(activity))
+            return
+        action = activity.value.get("action") if isinstance(activity.value, dict) else None
+        data = action.get("data") if isinstance(action, dict) else None
+        event = await self._submission(activity, data)
+        if event is not None:
+            await self._dispatch(event)
+        # Action.Execute wants an answer in the response; the real answers arrive as messages.
+        body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": ""}
+        await turn_context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+        )
+
+    def _on_conversation_update(self, activity: Any) -> None:
+        bot_id = getattr(activity.recipient, "id", None)
+        added = [m.id for m in activity.members_added or []]
+        removed = [m.id for m in activity.members_removed or []]
+        if bot_id in added:
+            log.info("Partsbot was added to Teams conversation %s", _describe(activity))
+        elif bot_id in removed:
+            log.info("Partsbot was removed from Teams conversation %s", _describe(activity))
+        else:
+            log.debug(
+                "Teams conversation update in %s (members +%s -%s)",
+                _describe(activity),
+                len(added),
+                len(removed),
+            )
+
+    # Handing over to the bot -----------------------------------------------------------------------
+
+    async def _dispatch(self, event: Event) -> None:
+        effects = await asyncio.to_thread(self.bot.handle_sync, event)
+        forms = [effect for effect in effects if isinstance(effect, OpenForm)]
+        self.spawn(self._deliver(forms))
+
+    async def _deliver(self, forms: list[OpenForm]) -> None:
+        for form in forms:
+            await self.bot.delivery.open_form(form)
+        await self.bot.delivery.flush()
+
+    async def _tell(self, place: Place, actor: Actor, key: str) -> None:
+        language = await self.messenger.language(
+            place.workspace, channel=None if place.is_direct else place.channel, user_id=actor.user_id
+        )
+        try:
+            await self.messenger.post_private(place, actor.user_id, Reply.text(t(language, key)))
+        except DeliveryError as exc:
+            log.warning("could not tell %s about a refused card submission: %s", actor.user_id, exc)

@@ -1,0 +1,140 @@
+"""Stored Teams ConversationReferences: how the bot writes into a conversation without an incoming request.
+
+Every incoming Activity refreshes the reference of its conversation, so nudges, summaries and replies
+delivered later from the outbox (possibly by another replica, or after a restart) know the service URL,
+the tenant and the bot account. Scopes:
+
+* ``channel:<conversation id>`` – a channel, group chat or personal chat (without ``;messageid=``)
+* ``user:<Teams user id>`` – a person's personal chat with the bot, for :class:`~bot.chat.model.Direct`
+
+Synchronous functions: callers run them in a worker thread, like every other database access.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.i18n import normalise_language
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import ConversationReference, KeyValue, Member, Organisation, Unit
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+CARD_SECRET_KEY = "teams.card_secret"
+
+
+def channel_scope(conversation_id: str) -> str:
+    return f"channel:{conversation_id}"
+
+
+def user_scope(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+class ReferenceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save(self, workspace: str, scope: str, data: dict[str, Any]) -> None:
+        """Insert or refresh a reference; unchanged references cost a read, not a write."""
+        for attempt in (1, 2):
+            try:
+                with self.db.transaction() as session:
+                    row = session.scalar(
+                        select(ConversationReference).where(
+                            ConversationReference.platform == PLATFORM,
+                            ConversationReference.workspace == workspace,
+                            ConversationReference.scope == scope,
+                        )
+                    )
+                    if row is None:
+                        session.add(
+                            ConversationReference(
+                                platform=PLATFORM, workspace=workspace, scope=scope, data=data
+                            )
+                        )
+                    elif row.data != data:
+                        row.data = data
+                return
+            except IntegrityError:
+                # Another replica stored the same conversation a moment ago; the second try updates it.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, workspace: str, scope: str) -> dict[str, Any] | None:
+        with self.db.transaction() as session:
+            data = session.scalar(
+                select(ConversationReference.data).where(
+                    ConversationReference.platform == PLATFORM,
+                    ConversationReference.workspace == workspace,
+                    ConversationReference.scope == scope,
+                )
+            )
+            return dict(data) if data is not None else None
+
+    def any_in(self, workspace: str) -> dict[str, Any] | None:
+        """The freshest reference of a tenant: its service URL and bot account serve any new conversation."""
+        with self.db.transaction() as session:
+            data = session.scalar(
+                select(ConversationReference.data)
+                .where(
+                    ConversationReference.platform == PLATFORM, ConversationReference.workspace == workspace
+                )
+                .order_by(ConversationReference.updated_at.desc(), ConversationReference.id.desc())
+                .limit(1)
+            )
+            return dict(data) if data is not None else None
+
+    def language(
+        self, settings: Settings, workspace: str, *, channel: str | None = None, user_id: str | None = None
+    ) -> str:
+        """The language a person reads (their own choice, else their unit's), as the router decides it."""
+        with self.db.transaction() as session:
+            org_id = session.scalar(
+                select(Organisation.id).where(
+                    Organisation.platform == PLATFORM, Organisation.external_id == workspace
+                )
+            )
+            if org_id is not None:
+                member = (
+                    session.scalar(
+                        select(Member).where(Member.organisation_id == org_id, Member.user_id == user_id)
+                    )
+                    if user_id
+                    else None
+                )
+                if member is not None and member.language:
+                    return normalise_language(member.language)
+                unit = None
+                if channel:
+                    unit = session.scalar(
+                        select(Unit).where(Unit.organisation_id == org_id, Unit.channel_id == channel)
+                    )
+                if unit is None and member is not None and member.home_unit_id:
+                    unit = session.get(Unit, member.home_unit_id)
+                if unit is not None:
+                    return normalise_language(unit.language)
+        return normalise_language(settings.language)
+
+    def card_secret(self) -> bytes:
+        """The HMAC key for card data: made once per installation, shared by replicas, kept on restart."""
+        for attempt in (1, 2):
+            try:
+                with self.db.transaction() as session:
+                    row = session.get(KeyValue, CARD_SECRET_KEY)
+                    if row is None:
+                        row = KeyValue(key=CARD_SECRET_KEY, value=secrets.token_hex(32))
+                        session.add(row)
+                    return bytes.fromhex(row.value)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
