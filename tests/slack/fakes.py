@@ -236,12 +236,12 @@ class FakeSlack:
 
 async def _parse_body(request: web.Request) -> dict[str, Any]:
     raw = await request.text()
-    if not raw:
-        return dict(request.query)
-    if request.content_type == "application/json":
-        body = json.loads(raw)
-    else:
-        body = dict(parse_qsl(raw, keep_blank_values=True))
+    # slack_sdk sends some methods' arguments as query parameters (GET, or POST with params=).
+    body: dict[str, Any] = dict(request.query)
+    if raw and request.content_type == "application/json":
+        body.update(json.loads(raw))
+    elif raw:
+        body.update(parse_qsl(raw, keep_blank_values=True))
     for key in ("blocks", "view", "files", "attachments"):
         if isinstance(body.get(key), str):
             body[key] = json.loads(body[key])

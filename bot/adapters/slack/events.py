@@ -380,6 +380,9 @@ class SlackEvents:
         )
 
     async def on_app_uninstalled(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        self.tasks.spawn(self._app_uninstalled(body, context), "app_uninstalled")
+
+    async def _app_uninstalled(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         workspace = str(context.team_id or body.get("team_id") or "")
         enterprise = context.enterprise_id
         if self.installations is not None:
@@ -389,6 +392,11 @@ class SlackEvents:
         log.warning("Partsbot was removed from Slack workspace %s; its tokens are deleted", workspace)
 
     async def on_tokens_revoked(
+        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        self.tasks.spawn(self._tokens_revoked(body, event, context), "tokens_revoked")
+
+    async def _tokens_revoked(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         workspace = str(context.team_id or body.get("team_id") or "")
