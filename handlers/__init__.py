@@ -15,6 +15,7 @@ HANDLER_MODULES = (
     "handlers.help",
     "handlers.roles",
     "handlers.language",
+    "handlers.hora",
 )
 
 

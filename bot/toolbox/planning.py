@@ -1,0 +1,87 @@
+"""Find solutions together: a plan with goal, obstacles, "how are we when the goal is reached?", actions
+with an owner and a due date, and the parties' approvals.
+
+Approval rule: the plan is agreed when every party role present in the unit (leader, verneombud,
+tillitsvalgt – whoever holds the role may approve for it) has approved the plan's current revision. Any
+change of content (goal, obstacle, outcome, action) raises the revision, so approvals given earlier no
+longer count and the head shows that everyone must look again; the older approvals stay as history. An
+agreed plan is frozen; marking an action done is follow-up, not a change, and is always allowed.
+
+Also here: the calendar days people type ("3.12.", "2026-12-03", "fredag", "i morgen") and how they are
+shown, used by plans, votes and HØRA alike.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Translator, raw
+
+# Words for "today", "tomorrow" and the weekdays in bokmål, nynorsk and English (Monday = 0).
+_DAY_WORDS = {
+    "idag": 0, "i dag": 0, "today": 0, "imorgen": 1, "i morgen": 1, "imorgon": 1, "i morgon": 1,
+    "tomorrow": 1,
+}  # fmt: skip
+_WEEKDAYS = {
+    "mandag": 0, "måndag": 0, "monday": 0, "tirsdag": 1, "tysdag": 1, "tuesday": 1, "onsdag": 2,
+    "wednesday": 2, "torsdag": 3, "thursday": 3, "fredag": 4, "friday": 4, "lørdag": 5, "laurdag": 5,
+    "saturday": 5, "søndag": 6, "sundag": 6, "sunday": 6,
+}  # fmt: skip
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{2}|\d{4})?)?\.?$")
+_TIME = re.compile(r"^(?:kl\.?\s*)?(\d{1,2})(?:[:.]?(\d{2}))?$")
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """A calendar day from what a person typed, or ``None`` if it is not one.
+
+    A day without a year ("3.12.") means its next occurrence from ``today`` on, and a weekday name the
+    next such day (today counts), because people plan forward.
+    """
+    word = " ".join(text.strip().lower().split())
+    if word in _DAY_WORDS:
+        return today + timedelta(days=_DAY_WORDS[word])
+    if word in _WEEKDAYS:
+        return today + timedelta(days=(_WEEKDAYS[word] - today.weekday()) % 7)
+    try:
+        if m := _ISO.match(word):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _DOTTED.match(word):
+            day, month = int(m[1]), int(m[2])
+            if m[3]:
+                year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+                return date(year, month, day)
+            candidate = date(today.year, month, day)
+            return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None  # 31.02. and friends
+    return None
+
+
+def parse_clock(text: str) -> time | None:
+    """A wall-clock time: "14:30", "14.30", "1430", "kl. 14"."""
+    m = _TIME.match(text.strip().lower())
+    if not m:
+        return None
+    hour, minute = int(m[1]), int(m[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def show_day(tr: Translator, day: date) -> str:
+    """ "fredag 4.12." – with the year only when it is not obvious."""
+    names = raw(tr.language, "plan.weekdays")
+    weekday = names[day.weekday()] if isinstance(names, list) and len(names) == 7 else ""
+    return tr("plan.day_format", weekday=weekday, day=day.day, month=day.month, year=day.year).strip()
+
+
+def show_moment(tr: Translator, moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return tr("plan.moment_format", day=show_day(tr, local.date()), time=local.strftime("%H:%M"))

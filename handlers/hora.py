@@ -1,0 +1,200 @@
+"""HØRA: ``/parts høra`` (aliases ``møte``, ``hora``, ``meeting``) plans a meeting with a form – Hensikt,
+Ønsket resultat, agenda items with kind and minutes, day, time and length – and posts the agenda.
+
+``/parts høra sak 3`` (or the command typed in a case's thread) puts a case on the agenda;
+``/parts høra resultat <nr> ja|delvis|nei [kommentar]`` or the buttons in the follow-up message record
+whether the desired result was reached.
+"""
+
+from __future__ import annotations
+
+from bot.chat.context import HandlerContext, UserError
+from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
+from bot.chat.router import Router
+from bot.course.calendar import local_at
+from bot.toolbox import cases
+from bot.toolbox.hora import (
+    MAX_MINUTES,
+    MAX_TITLE,
+    create_meeting,
+    head_key,
+    overrun,
+    parse_agenda,
+    parse_result,
+    record_result,
+    render_meeting,
+)
+from bot.toolbox.models import Case
+from bot.toolbox.models_plan import Meeting
+from bot.toolbox.planning import local_today, parse_clock, parse_day, show_moment
+
+MAX_AGENDA_TEXT = 3000
+
+
+def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
+    t = ctx.t
+    return Form(
+        form_id="hora.create",
+        title=t("hora.form.title"),
+        submit_label=t("hora.form.submit"),
+        intro=t("hora.form.intro"),
+        context=str(case_id or ""),
+        fields=(
+            FormField(
+                "purpose", t("hora.form.purpose"), max_length=MAX_TITLE, hint=t("hora.form.purpose_hint")
+            ),
+            FormField(
+                "desired", t("hora.form.desired"), max_length=MAX_TITLE, hint=t("hora.form.desired_hint")
+            ),
+            FormField(
+                "agenda",
+                t("hora.form.agenda"),
+                "multiline",
+                max_length=MAX_AGENDA_TEXT,
+                hint=t("hora.form.agenda_hint"),
+            ),
+            FormField("day", t("hora.form.day"), "date", hint=t("hora.form.day_hint")),
+            FormField("time", t("hora.form.time"), hint=t("hora.form.time_hint")),
+            FormField(
+                "length", t("hora.form.length"), "number", initial="60", hint=t("hora.form.length_hint")
+            ),
+            FormField(
+                "case",
+                t("hora.form.case"),
+                optional=True,
+                initial=str(case_id or ""),
+                hint=t("hora.form.case_hint"),
+            ),
+        ),
+    )
+
+
+def linkable_case(ctx: HandlerContext, number: int) -> Case:
+    """A case that may go on an agenda: one the organiser sees, and not a parties-only case, because the
+    agenda is posted where everyone reads it."""
+    case = cases.load_case(ctx, number)
+    if case.parties_only:
+        raise UserError("hora.case_parties_only", id=case.id)
+    return case
+
+
+def _case_line(ctx: HandlerContext, case_id: int) -> str | None:
+    case = ctx.session.get(Case, case_id)
+    if case is None or case.parties_only:
+        return None
+    return ctx.t("hora.case_line", id=case.id, text=case.title)
+
+
+def _case_number(word: str) -> int:
+    cleaned = word.strip().lstrip("#")
+    if not cleaned.isdigit() or len(cleaned) > 9:
+        raise UserError("hora.bad_case", value=word[:20])
+    return int(cleaned)
+
+
+def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
+    unit = ctx.require_unit()
+    purpose = ctx.text(values.get("purpose", ""), MAX_TITLE)
+    desired = ctx.text(values.get("desired", ""), MAX_TITLE)
+    items = parse_agenda(ctx.text(values.get("agenda", ""), MAX_AGENDA_TEXT))
+    today = local_today(ctx.now, unit.timezone)
+    day = parse_day(values.get("day", ""), today)
+    if day is None:
+        raise UserError("hora.bad_day", value=values.get("day", "")[:30])
+    clock = parse_clock(values.get("time", ""))
+    if clock is None:
+        raise UserError("hora.bad_time", value=values.get("time", "")[:30])
+    length_text = values.get("length", "").strip().removesuffix("min").strip()
+    if not length_text.isdigit() or not 5 <= int(length_text) <= MAX_MINUTES:
+        raise UserError("hora.bad_length", value=values.get("length", "")[:30], limit=MAX_MINUTES)
+    starts_at = local_at(day, clock, unit.timezone)
+    if starts_at <= ctx.now:
+        raise UserError("hora.in_past", when=show_moment(ctx.t, starts_at, unit.timezone))
+    case_text = (values.get("case") or context or "").strip()
+    case = linkable_case(ctx, _case_number(case_text)) if case_text else None
+    meeting, created = create_meeting(
+        ctx.session,
+        unit=unit,
+        organiser=ctx.member,
+        purpose=purpose,
+        desired_result=desired,
+        items=items,
+        starts_at=starts_at,
+        length_minutes=int(length_text),
+        case_id=case.id if case else None,
+        now=ctx.now,
+    )
+    if not created:
+        ctx.private(ctx.t("hora.already", id=meeting.id))
+        return
+    post_meeting(ctx, meeting)
+    if case is not None:
+        cases.post_in_case(
+            ctx, case, ctx.t("hora.in_case", when=show_moment(ctx.t, starts_at, unit.timezone))
+        )
+    ctx.private(ctx.t("hora.created", id=meeting.id))
+    over = overrun(ctx.session, meeting)
+    if over:
+        ctx.private(ctx.t("hora.over_time_warning", over=over, length=meeting.length_minutes))
+
+
+def _render(ctx: HandlerContext, meeting: Meeting) -> Reply:
+    unit = ctx.require_unit()
+    case_line = _case_line(ctx, meeting.case_id) if meeting.case_id else None
+    return render_meeting(ctx.session, ctx.t, meeting, unit.timezone, case_line)
+
+
+def post_meeting(ctx: HandlerContext, meeting: Meeting) -> None:
+    ctx.post(_render(ctx, meeting), key=head_key(meeting.id))
+
+
+def _meeting(ctx: HandlerContext, value: str) -> Meeting:
+    meeting = ctx.session.get(Meeting, int(value)) if value.isdigit() and len(value) < 10 else None
+    if meeting is None or (ctx.unit is not None and meeting.unit_id != ctx.unit.id):
+        raise UserError("hora.unknown", value=value[:20])
+    return meeting
+
+
+def answer(ctx: HandlerContext, meeting: Meeting, result: str, comment: str) -> None:
+    cleaned = ctx.text(comment, MAX_TITLE * 2) if comment.strip() else ""
+    changed = record_result(meeting, ctx.member, result, cleaned, ctx.now)
+    if not changed:
+        ctx.private(ctx.t("errors.duplicate"))
+        return
+    ctx.session.flush()
+    ctx.private(ctx.t("hora.result_thanks", result=ctx.t(f"hora.results.{result}"), id=meeting.id))
+    ctx.update(head_key(meeting.id), _render(ctx, meeting))
+
+
+def register(router: Router) -> None:
+    @router.command("høra", "hora", "møte", "mote", "meeting", "hoera", help_key="hora.help")
+    def hora(ctx: HandlerContext, cmd: Command) -> None:
+        words = cmd.args.split()
+        first = words[0].lower() if words else ""
+        if first in ("resultat", "result", "svar"):
+            if len(words) < 3 or parse_result(words[2]) is None:
+                raise UserError("hora.result_usage")
+            answer(
+                ctx, _meeting(ctx, words[1].lstrip("#")), parse_result(words[2]) or "", " ".join(words[3:])
+            )
+        elif first in ("sak", "case"):
+            if len(words) != 2:
+                raise UserError("hora.usage")
+            ctx.open_form(meeting_form(ctx, linkable_case(ctx, _case_number(words[1])).id))
+        elif not words:
+            ctx.require_unit()
+            current = cases.case_from_thread(ctx)
+            ctx.open_form(meeting_form(ctx, current.id if current else None))
+        else:
+            raise UserError("hora.usage")
+
+    @router.form("hora.create")
+    def create(ctx: HandlerContext, sub: Submission) -> None:
+        submit(ctx, sub.values, sub.context)
+
+    @router.action("hora.result")
+    def result_button(ctx: HandlerContext, action: Action) -> None:
+        meeting_id, _, result = action.value.partition(":")
+        if result not in ("yes", "partly", "no"):
+            raise UserError("errors.unknown_action")
+        answer(ctx, _meeting(ctx, meeting_id), result, "")
