@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from aiohttp import WSMsgType, web
+from aiohttp import ClientResponse, WSMsgType, web
 from aiohttp.test_utils import TestClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
@@ -88,22 +88,22 @@ class FakeSlack:
         method: str,
         count: int = 1,
         where: Callable[[Call], bool] | None = None,
-        timeout: float = WAIT,
+        within: float = WAIT,
     ) -> list[Call]:
         """Poll (bounded) until ``count`` successful calls of ``method`` matching ``where`` arrived."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             found = [c for c in self.of(method) if where is None or where(c)]
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
                 seen = [(c.method, c.status) for c in self.calls]
-                raise AssertionError(f"{count}× {method} did not arrive within {timeout}s; calls: {seen}")
+                raise AssertionError(f"{count}× {method} did not arrive within {within}s; calls: {seen}")
             await asyncio.sleep(0.02)
 
-    async def settle(self, quiet: float = 0.3, timeout: float = WAIT) -> None:
+    async def settle(self, quiet: float = 0.3, within: float = WAIT) -> None:
         """Wait until no call arrived for ``quiet`` seconds (to prove something did NOT happen)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         last = len(self.calls)
         quiet_since = time.monotonic()
         while time.monotonic() < deadline:
@@ -169,8 +169,14 @@ class FakeSlack:
         match method:
             case "auth.test":
                 team = self.installed_team["id"] if token == INSTALLED_TOKEN else TEAM
-                return {**ok, "team_id": team, "user_id": BOT_USER, "bot_id": BOT_ID,
-                        "team": "Bjørnebo barnehage", "url": "https://bjornebo.slack.com/"}  # fmt: skip
+                return {
+                    **ok,
+                    "team_id": team,
+                    "user_id": BOT_USER,
+                    "bot_id": BOT_ID,
+                    "team": "Bjørnebo barnehage",
+                    "url": "https://bjornebo.slack.com/",
+                }
             case "chat.postMessage":
                 ts = f"1700000000.{next(self._ts):06d}"
                 return {**ok, "channel": body.get("channel"), "ts": ts, "message": {"ts": ts}}
@@ -186,13 +192,28 @@ class FakeSlack:
                 user = str(body.get("user", ""))
                 names = {"UKARI": "Kari Leder", "UOLA": "Ola Verneombud", "UNINA": "Nina Tillitsvalgt"}
                 name = names.get(user, "Ansatt " + user)
-                return {**ok, "user": {"id": user, "real_name": name, "locale": "nb-NO",
-                                       "profile": {"display_name": name.split()[0], "real_name": name}}}  # fmt: skip
+                return {
+                    **ok,
+                    "user": {
+                        "id": user,
+                        "real_name": name,
+                        "locale": "nb-NO",
+                        "profile": {"display_name": name.split()[0], "real_name": name},
+                    },
+                }
             case "oauth.v2.access":
-                return {**ok, "app_id": "A0PARTS", "authed_user": {"id": "UINSTALLER"}, "token_type": "bot",
-                        "scope": "commands,chat:write", "access_token": INSTALLED_TOKEN,
-                        "bot_user_id": BOT_USER, "team": self.installed_team, "enterprise": None,
-                        "is_enterprise_install": False}  # fmt: skip
+                return {
+                    **ok,
+                    "app_id": "A0PARTS",
+                    "authed_user": {"id": "UINSTALLER"},
+                    "token_type": "bot",
+                    "scope": "commands,chat:write",
+                    "access_token": INSTALLED_TOKEN,
+                    "bot_user_id": BOT_USER,
+                    "team": self.installed_team,
+                    "enterprise": None,
+                    "is_enterprise_install": False,
+                }
             case "files.getUploadURLExternal":
                 file_id = f"F{next(self._files):04d}"
                 return {**ok, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
@@ -256,7 +277,7 @@ async def _parse_body(request: web.Request) -> dict[str, Any]:
 def signed_headers(body: str, *, secret: str = SIGNING_SECRET, ts: int | None = None) -> dict[str, str]:
     ts = int(time.time()) if ts is None else ts
     signature = SignatureVerifier(secret).generate_signature(timestamp=str(ts), body=body)
-    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": signature}
+    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": signature or ""}
 
 
 class SlackDriver:
@@ -279,7 +300,7 @@ class SlackDriver:
         secret: str = SIGNING_SECRET,
         ts: int | None = None,
         headers: dict[str, str] | None = None,
-    ) -> web.Response:
+    ) -> ClientResponse:
         all_headers = {
             **signed_headers(body, secret=secret, ts=ts),
             "Content-Type": content_type,
@@ -287,24 +308,33 @@ class SlackDriver:
         }
         response = await self.client.post("/slack/events", data=body.encode(), headers=all_headers)
         await response.read()
-        return response  # type: ignore[return-value]
+        return response
 
     def trigger(self) -> str:
         return f"trigger.{next(self._triggers)}"
 
     async def command(
         self, text: str, *, user: str = "UKARI", channel: str = CHANNEL, team: str = TEAM, **extra: Any
-    ) -> web.Response:
+    ) -> ClientResponse:
         form = {
-            "token": "legacy", "team_id": team, "team_domain": "bjornebo", "channel_id": channel,
-            "channel_name": "bjornebo-ansatte", "user_id": user, "user_name": user.lower(),
-            "command": "/parts", "text": text, "api_app_id": "A0PARTS", "is_enterprise_install": "false",
-            "response_url": f"{self.fake.url}/response/{next(self._responses)}", "trigger_id": self.trigger(),
+            "token": "legacy",
+            "team_id": team,
+            "team_domain": "bjornebo",
+            "channel_id": channel,
+            "channel_name": "bjornebo-ansatte",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/parts",
+            "text": text,
+            "api_app_id": "A0PARTS",
+            "is_enterprise_install": "false",
+            "response_url": f"{self.fake.url}/response/{next(self._responses)}",
+            "trigger_id": self.trigger(),
             **extra,
-        }  # fmt: skip
+        }
         return await self.send(urlencode(form), "application/x-www-form-urlencoded")
 
-    async def interactive(self, payload: dict[str, Any], **kwargs: Any) -> web.Response:
+    async def interactive(self, payload: dict[str, Any], **kwargs: Any) -> ClientResponse:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.send(body, "application/x-www-form-urlencoded", **kwargs)
 
@@ -318,25 +348,42 @@ class SlackDriver:
         message_ts: str = "1700000000.000001",
         thread_ts: str | None = None,
         team: str = TEAM,
-    ) -> web.Response:
+    ) -> ClientResponse:
         message: dict[str, Any] = {"type": "message", "ts": message_ts, "text": "…"}
         if thread_ts:
             message["thread_ts"] = thread_ts
         payload = {
-            "type": "block_actions", "team": {"id": team, "domain": "bjornebo"},
+            "type": "block_actions",
+            "team": {"id": team, "domain": "bjornebo"},
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
-            "api_app_id": "A0PARTS", "token": "legacy", "trigger_id": self.trigger(),
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-            "channel": {"id": channel, "name": "bjornebo-ansatte"}, "message": message,
+            "api_app_id": "A0PARTS",
+            "token": "legacy",
+            "trigger_id": self.trigger(),
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "channel": {"id": channel, "name": "bjornebo-ansatte"},
+            "message": message,
             "response_url": f"{self.fake.url}/response/{next(self._responses)}",
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                         "action_ts": "1700000001.000000", "text": {"type": "plain_text", "text": "x"}}],
-        }  # fmt: skip
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "action_ts": "1700000001.000000",
+                    "text": {"type": "plain_text", "text": "x"},
+                }
+            ],
+        }
         return await self.interactive(payload)
 
     async def submit(
         self, view: dict[str, Any], values: dict[str, str], *, user: str = "UKARI"
-    ) -> web.Response:
+    ) -> ClientResponse:
         """Submit a modal the bot opened (``view`` as sent to views.open), filled with ``values``."""
         state: dict[str, dict[str, Any]] = {}
         for block in view["blocks"]:
@@ -355,31 +402,48 @@ class SlackDriver:
             else:
                 state[block["block_id"]] = {name: {"type": element["type"], "value": text}}
         payload = {
-            "type": "view_submission", "team": {"id": TEAM, "domain": "bjornebo"},
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "bjornebo"},
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
-            "api_app_id": "A0PARTS", "token": "legacy", "trigger_id": self.trigger(),
-            "view": {**view, "id": "V0001", "team_id": TEAM, "type": "modal", "state": {"values": state},
-                     "hash": "h", "app_id": "A0PARTS", "bot_id": BOT_ID},
+            "api_app_id": "A0PARTS",
+            "token": "legacy",
+            "trigger_id": self.trigger(),
+            "view": {
+                **view,
+                "id": "V0001",
+                "team_id": TEAM,
+                "type": "modal",
+                "state": {"values": state},
+                "hash": "h",
+                "app_id": "A0PARTS",
+                "bot_id": BOT_ID,
+            },
             "response_urls": [],
-        }  # fmt: skip
+        }
         return await self.interactive(payload)
 
     def event_body(self, event: dict[str, Any], *, team: str = TEAM, event_id: str | None = None) -> str:
         body = {
-            "token": "legacy", "team_id": team, "api_app_id": "A0PARTS", "event": event,
-            "type": "event_callback", "event_id": event_id or f"Ev{next(self._events):08d}",
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A0PARTS",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._events):08d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}],
-        }  # fmt: skip
+            "authorizations": [
+                {"team_id": team, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}
+            ],
+        }
         return json.dumps(body)
 
-    async def event(self, event: dict[str, Any], **kwargs: Any) -> web.Response:
+    async def event(self, event: dict[str, Any], **kwargs: Any) -> ClientResponse:
         headers = kwargs.pop("headers", None)
         return await self.send(self.event_body(event, **kwargs), "application/json", headers=headers)
 
     async def thread_reply(
         self, text: str, thread_ts: str, *, user: str = "UKARI", channel: str = CHANNEL
-    ) -> web.Response:
+    ) -> ClientResponse:
         ts = f"1700000100.{next(self._events):06d}"
         return await self.event(
             {
@@ -391,12 +455,13 @@ class SlackDriver:
                 "thread_ts": thread_ts,
                 "channel_type": "channel",
                 "event_ts": ts,
-            }  # fmt: skip
+            }
         )
 
     async def idle(self) -> None:
         """Wait (bounded) until the adapter's acknowledged work has finished."""
         deadline = time.monotonic() + WAIT
-        while len(self.adapter.tasks) and time.monotonic() < deadline:
+        # A bounded poll: the tasks belong to the server, there is no event to wait on.
+        while len(self.adapter.tasks) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         assert not len(self.adapter.tasks), "background work did not finish"

@@ -3,6 +3,7 @@ channel, long content split, pictures uploaded, forms without a trigger, channel
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.chat.model import (
+    Block,
     Button,
     Buttons,
     Form,
@@ -84,7 +86,9 @@ async def test_slack_down_keeps_the_answer_in_the_outbox_until_it_is_back(
 
 
 @pytest.mark.parametrize("post_interval", [1.0])
-async def test_posts_to_one_channel_are_paced_to_about_one_a_second(slack: SlackDriver, post_interval: float) -> None:
+async def test_posts_to_one_channel_are_paced_to_about_one_a_second(
+    slack: SlackDriver, post_interval: float
+) -> None:
     messenger = slack.adapter.messenger
     place = Place("slack", TEAM, CHANNEL)
     for n in range(3):
@@ -92,7 +96,7 @@ async def test_posts_to_one_channel_are_paced_to_about_one_a_second(slack: Slack
     await messenger.post(Place("slack", TEAM, "C0ANNEN"), Reply.text("en annen kanal"))
     posts = slack.fake.of("chat.postMessage")
     same = [c for c in posts if c.body["channel"] == CHANNEL]
-    gaps = [b.at - a.at for a, b in zip(same, same[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(same)]
     assert all(gap >= 0.9 for gap in gaps), gaps
     other = next(c for c in posts if c.body["channel"] == "C0ANNEN")
     assert other.at - same[-1].at < 0.5  # another channel does not wait
@@ -101,7 +105,11 @@ async def test_posts_to_one_channel_are_paced_to_about_one_a_second(slack: Slack
 async def test_long_reply_is_split_within_slacks_limits(slack: SlackDriver) -> None:
     messenger = slack.adapter.messenger
     paragraph = "Vi snakket om hvordan vi fordeler pausene & hvem som <tar> ansvar. " * 60  # ~4000 chars
-    blocks = (Header("Oppsummering " * 20), *(Text(paragraph) for _ in range(30)), Note("Slutt"))
+    blocks: tuple[Block, ...] = (
+        Header("Oppsummering " * 20),
+        *(Text(paragraph) for _ in range(30)),
+        Note("Slutt"),
+    )
     ts = await messenger.post(Place("slack", TEAM, CHANNEL), Reply("Oppsummering", blocks))
     posts = slack.fake.of("chat.postMessage")
     assert len(posts) >= 2
@@ -133,7 +141,9 @@ async def test_a_picture_is_uploaded_into_the_same_thread(slack: SlackDriver, tm
     picture = tmp_path / "trend.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
     messenger = slack.adapter.messenger
-    reply = Reply("Ukens trend", (Header("Ukens trend"), Image(str(picture), "Trygghet steg fra 3,1 til 3,6")))
+    reply = Reply(
+        "Ukens trend", (Header("Ukens trend"), Image(str(picture), "Trygghet steg fra 3,1 til 3,6"))
+    )
     await messenger.post(Place("slack", TEAM, CHANNEL, "1700000000.000009"), reply)
     [complete] = await slack.fake.wait_for("files.completeUploadExternal")
     assert complete.body["channel_id"] == CHANNEL
@@ -209,4 +219,6 @@ async def test_not_in_channel_private_answer_goes_through_the_response_url(slack
     assert "/invite" in str(hints[-1].body)
     await slack.idle()
     with slack.bot.db.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(OutboxItem)) == 0  # dropped, not retried forever
+        assert (
+            session.scalar(select(func.count()).select_from(OutboxItem)) == 0
+        )  # dropped, not retried forever

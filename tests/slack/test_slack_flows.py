@@ -4,11 +4,12 @@ handlers, and their answers reach the (fake) Slack Web API as valid Block Kit.""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import func, select
 
 from bot.storage.models import RoleAssignment, RolesAnswer
-from tests.slack.fakes import BOT_TOKEN, CHANNEL, TEAM, SlackDriver
+from tests.slack.fakes import BOT_TOKEN, CHANNEL, SlackDriver
 
 
 async def test_help_is_acknowledged_at_once_and_answered_privately(slack: SlackDriver) -> None:
@@ -117,8 +118,15 @@ async def test_closing_the_round_posts_the_summary_in_the_thread(slack: SlackDri
 async def test_app_home_shows_my_roles(slack: SlackDriver) -> None:
     await slack.command("rolle tillitsvalgt", user="UNINA")
     await slack.fake.wait_for("chat.postMessage")
-    await slack.event({"type": "app_home_opened", "user": "UNINA", "channel": "DNINA", "tab": "home",
-                       "event_ts": "1700000000.1"})  # fmt: skip
+    await slack.event(
+        {
+            "type": "app_home_opened",
+            "user": "UNINA",
+            "channel": "DNINA",
+            "tab": "home",
+            "event_ts": "1700000000.1",
+        }
+    )
     [published] = await slack.fake.wait_for("views.publish")
     assert published.body["user_id"] == "UNINA"
     view = published.body["view"]
@@ -135,30 +143,51 @@ async def test_app_home_for_someone_new_explains_how_to_start(slack: SlackDriver
 
 
 async def test_mention_in_a_channel_is_a_command_and_chatter_is_ignored(slack: SlackDriver) -> None:
-    await slack.event({"type": "message", "channel": CHANNEL, "user": "UKARI", "text": "God morgen alle sammen!",
-                       "ts": "1700000200.000001", "channel_type": "channel"})  # fmt: skip
-    await slack.event({"type": "message", "channel": CHANNEL, "user": "UKARI", "text": "<@UPARTSBOT> hjelp",
-                       "ts": "1700000200.000002", "channel_type": "channel"})  # fmt: skip
+    await slack.event(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "UKARI",
+            "text": "God morgen alle sammen!",
+            "ts": "1700000200.000001",
+            "channel_type": "channel",
+        }
+    )
+    await slack.event(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "UKARI",
+            "text": "<@UPARTSBOT> hjelp",
+            "ts": "1700000200.000002",
+            "channel_type": "channel",
+        }
+    )
     await slack.fake.wait_for("chat.postEphemeral")
     await slack.idle()
     assert len(slack.fake.of("chat.postEphemeral")) == 1
 
 
 async def test_direct_message_to_the_bot_reaches_the_router(slack: SlackDriver) -> None:
-    response = await slack.event({"type": "message", "channel": "DKARI", "user": "UKARI", "text": "hei",
-                                  "ts": "1700000300.000001", "channel_type": "im"})  # fmt: skip
+    response = await slack.event(
+        {
+            "type": "message",
+            "channel": "DKARI",
+            "user": "UKARI",
+            "text": "hei",
+            "ts": "1700000300.000001",
+            "channel_type": "im",
+        }
+    )
     assert response.status == 200
     await slack.idle()  # no direct handler yet: handled without error, nothing sent
     assert slack.fake.of("chat.postMessage") == []
 
 
-def _button(blocks: list[dict[str, object]], action_id: str) -> dict[str, str]:
+def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, str]:
     for block in blocks:
         if block.get("type") == "actions":
-            for element in block["elements"]:  # type: ignore[attr-defined]
+            for element in block["elements"]:
                 if element["action_id"].split("#")[0] == action_id:
-                    return element  # type: ignore[no-any-return]
+                    return dict(element)
     raise AssertionError(f"no button {action_id} in {blocks}")
-
-
-__all__ = ["TEAM"]

@@ -111,7 +111,9 @@ async def test_tokens_revoked_deletes_the_bot_token(slack: SlackDriver) -> None:
 
 
 def test_install_routes_exist_only_with_oauth(make_bot: Any, fake_slack: FakeSlack) -> None:
-    bot = make_bot(slack_signing_secret=SIGNING_SECRET, slack_bot_token="xoxb-1", slack_api_url=fake_slack.url)
+    bot = make_bot(
+        slack_signing_secret=SIGNING_SECRET, slack_bot_token="xoxb-1", slack_api_url=fake_slack.url
+    )
     adapter = build_slack_adapter(bot, bot.settings)
     assert adapter is not None and adapter.app.oauth_flow is None
 

@@ -26,8 +26,16 @@ async def test_forged_signature_is_refused_and_nothing_is_stored(slack: SlackDri
     body = "team_id=T0KINDER&channel_id=C0BJORNE&user_id=UKARI&command=%2Fparts&text=rolle+leder"
     response = await slack.send(body, "application/x-www-form-urlencoded", secret="not-the-secret")
     assert response.status == 401
-    event = slack.event_body({"type": "message", "channel": CHANNEL, "user": "UKARI", "text": "hei",
-                              "ts": "1.2", "thread_ts": "1.1"})  # fmt: skip
+    event = slack.event_body(
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "user": "UKARI",
+            "text": "hei",
+            "ts": "1.2",
+            "thread_ts": "1.1",
+        }
+    )
     response = await slack.send(event, "application/json", secret="not-the-secret")
     assert response.status == 401
     await slack.fake.settle()
@@ -61,8 +69,15 @@ async def test_a_retried_event_is_handled_once(slack: SlackDriver) -> None:
     posts = await fake.wait_for("chat.postMessage", count=6)
     head_ts = fake.answer_ts(posts[1])
 
-    event = {"type": "message", "channel": CHANNEL, "user": "UKARI", "text": "Jeg tar ansvar for planen.",
-             "ts": "1700000500.000001", "thread_ts": head_ts, "channel_type": "channel"}  # fmt: skip
+    event = {
+        "type": "message",
+        "channel": CHANNEL,
+        "user": "UKARI",
+        "text": "Jeg tar ansvar for planen.",
+        "ts": "1700000500.000001",
+        "thread_ts": head_ts,
+        "channel_type": "channel",
+    }
     first = await slack.event(event, event_id="Ev0RETRY1")
     retry = await slack.event(
         event,
