@@ -29,7 +29,7 @@ from tests.slack.fakes import CHANNEL, TEAM, SlackDriver
 
 def _outbox(slack: SlackDriver) -> list[OutboxItem]:
     with slack.bot.db.transaction() as session:
-        return list(session.scalars(select(OutboxItem)))
+        return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
 
 
 async def test_rate_limited_call_is_retried_after_retry_after(slack: SlackDriver) -> None:
