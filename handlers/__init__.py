@@ -15,6 +15,9 @@ HANDLER_MODULES = (
     "handlers.help",
     "handlers.roles",
     "handlers.language",
+    "handlers.problem",
+    "handlers.blindspot",
+    "handlers.ideas",
     "handlers.hora",
 )
 

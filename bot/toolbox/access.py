@@ -94,7 +94,7 @@ def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]
 
 def require_step(case: Case, *steps: str) -> None:
     if case.step not in steps:
-        raise UserError("case.wrong_step", number=case.id, step=case.step)
+        raise UserError(f"case.wrong_step.{case.step}", number=case.id)
 
 
 def require_steer(ctx: HandlerContext, case: Case) -> None:

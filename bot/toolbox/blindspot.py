@@ -120,7 +120,7 @@ def pending_count(ctx: HandlerContext, case: Case) -> int:
     return int(count or 0)
 
 
-def release(ctx: HandlerContext, case: Case, minimum: int) -> int:
+def release(ctx: HandlerContext, case: Case, minimum: int, *, refresh: bool = True) -> int:
     """Publish the pool as one shuffled batch if it holds at least ``minimum`` questions."""
     pool = list(ctx.session.scalars(select(PendingQuestion).where(PendingQuestion.case_id == case.id)))
     if len(pool) < minimum:
@@ -150,12 +150,14 @@ def release(ctx: HandlerContext, case: Case, minimum: int) -> int:
     title = speaker.t("blindspot.batch_title", batch=batch, count=len(texts))
     lines = "\n".join(speaker.t("blindspot.batch_line", text=t) for t in texts)
     cases.post_in_case(ctx, case, Reply(fallback=title, blocks=(Text(f"*{title}*\n{lines}"),)))
-    cases.refresh_head(ctx, case)
+    if refresh:
+        cases.refresh_head(ctx, case)
     return len(texts)
 
 
 def on_close(ctx: HandlerContext, case: Case) -> None:
-    release(ctx, case, CLOSE_RELEASE_MIN)
+    # The step change refreshes the head right after, so the release need not.
+    release(ctx, case, CLOSE_RELEASE_MIN, refresh=False)
     held = pending_count(ctx, case)
     if held:
         ctx.private(ctx.t("blindspot.held_back", count=held))
@@ -188,7 +190,7 @@ def head_section(ctx: HandlerContext, case: Case) -> list[Block]:
 def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     return [
         Button(ctx.t("blindspot.ask_button"), "blindspot.ask", str(case.id), "primary"),
-        Button(ctx.t("define.refine_button"), "case.refine", str(case.id)),
+        Button(ctx.t("case.define.refine_button"), "case.refine", str(case.id)),
     ]
 
 

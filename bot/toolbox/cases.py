@@ -213,7 +213,8 @@ def render_head(ctx: HandlerContext, case: Case) -> Reply:
     ]
     earlier = versions(ctx.session, case, "statement")[:-1]
     if earlier:
-        lines = [ctx.t("case.earlier_line", n=v.n, text=short(v.text)) for v in earlier[-HEAD_VERSIONS:]]
+        shown = list(enumerate(earlier, start=1))[-HEAD_VERSIONS:]
+        lines = [ctx.t("case.earlier_line", n=n, text=short(v.text)) for n, v in shown]
         blocks.append(Note(ctx.t("case.earlier_title", count=len(earlier)) + "\n" + "\n".join(lines)))
     for section in HEAD_SECTIONS:
         blocks.extend(section(ctx, case))
@@ -277,7 +278,7 @@ def close_step(ctx: HandlerContext, case: Case, expected: str | None = None) -> 
 def jump_to(ctx: HandlerContext, case: Case, step: str) -> None:
     """Start ``step`` now, closing the current one (``/parts idejakt`` typed in a case at an earlier step)."""
     if STEPS.index(case.step) > STEPS.index(step):
-        raise UserError("case.wrong_step", number=case.id, step=case.step)
+        raise UserError(f"case.wrong_step.{case.step}", number=case.id)
     if case.step == step:
         return
     require_steer(ctx, case)

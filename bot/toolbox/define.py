@@ -42,22 +42,25 @@ def question(ctx: HandlerContext, case: Case) -> Reply:
     """The open question, as the bot asks it in the thread."""
     prompt = case.pending_prompt
     if prompt is None:
-        return Reply.text(ctx.t("define.done"))
+        return Reply.text(ctx.t("case.define.done"))
     if prompt == "why":
         chain = cases.versions(ctx.session, case, *WHY_KINDS)
         text = ctx.t(
-            "define.ask.why", last=chain[-1].text if chain else case.statement, n=len(chain) + 1, max=MAX_WHYS
+            "case.define.ask.why",
+            last=(chain[-1].text if chain else case.statement).rstrip(" ."),
+            n=len(chain) + 1,
+            max=MAX_WHYS,
         )
     else:
-        text = ctx.t(f"define.ask.{prompt}", statement=case.statement)
-    return Reply(fallback=text, blocks=(Text(text), Text(ctx.t("define.answer_hint"))))
+        text = ctx.t(f"case.define.ask.{prompt}", statement=case.statement)
+    return Reply(fallback=text, blocks=(Text(text), Text(ctx.t("case.define.answer_hint"))))
 
 
 def intro(ctx: HandlerContext, case: Case) -> Reply:
     """Entering the define step: the method in two lines, then the first question."""
     case.pending_prompt = "symptom"
     first = question(ctx, case)
-    return Reply(fallback=first.fallback, blocks=(Text(ctx.t("define.intro")), *first.blocks))
+    return Reply(fallback=first.fallback, blocks=(Text(ctx.t("case.define.intro")), *first.blocks))
 
 
 def answer(ctx: HandlerContext, case: Case, text: str) -> None:
@@ -65,7 +68,7 @@ def answer(ctx: HandlerContext, case: Case, text: str) -> None:
     cases.require_step(case, "define")
     prompt = case.pending_prompt
     if prompt is None:
-        raise UserError("define.no_question", number=case.id)
+        raise UserError("case.define.no_question", number=case.id)
     cleaned = ctx.text(text)
     skipped = cleaned.lower().strip(" .!") in SKIP_WORDS
     if not skipped:
@@ -81,11 +84,13 @@ def answer(ctx: HandlerContext, case: Case, text: str) -> None:
 
 
 def _store_statement(ctx: HandlerContext, case: Case, text: str) -> None:
-    version = cases.add_version(ctx, case, "statement", text)
+    cases.add_version(ctx, case, "statement", text)
     case.statement = text
     speaker = cases.for_case(ctx, case)
+    # Numbered among the statements only: "version 3" of the problem, whatever was answered in between.
+    n = len(cases.versions(ctx.session, case, "statement"))
     cases.post_in_case(
-        ctx, case, speaker.t("define.refined", name=cases.name_of(ctx.member), n=version.n, statement=text)
+        ctx, case, speaker.t("case.define.refined", name=cases.name_of(ctx.member), n=n, statement=text)
     )
 
 
@@ -116,19 +121,21 @@ def head_section(ctx: HandlerContext, case: Case) -> list[Block]:
     lines: list[str] = []
     latest = {v.kind: v for v in found}
     if "symptom" in latest:
-        lines.append(ctx.t("define.head.symptom", text=latest["symptom"].text))
+        lines.append(ctx.t("case.define.head.symptom", text=latest["symptom"].text))
     chain = [v for v in found if v.kind in WHY_KINDS]
     if chain:
-        lines.append(ctx.t("define.head.why_title", count=len(chain), max=MAX_WHYS))
-        lines.extend(ctx.t("define.head.why_line", n=i, text=v.text) for i, v in enumerate(chain, start=1))
+        lines.append(ctx.t("case.define.head.why_title", count=len(chain), max=MAX_WHYS))
+        lines.extend(
+            ctx.t("case.define.head.why_line", n=i, text=v.text) for i, v in enumerate(chain, start=1)
+        )
     for kind in ("effect", "wish"):
         if kind in latest:
-            lines.append(ctx.t(f"define.head.{kind}", text=latest[kind].text))
+            lines.append(ctx.t(f"case.define.head.{kind}", text=latest[kind].text))
     return [Text("\n".join(lines))]
 
 
 def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
-    return [Button(ctx.t("define.refine_button"), "case.refine", str(case.id), "primary")]
+    return [Button(ctx.t("case.define.refine_button"), "case.refine", str(case.id), "primary")]
 
 
 def register() -> None:

@@ -1,0 +1,180 @@
+"""Problem threads: ``/parts problem`` (start, refine, show), ``/parts neste``, ``/parts saker``, and the
+case thread itself, whose messages mean what the case's current step says they mean.
+
+``/parts problem <what happens>`` starts a case in the unit's channel; ``--parter`` (or the form's
+checkbox) keeps it to the party trio. ``/parts problem`` alone, or Slack's "Lag problemtråd" message
+shortcut (:attr:`Command.source_text`), opens the form. ``/parts problem presiser <text>`` sharpens the
+statement; ``/parts problem #12`` shows a case privately.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from bot.chat.context import HandlerContext
+from bot.chat.model import Action, Command, Form, FormField, Header, Message, Reply, Submission, Text
+from bot.chat.router import Router
+from bot.storage.models import Member, Unit
+from bot.toolbox import cases, define
+from bot.toolbox.models import Case
+
+PARTIES_FLAGS = ("--parter", "—parter", "--partene", "--parties", "-p")
+REFINE_WORDS = ("presiser", "presisér", "presisere", "refine")
+TRUE_WORDS = ("true", "ja", "yes", "j", "y", "x", "1", "on")
+_SHOW = re.compile(r"^#\d+$")
+
+
+def checked(value: str) -> bool:
+    """A checkbox from any platform: "true" from Slack and Teams, a typed yes from the console."""
+    return value.strip().lower() in TRUE_WORDS
+
+
+def split_parties(args: str) -> tuple[bool, str]:
+    """``--parter rest`` → ``(True, "rest")``. Slack turns ``--`` into an em dash on some keyboards."""
+    word, _, rest = args.strip().partition(" ")
+    if word.lower() in PARTIES_FLAGS:
+        return True, rest.strip()
+    return False, args.strip()
+
+
+def start_form(ctx: HandlerContext, step: str, initial: str = "", parties: bool = False) -> Form:
+    """The form that starts a case (``step``: define) or a tool run on its own (blindspot, ideas)."""
+    return Form(
+        form_id="case.start",
+        title=ctx.t(f"case.form.start_title.{step}"),
+        submit_label=ctx.t("case.form.start_submit"),
+        fields=(
+            FormField(
+                "statement",
+                ctx.t(f"case.form.statement_label.{step}"),
+                "multiline",
+                max_length=2000,
+                initial=initial[:2000],
+                hint=ctx.t(f"case.form.statement_hint.{step}"),
+            ),
+            FormField(
+                "parties",
+                ctx.t("case.form.parties_label"),
+                "checkbox",
+                optional=True,
+                initial="true" if parties else "",
+                hint=ctx.t("case.form.parties_hint"),
+            ),
+        ),
+        context=step,
+        intro=ctx.t("case.form.start_intro"),
+    )
+
+
+def refine_form(ctx: HandlerContext, case: Case) -> Form:
+    return Form(
+        form_id="case.refine",
+        title=ctx.t("case.form.refine_title"),
+        submit_label=ctx.t("case.form.refine_submit"),
+        fields=(FormField("statement", ctx.t("case.form.refine_label"), "multiline", max_length=2000),),
+        context=str(case.id),
+        intro=ctx.t("case.form.refine_intro", number=case.id, statement=case.statement),
+    )
+
+
+def history_reply(ctx: HandlerContext, case: Case) -> Reply:
+    """Every version of the case's text, oldest first: refined, never replaced."""
+    unit = ctx.session.get(Unit, case.unit_id)
+    zone = ZoneInfo(unit.timezone if unit else ctx.settings.timezone)
+    lines = []
+    for version in cases.versions(ctx.session, case):
+        author = ctx.session.get(Member, version.author_id) if version.author_id else None
+        lines.append(
+            ctx.t(
+                "case.history_line",
+                n=version.n,
+                kind=ctx.t(f"case.kinds.{version.kind}"),
+                name=cases.name_of(author),
+                date=version.created_at.astimezone(zone).strftime("%d.%m.%Y"),
+                text=version.text,
+            )
+        )
+    title = ctx.t("case.history_title", number=case.id)
+    return Reply(fallback=title, blocks=(Header(title), Text("\n".join(lines))))
+
+
+def list_reply(ctx: HandlerContext) -> Reply:
+    found = cases.visible_cases(ctx)
+    title = ctx.t("case.list_title")
+    if not found:
+        return Reply(fallback=title, blocks=(Header(title), Text(ctx.t("case.list_empty"))))
+    lines = [
+        ctx.t("case.list_line", number=c.id, title=c.title, step=cases.step_label(ctx, c.step)) for c in found
+    ]
+    return Reply(fallback=title, blocks=(Header(title), Text("\n".join(lines))))
+
+
+def start(ctx: HandlerContext, args: str, step: str, source_text: str | None = None) -> None:
+    """Start a case at ``step`` from a command's arguments, or open the form when there is no text."""
+    parties, text = split_parties(args)
+    if not text:
+        ctx.open_form(start_form(ctx, step, source_text or "", parties))
+        return
+    cases.open_case(ctx, text, parties_only=parties, step=step)
+
+
+def register(router: Router) -> None:
+    define.register()
+
+    @router.command("problem", "sak", "case", help_key="case.help.problem")
+    def problem(ctx: HandlerContext, cmd: Command) -> None:
+        args = cmd.args.strip()
+        word, _, rest = args.partition(" ")
+        if word.lower() in REFINE_WORDS:
+            case, text = cases.resolve_case(ctx, rest, ctx.t("case.usage.refine"))
+            if text.strip():
+                define.refine(ctx, case, text)
+            else:
+                cases.require_step(case, "define", "blindspot")
+                ctx.open_form(refine_form(ctx, case))
+        elif _SHOW.match(args):
+            case = cases.load_case(ctx, int(args[1:]))
+            ctx.private(cases.render_head(ctx, case))
+        else:
+            start(ctx, args, "define", cmd.source_text)
+
+    @router.command("neste", "next", "videre", help_key="case.help.neste")
+    def next_command(ctx: HandlerContext, cmd: Command) -> None:
+        case, _ = cases.resolve_case(ctx, cmd.args, ctx.t("case.usage.next"))
+        cases.close_step(ctx, case)
+
+    @router.command("saker", "cases", help_key="case.help.saker")
+    def list_cases(ctx: HandlerContext, cmd: Command) -> None:
+        ctx.private(list_reply(ctx))
+
+    @router.thread("case")
+    def thread_message(ctx: HandlerContext, msg: Message) -> None:
+        cases.handle_thread_message(ctx, msg)
+
+    @router.form("case.start")
+    def submit_start(ctx: HandlerContext, sub: Submission) -> None:
+        step = sub.context if sub.context in ("define", "blindspot", "ideas") else "define"
+        text = sub.values.get("statement", "")
+        cases.open_case(ctx, text, parties_only=checked(sub.values.get("parties", "")), step=step)
+
+    @router.action("case.next")
+    def next_button(ctx: HandlerContext, action: Action) -> None:
+        case = cases.case_from_value(ctx, action.value)
+        expected = action.value.partition(":")[2] or None
+        cases.close_step(ctx, case, expected)
+
+    @router.action("case.history")
+    def history_button(ctx: HandlerContext, action: Action) -> None:
+        ctx.private(history_reply(ctx, cases.case_from_value(ctx, action.value)))
+
+    @router.action("case.refine")
+    def refine_button(ctx: HandlerContext, action: Action) -> None:
+        case = cases.case_from_value(ctx, action.value)
+        cases.require_step(case, "define", "blindspot")
+        ctx.open_form(refine_form(ctx, case))
+
+    @router.form("case.refine")
+    def submit_refine(ctx: HandlerContext, sub: Submission) -> None:
+        case = cases.case_from_value(ctx, sub.context)
+        define.refine(ctx, case, sub.values.get("statement", ""))
