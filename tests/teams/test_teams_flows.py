@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from bot.storage.models import ConversationReference, RoleAssignment, RolesAnswe
 from tests.teams.fakes import AISHA, CHANNEL, KARI, OLA, TENANT, TeamsDriver, channel_message
 
 
-def count(teams: TeamsDriver, column: object) -> int:
+def count(teams: TeamsDriver, column: Any) -> int:
     with teams.bot.db.transaction() as session:
         return int(session.scalar(select(func.count(column))) or 0)
 
@@ -99,10 +100,10 @@ async def test_roller_opens_a_reply_chain_and_an_answer_in_it_counts(teams: Team
 async def test_every_activity_refreshes_the_stored_reference(teams: TeamsDriver) -> None:
     await teams.say(KARI, "rolle ansatt")
     await teams.say(OLA, "rolle ansatt")
-    await teams.say_privately(OLA, "språk")
+    await teams.say_privately(OLA, "hjelp")
 
     with teams.bot.db.transaction() as session:
-        rows = {r.scope: r.data for r in session.scalars(select(ConversationReference))}
+        rows: dict[str, Any] = {r.scope: r.data for r in session.scalars(select(ConversationReference))}
     channel = rows[f"channel:{CHANNEL}"]
     assert channel["serviceUrl"] == teams.service_url
     assert channel["conversation"]["id"] == CHANNEL  # without ;messageid=

@@ -119,11 +119,20 @@ class _StrictAuthentication(ConfigurationBotFrameworkAuthentication):
 
 
 def _without_msrest_retries(client: Any) -> Any:
-    # msrest retries 429 and 5xx on its own, hiding the status and the Retry-After header from us; the
-    # messenger retries with the rules Teams asks for instead.
-    client.config.retry_policy.policy = Retry(
+    """msrest retries refused connections (with seconds of sleep in a worker thread) and, for PUT, 429 and
+    5xx on its own, hiding the status and Retry-After from us; the messenger retries by Teams' rules instead.
+    The policy is copied into the requests session when the client is built, so set it there too."""
+    policy = Retry(
         total=0, connect=0, read=0, status_forcelist=(), raise_on_status=False, raise_on_redirect=False
     )
+    client.config.retry_policy.policy = policy
+    driver = getattr(getattr(client.config.pipeline, "_sender", None), "driver", None)
+    session = getattr(driver, "session", None)
+    if session is None:
+        log.warning("could not switch off msrest's retries: the ConnectorClient's layout changed")
+        return client
+    for http_adapter in session.adapters.values():
+        http_adapter.max_retries = policy
     return client
 
 
