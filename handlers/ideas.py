@@ -75,7 +75,8 @@ def register(router: Router) -> None:
         if found is None:
             start(ctx, cmd.args, "ideas")
         elif found.step == "ideas":
-            ctx.private(ctx.t("ideas.already", number=found.id, when=idea_hunt.deadline_text(ctx, found)))
+            key = "ideas.already" if idea_hunt.is_open(ctx, found) else "ideas.over"
+            ctx.private(ctx.t(key, number=found.id, when=idea_hunt.deadline_text(ctx, found)))
         else:
             cases.jump_to(ctx, found, "ideas")
 
