@@ -114,7 +114,7 @@ async def test_a_valid_token_is_accepted(secured: TeamsDriver, openid: FakeOpenI
     # Outgoing calls need a token from Microsoft Entra ID, unreachable here (the conftest refuses every
     # connection that is not to 127.0.0.1): the answers wait in the outbox, marked for a later try.
     with secured.bot.db.transaction() as session:
-        waiting = list(session.scalars(select(OutboxItem)))
+        waiting = list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
     assert len(waiting) == 2  # the private confirmation and the announcement in the channel
     assert waiting[0].attempts == 1 and "login.microsoftonline.com" in waiting[0].last_error
     assert secured.connector.calls == []

@@ -25,7 +25,7 @@ def enqueue(bot: Partsbot, *effects: Any) -> None:
 
 def outbox(bot: Partsbot) -> list[OutboxItem]:
     with bot.db.transaction() as session:
-        return list(session.scalars(select(OutboxItem)))
+        return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
 
 
 async def test_proactive_direct_message_after_a_restart(start_teams: Any) -> None:

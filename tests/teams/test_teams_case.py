@@ -1,0 +1,182 @@
+"""A whole problem case in Teams: the reply chain carries the case, cards carry the buttons and forms,
+personal chats carry what is private (forms, ballots, anonymous questions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.toolbox.models import Case, Idea, Question
+from bot.toolbox.models_plan import VoteDot
+from tests.teams.fakes import (
+    CHANNEL,
+    Call,
+    Person,
+    TeamsDriver,
+    card_submit,
+    submit_data,
+)
+
+KARI = Person("kari", "Kari")  # leder
+OLA = Person("ola", "Ola")  # verneombud
+TONE = Person("tone", "Tone")  # tillitsvalgt
+SIRI = Person("siri", "Siri")
+PER = Person("per", "Per")
+SEED = "Det går bort mye tid på å avklare hvem som skal gjøre hva og hvor."
+
+
+def latest(teams: TeamsDriver, message_id: str) -> Call:
+    """The newest version of a message: its last update, or the post that created it."""
+    for call in reversed(teams.connector.delivered()):
+        if call.returned == message_id or (call.method == "PUT" and call.activity_id == message_id):
+            return call
+    raise AssertionError(f"message {message_id} never sent")
+
+
+def text_since(teams: TeamsDriver, mark: int, conversation: str | None = None) -> str:
+    return "\n".join(
+        c.text for c in teams.since(mark) if conversation is None or c.conversation == conversation
+    )
+
+
+async def press(
+    teams: TeamsDriver, person: Person, card: Call, title: str, *, personal: bool = False, **inputs: Any
+) -> None:
+    """``person`` presses the button ``title`` on the card ``card`` (in the channel or their chat)."""
+    activity = card_submit(
+        teams.service_url,
+        person,
+        submit_data(card, title),
+        reply_to=card.returned or card.activity_id or "",
+        thread=None if personal else _root(card),
+        personal=personal,
+        inputs=inputs,
+    )
+    assert await teams.send(activity) == 200
+
+
+def _root(card: Call) -> str | None:
+    conversation = card.conversation or ""
+    if ";messageid=" in conversation:
+        return conversation.partition(";messageid=")[2]
+    return card.returned or card.activity_id
+
+
+def form_in_chat(teams: TeamsDriver, mark: int, person: Person) -> Call:
+    forms = [c for c in teams.since(mark) if c.conversation == person.chat and _has_inputs(c)]
+    assert forms, text_since(teams, mark)
+    return forms[-1]
+
+
+def _has_inputs(call: Call) -> bool:
+    return any(str(e.get("type", "")).startswith("Input.") for card in call.cards for e in card["body"])
+
+
+async def test_a_whole_case_from_problem_to_the_vote_result(teams: TeamsDriver) -> None:
+    for person, role in (
+        (KARI, "leder"),
+        (OLA, "verneombud"),
+        (TONE, "tillitsvalgt"),
+        (SIRI, "ansatt"),
+        (PER, "ansatt"),
+    ):
+        await teams.say(person, f"rolle {role}")
+
+    # 1. Ola starts the case with a message to the bot: the head card opens a reply chain.
+    mark = teams.mark()
+    await teams.say(OLA, f"problem {SEED}")
+    head = next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
+    assert "Sak #1" in head.text and "Definer riktig problem" in head.text
+    root = head.returned
+    assert root is not None
+    chain = f"{CHANNEL};messageid={root}"
+    assert "symptom" in text_since(teams, mark, chain)
+
+    # 2. Define: staff answer in the reply chain; the bot asks why again.
+    for person, answer in (
+        (SIRI, "Et symptom. Morgenmøtet går med til beskjeder."),
+        (SIRI, "Det finnes ingen skriftlig dagsplan."),
+        (PER, "Planen lages muntlig i garderoben."),
+        (PER, "Vi har ikke tid om morgenen."),
+        (PER, "Vaktene begynner til ulik tid."),
+        (PER, "Ingen har fått ansvaret for planen."),
+        (PER, "Mer tid sammen med barna."),
+        (PER, "Alle vet hva de skal gjøre når de kommer på jobb."),
+    ):
+        await teams.say(person, answer, thread=root)
+    mark = teams.mark()
+    sharper = "Vi mangler en skriftlig dagsplan, så oppgaver avklares muntlig hele morgenen."
+    await teams.say(PER, sharper, thread=root)
+    assert "Problemet er definert" in text_since(teams, mark, chain)
+    assert sharper in latest(teams, root).text  # the head card was updated in place
+
+    # 3. Ola moves on with the button on the head card.
+    mark = teams.mark()
+    await press(teams, OLA, latest(teams, root), "Neste steg")
+    assert "Steg 2" in text_since(teams, mark, chain)
+
+    # 4. Blind spot: anonymous questions come privately – Per through the form in his personal chat,
+    # Siri and Kari by writing to the bot there – and are released together, without names, once three
+    # are in. Tone asks by name in the chain.
+    mark = teams.mark()
+    await press(teams, PER, latest(teams, root), "Still spørsmål")
+    form = form_in_chat(teams, mark, PER)
+    mark = teams.mark()
+    await press(
+        teams,
+        PER,
+        form,
+        "Send",
+        personal=True,
+        **{"f:question": "Hvem eier dagsplanen?", "f:anonymous": "true"},
+    )
+    await teams.say_privately(SIRI, "blindsone anonym 1 Hvorfor skriver vi ikke planen kvelden før?")
+    assert all(c.conversation != chain for c in teams.since(mark))  # nothing released yet
+    await teams.say_privately(KARI, "blindsone anonym 1 Hva ville skjedd om ingen planla i det hele tatt?")
+    [batch] = [c for c in teams.since(mark) if c.conversation == chain and "dagsplanen" in c.text]
+    assert "kvelden før" in batch.text and "i det hele tatt" in batch.text
+    assert not any(name in batch.text for name in ("Per", "Siri", "Kari"))
+    await teams.say(TONE, "Hvem har egentlig ansvaret for dagsplanen i dag?", thread=root)
+
+    # 5. Tone (tillitsvalgt) moves the case on by command in the chain; the idea hunt builds on ideas.
+    mark = teams.mark()
+    await teams.say(TONE, "neste", thread=root)
+    assert "Idéjakt" in text_since(teams, mark, chain)
+    await teams.say(SIRI, "En tavle i garderoben med dagens oppgaver.", thread=root)
+    await teams.say(KARI, "Ja, og #1 med bilder, så barna også ser den.", thread=root)
+
+    # 6. Dot voting: Ola opens it; Siri votes with the buttons on her private ballot, Per by numbers.
+    mark = teams.mark()
+    await teams.say(OLA, "stemme", thread=root)
+    assert "#1" in text_since(teams, mark, chain)
+    mark = teams.mark()
+    await press(teams, SIRI, latest(teams, root), "Stem")
+    ballot = [c for c in teams.since(mark) if c.conversation == SIRI.chat][-1]
+    await press(teams, SIRI, ballot, "+ #2", personal=True)
+    await teams.say(PER, "#1 #2", thread=root)
+
+    # 7. Ola closes the vote: results in the chain, the case moves on to the plan.
+    mark = teams.mark()
+    await teams.say(OLA, "stemme lukk", thread=root)
+    assert "#2" in text_since(teams, mark, chain)
+
+    with teams.bot.db.transaction() as session:
+        case = session.scalar(select(Case))
+        assert case is not None and case.statement == sharper and case.step == "plan"
+        assert [
+            (i.number, i.builds_on_id is not None)
+            for i in session.scalars(select(Idea).order_by(Idea.number))
+        ] == [
+            (1, False),
+            (2, True),
+        ]
+        questions = list(session.scalars(select(Question)))
+        assert len(questions) == 4 and sum(q.anonymous for q in questions) == 3
+        assert all(q.author_id is None for q in questions if q.anonymous)
+        dots = list(session.scalars(select(VoteDot)))
+        assert {d.member_id for d in dots} and len({d.member_id for d in dots}) == 2
+
+    # Everything of the case stayed in its reply chain; the channel itself got only the head.
+    case_posts = [c for c in teams.connector.delivered() if c.method == "POST" and c.conversation == CHANNEL]
+    assert [c.returned for c in case_posts if "Sak #1" in c.text] == [root]
