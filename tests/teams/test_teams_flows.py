@@ -17,9 +17,8 @@ def count(teams: TeamsDriver, column: Any) -> int:
         return int(session.scalar(select(func.count(column))) or 0)
 
 
-@pytest.mark.parametrize("mention", [True, False])
-async def test_help_in_a_channel_goes_to_the_personal_chat(teams: TeamsDriver, mention: bool) -> None:
-    await teams.say(KARI, "hjelp", mention=mention)
+async def test_help_in_a_channel_goes_to_the_personal_chat(teams: TeamsDriver) -> None:
+    await teams.say(KARI, "hjelp")
 
     # Help is private: Teams has no ephemeral messages, so the bot opens a 1:1 chat and answers there.
     [create] = teams.connector.creates()
@@ -30,6 +29,30 @@ async def test_help_in_a_channel_goes_to_the_personal_chat(teams: TeamsDriver, m
     assert "**Verktøykassen**" in answer.text  # the neutral *bold* as Adaptive Card markdown
     assert answer.body["summary"].startswith("Partsbot")
     assert teams.connector.posts_to(CHANNEL) == []
+
+
+async def test_mention_without_entities_still_counts(teams: TeamsDriver) -> None:
+    activity = channel_message(teams.service_url, KARI, "hjelp")
+    activity["entities"] = []  # hand-made or older clients: only the <at> tag in the text
+    assert await teams.send(activity) == 200
+    assert "Verktøykassen" in teams.connector.posts_to(KARI.chat)[0].text
+
+
+async def test_in_a_channel_only_a_mention_makes_a_command(teams: TeamsDriver) -> None:
+    """With the ChannelMessage.Read.Group permission Teams also delivers messages not addressed to the
+    bot; "hjelp …" or "problem med bussen" written to colleagues must not start anything."""
+    await teams.say(KARI, "hjelp", mention=False)
+    await teams.say(KARI, "rolle leder", mention=False)
+    assert teams.connector.calls == []
+    assert count(teams, RoleAssignment.id) == 0
+
+
+async def test_another_persons_mention_is_not_the_bots(teams: TeamsDriver) -> None:
+    activity = channel_message(teams.service_url, KARI, "", mention=False)
+    activity["text"] = "<at>Ola Hansen</at> hjelp meg med vaktlista"
+    activity["entities"] = [{"type": "mention", "mentioned": OLA.account, "text": "<at>Ola Hansen</at>"}]
+    assert await teams.send(activity) == 200
+    assert teams.connector.calls == []
 
 
 async def test_help_in_the_personal_chat_without_mention(teams: TeamsDriver) -> None:
@@ -47,9 +70,8 @@ async def test_the_bot_mention_alone_is_the_empty_command(teams: TeamsDriver) ->
     assert "Verktøykassen" in answer.text
 
 
-@pytest.mark.parametrize("mention", [True, False])
-async def test_rolle_leder_sets_the_role_and_tells_the_channel(teams: TeamsDriver, mention: bool) -> None:
-    await teams.say(AISHA, "rolle leder", mention=mention)
+async def test_rolle_leder_sets_the_role_and_tells_the_channel(teams: TeamsDriver) -> None:
+    await teams.say(AISHA, "rolle leder")
 
     [confirmation] = teams.connector.posts_to(AISHA.chat)
     assert "leder" in confirmation.text
@@ -59,14 +81,25 @@ async def test_rolle_leder_sets_the_role_and_tells_the_channel(teams: TeamsDrive
     assert count(teams, RoleAssignment.id) == 1
 
 
+async def test_rolle_in_the_personal_chat_without_mention(teams: TeamsDriver) -> None:
+    await teams.say(AISHA, "rolle ansatt")  # the channel makes Solsikken her unit
+    mark = teams.mark()
+    await teams.say_privately(AISHA, "rolle leder")
+
+    assert "leder" in teams.since(mark)[0].text and teams.since(mark)[0].conversation == AISHA.chat
+    announcement = teams.connector.posts_to(CHANNEL)[-1]
+    assert "Aisha Berg er nå leder" in announcement.text  # the unit's channel hears it
+    assert count(teams, RoleAssignment.id) == 1
+
+
 async def test_slack_habit_prefix_is_understood(teams: TeamsDriver) -> None:
     await teams.say(OLA, "/parts rolle ansatt")
 
     assert count(teams, RoleAssignment.id) == 1
 
 
-async def test_an_unknown_word_is_an_unknown_command_only_when_it_is_one(teams: TeamsDriver) -> None:
-    # A plain message in a channel that no thread claims is chatter: no answer at all.
+async def test_words_that_are_no_command_are_a_message(teams: TeamsDriver) -> None:
+    # A message to the bot in a channel that no thread claims gets no answer at all.
     await teams.say(OLA, "god morgen alle sammen")
     assert teams.connector.calls == []
 

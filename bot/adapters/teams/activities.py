@@ -1,8 +1,9 @@
 """Incoming Teams Activities → neutral events: the thin, ActivityHandler-like half of the adapter.
 
 * ``message`` with text – a :class:`Command` when the text, without the bot's @mention, starts with a
-  command word the router knows (``@Partsbot rolle leder``), otherwise a :class:`Message` (an answer in a
-  reply chain, a direct message). The reply chain is the ``;messageid=`` part of the conversation id.
+  command word the router knows (``@Partsbot rolle leder``; in a personal chat no mention is needed),
+  otherwise a :class:`Message` (an answer in a reply chain, a direct message). The reply chain is the
+  ``;messageid=`` part of the conversation id.
 * ``message`` with a ``value`` – an Adaptive Card ``Action.Submit``: an :class:`Action` (button, choice) or
   a :class:`Submission` (form), after checking the card's signature (:mod:`.payload`)
 * ``invoke`` ``adaptiveCard/action`` – the same for ``Action.Execute`` (cards we render use Submit; other
@@ -98,29 +99,39 @@ def actor_of(activity: Any) -> Actor:
     return Actor(user_id=who.id, display_name=who.name or "", locale=activity.locale)
 
 
-def message_text(activity: Any) -> str:
-    """The text without the bot's own @mention, entities decoded, trimmed. Other mentions keep the name."""
+def addressed_text(activity: Any) -> tuple[str, bool]:
+    """The text without the bot's own @mention (entities decoded, trimmed; other mentions keep the name),
+    and whether the bot was mentioned at all."""
     text = activity.text or ""
     bot_id = getattr(activity.recipient, "id", None)
     mentions = [e for e in (activity.entities or []) if getattr(e, "type", None) == "mention"]
-    removed = False
+    mentioned = False
     for entity in mentions:
         props = getattr(entity, "additional_properties", None) or {}
-        mentioned = props.get("mentioned") or {}
         said = props.get("text")
-        if said and mentioned.get("id") == bot_id:
+        if said and (props.get("mentioned") or {}).get("id") == bot_id and said in text:
             text = text.replace(said, " ")
-            removed = True
-    if not removed:
-        # No entity for the bot (older clients, hand-made requests): a mention at the start is the bot's.
-        text = _LEADING_MENTION.sub(" ", text, count=1)
+            mentioned = True
+    if not mentioned and not mentions:
+        # No mention entities at all (older clients, hand-made requests): a mention at the start is the bot's.
+        text, count = _LEADING_MENTION.subn(" ", text, count=1)
+        mentioned = count > 0
     text = _MENTION.sub(r"\1", text)
-    return html.unescape(text).replace("\xa0", " ").strip()
+    return html.unescape(text).replace("\xa0", " ").strip(), mentioned
+
+
+def message_text(activity: Any) -> str:
+    return addressed_text(activity)[0]
 
 
 def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
+    """A command when the text starts with a command word – in a channel or group chat only when the bot
+    was @mentioned, so that "Problem med bussen i dag" in a reply chain stays an answer (Teams delivers
+    unmentioned channel messages to bots that have the ChannelMessage.Read.Group permission)."""
     actor, place = actor_of(activity), place_of(activity)
-    text = message_text(activity)
+    text, mentioned = addressed_text(activity)
+    if not (mentioned or place.is_direct):
+        return Message(actor=actor, place=place, text=text, message_id=activity.id)
     words = text.split(maxsplit=1)
     if words and words[0].lower() in _PREFIXES:
         text = words[1] if len(words) > 1 else ""
