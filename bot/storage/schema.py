@@ -15,6 +15,7 @@ from bot.storage.models import Base
 MODEL_MODULES = (
     "bot.storage.models",
     "bot.adapters.slack.models",
+    "bot.course.models",
     "bot.toolbox.models",
     "bot.toolbox.models_plan",
 )
