@@ -45,7 +45,10 @@ def can_steer(ctx: HandlerContext, case: Case) -> bool:
 
 def load_case(ctx: HandlerContext, case_id: int) -> Case:
     """The case with ``case_id`` if this person may see it; otherwise "unknown case" (never "hidden")."""
-    case = ctx.session.get(Case, case_id)
+    # Locked for the rest of the event (PostgreSQL; SQLite already writes one at a time): numbering an idea
+    # or a version, or moving the step, reads and then writes, and two people at once must not collide.
+    # Later steps take their own locks after this one, always in that order.
+    case = ctx.session.get(Case, case_id, with_for_update=True)
     if case is None or not can_see(ctx, case):
         raise UserError("case.unknown", number=case_id)
     return case

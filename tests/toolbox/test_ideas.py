@@ -3,12 +3,14 @@ deadline counted in working days."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.chat.model import Actor, Message, Place
 from bot.toolbox.idea_hunt import default_deadline
 from bot.toolbox.models import Case, Idea
 from tests.console_driver import ConsoleDriver, message_number, option_number
@@ -125,3 +127,15 @@ def test_default_deadline_counts_working_days(now: datetime, last_day: str) -> N
     deadline = default_deadline(now, zone).astimezone(zone)
     assert deadline.hour == 0 and deadline.minute == 0
     assert (deadline.date().toordinal() - 1) == datetime.fromisoformat(last_day).date().toordinal()
+
+
+async def test_many_people_adding_ideas_at_once_all_count(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    """Idea numbers are per case: concurrent ideas must neither collide nor be refused as duplicates."""
+    console, head = await idea_case(make_bot)
+    place = Place("console", "console", "personalet", head)
+    events = [Message(Actor(f"u-kollega-{i}", f"Kollega {i}"), place, f"Idé nummer {i}") for i in range(12)]
+    await asyncio.gather(*(console.bot.handle(event) for event in events))
+    with database.transaction() as s:
+        numbers = sorted(s.scalars(select(Idea.number)))
+    assert numbers == list(range(1, 13))
+    assert "allerede registrert" not in console.take()
