@@ -18,6 +18,7 @@ HANDLER_MODULES = (
     "handlers.problem",
     "handlers.blindspot",
     "handlers.ideas",
+    "handlers.vote",
     "handlers.hora",
 )
 

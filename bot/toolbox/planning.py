@@ -85,3 +85,30 @@ def show_day(tr: Translator, day: date) -> str:
 def show_moment(tr: Translator, moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
     return tr("plan.moment_format", day=show_day(tr, local.date()), time=local.strftime("%H:%M"))
+
+
+def show_deadline(tr: Translator, moment: datetime, timezone: str) -> str:
+    """A deadline at midnight reads "til og med <the day before>", any other as day and time."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    if local.time() == time(0, 0):
+        return tr("plan.through", day=show_day(tr, local.date() - timedelta(days=1)))
+    return show_moment(tr, moment, timezone)
+
+
+def parse_deadline(text: str, now: datetime, timezone: str) -> datetime | None:
+    """A day, optionally followed by a time ("fredag", "3.12. 14:00", "i morgen kl. 12"); a day alone
+    means through that day (midnight after it). ``None`` if not understood; the caller checks the past."""
+    from bot.course.calendar import local_at
+
+    today = local_today(now, timezone)
+    words = text.split()
+    for split in range(len(words), 0, -1):
+        day = parse_day(" ".join(words[:split]), today)
+        if day is None:
+            continue
+        rest = " ".join(words[split:])
+        if not rest:
+            return local_at(day + timedelta(days=1), time(0, 0), timezone)
+        clock = parse_clock(rest)
+        return local_at(day, clock, timezone) if clock is not None else None
+    return None
