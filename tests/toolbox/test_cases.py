@@ -208,3 +208,17 @@ async def test_message_shortcut_prefills_the_form(make_bot) -> None:  # type: ig
     assert len(forms) == 1 and forms[0].form.form_id == "case.start"
     assert forms[0].form.fields[0].initial == SEED
     assert forms[0].trigger_id == "t-1"
+
+
+async def test_case_messages_speak_the_units_language_and_answers_the_persons(make_bot) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    await console.as_("Ola", "/parts rolle verneombud", "/parts språk enhet nn")
+    out = await console.as_("Per", "/parts språk en", f"/parts problem {SEED}")
+    assert "Steg: 1/6 Definer rett problem" in out  # the head and thread: the unit's nynorsk
+    assert "eit *symptom* eller sjølve *problemet*?" in out
+    assert "Case #1 has started. Follow the thread in the channel." in out  # Per's own receipt: English
+    out = await console.type("/parts hjelp")
+    assert "`/parts problem` – start a case" in out
+    assert "`/parts blindsone` – find the blind spot" in out
+    assert "`/parts idejakt` – idea hunt" in out
