@@ -213,3 +213,20 @@ async def test_updates_are_retried_by_us_not_by_msrest(teams: TeamsDriver, fake_
     assert [c.status for c in puts] == [429, 200]
     assert 2 in fake_time.sleeps
     assert "Ny tittel" in puts[-1].text
+
+
+def test_rate_limiter_forgets_idle_conversations() -> None:
+    time = FakeTime()
+    limiter = ConversationRateLimiter(monotonic=time.monotonic, sleep=time.sleep)
+
+    async def run() -> None:
+        for n in range(5):
+            await limiter.acquire(f"c{n}")
+        time.now += 3601
+        await limiter.acquire("busy")
+        limiter.forget_idle()
+
+    import asyncio
+
+    asyncio.run(run())
+    assert set(limiter._sent) == {"busy"}

@@ -187,3 +187,17 @@ async def test_requests_that_are_not_activities(
     response = await teams.client.post("/api/messages", data=body, headers={"Content-Type": content_type})
     assert response.status == status
     assert count(teams, ConversationReference.id) == 0
+
+
+async def test_web_chat_and_emulator_conversations_are_personal(teams: TeamsDriver) -> None:
+    """Azure's "Test in Web Chat" and the Bot Framework Emulator send no conversation type."""
+    activity = channel_message(teams.service_url, KARI, "", mention=False)
+    activity.update(
+        channelId="webchat",
+        text="hjelp",
+        conversation={"id": "webchat-conversation-1"},
+        channelData={},
+    )
+    assert await teams.send(activity) == 200
+    [answer] = teams.connector.posts_to("webchat-conversation-1")
+    assert "Verktøykassen" in answer.text

@@ -85,7 +85,12 @@ def split_conversation(conversation_id: str) -> tuple[str, str | None]:
 
 
 def is_personal(activity: Any) -> bool:
-    return getattr(activity.conversation, "conversation_type", None) == PERSONAL
+    """A one-to-one chat with the bot: Teams says "personal"; channels without conversation types (Web Chat,
+    the Emulator) count when the conversation is not a group."""
+    kind = getattr(activity.conversation, "conversation_type", None)
+    if kind:
+        return bool(kind == PERSONAL)
+    return not getattr(activity.conversation, "is_group", False)
 
 
 def place_of(activity: Any) -> Place:

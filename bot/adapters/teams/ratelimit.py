@@ -17,6 +17,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 WINDOWS: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+# How often idle conversations are dropped from memory (every this many sends).
+SWEEP_EVERY = 1000
 
 
 class RateLimited(Exception):
@@ -41,6 +43,7 @@ class ConversationRateLimiter:
         self._horizon = max(period for _, period in windows)
         self._sent: dict[str, deque[float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._acquired = 0
 
     def _wait(self, sent: deque[float], now: float) -> float:
         while sent and sent[0] <= now - self._horizon:
@@ -55,6 +58,9 @@ class ConversationRateLimiter:
 
     async def acquire(self, conversation: str) -> None:
         """Wait until one more message may go to ``conversation``; raise :class:`RateLimited` if too long."""
+        self._acquired += 1
+        if self._acquired % SWEEP_EVERY == 0:
+            self.forget_idle()
         lock = self._locks.setdefault(conversation, asyncio.Lock())
         async with lock:  # senders to one conversation queue up in order
             sent = self._sent.setdefault(conversation, deque())
