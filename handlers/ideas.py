@@ -54,6 +54,13 @@ def deadline_form(ctx: HandlerContext, case: Case) -> Form:
     )
 
 
+def _require_open(ctx: HandlerContext, case: Case) -> None:
+    """A form for an idea is only worth opening while ideas are still taken."""
+    cases.require_step(case, "ideas")
+    if not idea_hunt.is_open(ctx, case):
+        raise UserError("ideas.closed", when=idea_hunt.deadline_text(ctx, case))
+
+
 def register(router: Router) -> None:
     idea_hunt.register()
 
@@ -83,13 +90,13 @@ def register(router: Router) -> None:
     @router.action("ideas.add")
     def add_button(ctx: HandlerContext, action: Action) -> None:
         case = cases.case_from_value(ctx, action.value)
-        cases.require_step(case, "ideas")
+        _require_open(ctx, case)
         ctx.open_form(idea_form(ctx, case))
 
     @router.action("ideas.build")
     def build_button(ctx: HandlerContext, action: Action) -> None:
         case = cases.case_from_value(ctx, action.value)
-        cases.require_step(case, "ideas")
+        _require_open(ctx, case)
         number = action.value.partition(":")[2]
         if not number.isdigit():
             raise UserError("errors.unknown_action")

@@ -84,11 +84,13 @@ async def test_deadline_rules(make_bot, database, clock) -> None:  # type: ignor
     with database.transaction() as s:
         deadline = s.scalar(select(Case.ideas_deadline))
     assert deadline == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # midnight in Oslo
-    out = await console.as_("Per", f"/tråd {head}", "Faste faddere for hver oppgave.")
-    assert "💡 *#1* Per" in out
+    out_before_close = await console.as_("Per", f"/tråd {head}", "Faste faddere for hver oppgave.")
+    assert "💡 *#1* Per" in out_before_close
     clock.set(datetime(2026, 11, 27, 23, 0, tzinfo=UTC))
     out = await console.type("En idé for sent.")
     assert "Idéjakten er over – fristen var til og med 27.11.2026." in out
+    out = await console.type(option_number(out_before_close, "Ja, og … (#1)"))  # no form after the deadline
+    assert "Idéjakten er over" in out and "==" not in out
     out = await console.as_("Kari", "/parts idejakt")
     assert "Idéjakten i sak #1 er over – fristen var til og med 27.11.2026." in out
     with database.transaction() as s:
