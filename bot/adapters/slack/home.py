@@ -8,6 +8,9 @@ than Slack can add sections without Slack code:
 * define ``home_blocks(viewer) -> Sequence[Block]`` in a module listed in :data:`HOME_SECTION_MODULES`;
   a module that does not exist (yet) is skipped.
 
+Built in: my roles, my open cases, actions I own, the course modules to come. This registry has no Slack
+code; it could move to ``bot/chat`` for a Teams home tab (a personal tab) later.
+
 A section that fails is logged and left out: a half-written table elsewhere must not empty the whole tab.
 """
 
@@ -18,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,13 +30,16 @@ from bot.chat.model import Block, Divider, Header, Note, Text
 from bot.i18n import normalise_language, t
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import ROLES, Member, Membership, Organisation, RoleAssignment, Unit
+from bot.storage.models import PARTY_ROLES, ROLES, Member, Membership, Organisation, RoleAssignment, Unit
 
 log = logging.getLogger(__name__)
 
 # Modules that may offer ``home_blocks(viewer)``: the toolbox (open cases, actions I own) and the course
 # (schedule). Listed here so that adding a section needs no change in the Slack adapter beyond this line.
 HOME_SECTION_MODULES: tuple[str, ...] = ("bot.toolbox.home", "bot.course.home")
+# Lines per list section; the rest is counted in a note (the view holds at most 100 blocks).
+HOME_LIST_LIMIT = 15
+MODULE_KINDS = ("digital", "staff", "exchange")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,127 @@ def roles_section(viewer: HomeViewer) -> Sequence[Block]:
         )
     blocks.append(Text("\n".join(lines)))
     return blocks
+
+
+# The sections below read the toolbox's and the course's tables. They import those models inside the
+# function, so the home tab still works (without that section) in a build where an area is missing.
+
+
+def _my_unit_ids(viewer: HomeViewer) -> list[int]:
+    return [unit.id for unit in viewer.units]
+
+
+def _party_unit_ids(viewer: HomeViewer) -> set[int]:
+    if viewer.member is None:
+        return set()
+    return set(
+        viewer.session.scalars(
+            select(RoleAssignment.unit_id).where(
+                RoleAssignment.member_id == viewer.member.id, RoleAssignment.role.in_(PARTY_ROLES)
+            )
+        )
+    )
+
+
+@home_section("cases", order=20)
+def cases_section(viewer: HomeViewer) -> Sequence[Block]:
+    """Open cases in my kindergartens; cases for the parties only are shown to the parties and the starter."""
+    from bot.toolbox.models import STEPS, Case
+
+    unit_ids = _my_unit_ids(viewer)
+    if viewer.member is None or not unit_ids:
+        return []
+    party_units = _party_unit_ids(viewer)
+    names = {unit.id: unit.name for unit in viewer.units}
+    cases = viewer.session.scalars(
+        select(Case)
+        .where(Case.unit_id.in_(unit_ids), Case.closed_at.is_(None))
+        .order_by(Case.updated_at.desc())
+    ).all()
+    visible = [
+        c
+        for c in cases
+        if not c.parties_only or c.unit_id in party_units or c.started_by_id == viewer.member.id
+    ]
+    blocks: list[Block] = [Text(f"*{viewer.t('slack.home.cases_title')}*")]
+    if not visible:
+        blocks.append(Text(viewer.t("slack.home.no_cases")))
+        return blocks
+    lines = [
+        viewer.t(
+            "slack.home.case_line",
+            number=case.id,
+            title=case.title,
+            step=viewer.t(f"case.steps.{case.step}") if case.step in STEPS else case.step,
+            unit=names.get(case.unit_id, ""),
+        )
+        for case in visible[:HOME_LIST_LIMIT]
+    ]
+    blocks.append(Text("\n".join(lines)))
+    if len(visible) > HOME_LIST_LIMIT:
+        blocks.append(Note(viewer.t("slack.home.more", count=len(visible) - HOME_LIST_LIMIT)))
+    return blocks
+
+
+@home_section("actions", order=30)
+def actions_section(viewer: HomeViewer) -> Sequence[Block]:
+    """Actions I own that are not done, soonest first."""
+    from bot.toolbox.models_plan import ActionItem
+
+    if viewer.member is None:
+        return []
+    actions = viewer.session.scalars(
+        select(ActionItem)
+        .where(ActionItem.owner_id == viewer.member.id, ActionItem.done_at.is_(None))
+        .order_by(ActionItem.due, ActionItem.id)
+    ).all()
+    if not actions:
+        return []
+    today = viewer.now.astimezone(viewer.settings.zone).date()
+    lines = []
+    for action in actions[:HOME_LIST_LIMIT]:
+        key = "slack.home.action_line_late" if action.due < today else "slack.home.action_line"
+        lines.append(viewer.t(key, text=action.text, due=action.due.strftime("%d.%m.%Y")))
+    blocks: list[Block] = [Text(f"*{viewer.t('slack.home.actions_title')}*"), Text("\n".join(lines))]
+    if len(actions) > HOME_LIST_LIMIT:
+        blocks.append(Note(viewer.t("slack.home.more", count=len(actions) - HOME_LIST_LIMIT)))
+    return blocks
+
+
+@home_section("course", order=40)
+def course_section(viewer: HomeViewer) -> Sequence[Block]:
+    """The course modules still to come in my kindergartens' active course runs."""
+    from bot.course.models import CourseModule, CourseRun
+
+    units = {unit.id: unit for unit in viewer.units}
+    if not units:
+        return []
+    rows = viewer.session.execute(
+        select(CourseModule, CourseRun.unit_id)
+        .join(CourseRun, CourseRun.id == CourseModule.run_id)
+        .where(
+            CourseRun.unit_id.in_(units), CourseRun.status == "active", CourseModule.starts_at >= viewer.now
+        )
+        .order_by(CourseModule.starts_at)
+    ).all()
+    if not rows:
+        return []
+    lines = []
+    for module, unit_id in rows[:HOME_LIST_LIMIT]:
+        unit = units[unit_id]
+        local = module.starts_at.astimezone(ZoneInfo(unit.timezone or viewer.settings.timezone))
+        kind_key = f"slack.home.module_kinds.{module.kind}"
+        kind = viewer.t(kind_key) if module.kind in MODULE_KINDS else module.kind
+        lines.append(
+            viewer.t(
+                "slack.home.module_line",
+                number=module.number,
+                kind=kind,
+                when=local.strftime("%d.%m.%Y %H:%M"),
+                unit=unit.name,
+            )
+        )
+    return [Text(f"*{viewer.t('slack.home.course_title')}*"), Text("\n".join(lines))]
 
 
 def build_home(
