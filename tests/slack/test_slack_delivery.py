@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import itertools
 import logging
+import socket
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.adapters.slack.installs import TokenSource
+from bot.adapters.slack.messenger import SlackMessenger
+from bot.chat.messenger import DeliveryError
 from bot.chat.model import (
     Block,
     Button,
@@ -222,3 +226,29 @@ async def test_not_in_channel_private_answer_goes_through_the_response_url(slack
         assert (
             session.scalar(select(func.count()).select_from(OutboxItem)) == 0
         )  # dropped, not retried forever
+
+
+async def test_unreachable_slack_is_a_retryable_delivery_error(slack: SlackDriver) -> None:
+    with socket.socket() as probe:  # a port on this machine that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    messenger = SlackMessenger(
+        slack.bot.db, TokenSource(static_token="xoxb-1"), base_url=f"http://127.0.0.1:{port}/api/"
+    )
+    with pytest.raises(DeliveryError) as caught:
+        await messenger.post(Place("slack", TEAM, CHANNEL), Reply.text("hei"))
+    assert caught.value.retryable
+
+
+async def test_refused_request_is_not_retried(slack: SlackDriver) -> None:
+    original = slack.fake.answer
+
+    def archived(method: str, body: dict[str, object], token: str) -> dict[str, object]:
+        if method == "chat.update":
+            return {"ok": False, "error": "message_not_found"}
+        return original(method, body, token)
+
+    slack.fake.answer = archived  # type: ignore[method-assign]
+    with pytest.raises(DeliveryError) as caught:
+        await slack.adapter.messenger.update(Place("slack", TEAM, CHANNEL), "1.2", Reply.text("ny"))
+    assert not caught.value.retryable

@@ -2,5 +2,10 @@
 ``render`` builds Block Kit, ``messenger`` sends, ``home`` is the App Home tab, ``installs`` the workspace
 installs, ``dedupe`` the once-per-event ledger, ``socket_mode`` the WebSocket alternative to HTTP.
 
-Nothing is imported here, so ``bot.adapters.slack.home`` (the section registry) stays cheap to import.
+``partsbot serve`` needs only :func:`build_slack_adapter` (``None`` when Slack is not configured).
 """
+
+from bot.adapters.slack.app import SlackWebAdapter, build_slack_adapter, slack_ready
+from bot.adapters.slack.socket_mode import run_socket_mode
+
+__all__ = ["SlackWebAdapter", "build_slack_adapter", "run_socket_mode", "slack_ready"]
