@@ -19,6 +19,7 @@ HANDLER_MODULES = (
     "handlers.blindspot",
     "handlers.ideas",
     "handlers.vote",
+    "handlers.plan",
     "handlers.hora",
 )
 

@@ -12,8 +12,9 @@ with their owner) and :func:`plan_summary` (a case's plan: goal, obstacles, acti
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import cast
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,9 +28,18 @@ from bot.storage.models import Member, Organisation, Unit
 from bot.toolbox import cases, voting
 from bot.toolbox.hora import due_meeting_followups
 from bot.toolbox.models import Case
-from bot.toolbox.models_plan import Vote
+from bot.toolbox.models_plan import ActionItem, Plan, Vote
+from bot.toolbox.planning import actions, approvals, local_today, missing_roles, obstacles, plan_of
+from bot.toolbox.records import name_of
 
-__all__ = ["close_due_votes", "due_meeting_followups", "system_context"]
+__all__ = [
+    "DueAction",
+    "actions_due",
+    "close_due_votes",
+    "due_meeting_followups",
+    "plan_summary",
+    "system_context",
+]
 
 
 def system_context(
@@ -84,3 +94,105 @@ def close_due_votes(session: Session, now: datetime, settings: Settings | None =
         delivery.enqueue(session, ctx.effects, now, ctx.organisation.platform, ctx.organisation.external_id)
         closed.append(vote.id)
     return closed
+
+
+# --------------------------------------------------------------------------------------------------
+# Data for reminders and summaries
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueAction:
+    """An action of an agreed plan that is due today or overdue and not done."""
+
+    action_id: int
+    case_id: int
+    number: int
+    text: str
+    due: date
+    overdue: bool
+    owner_id: int
+    owner_user_id: str
+    owner_name: str
+    owner_language: str | None
+
+
+def actions_due(session: Session, unit_id: int, now: datetime) -> list[DueAction]:
+    """Actions of the unit's agreed plans due on or before today (the unit's local day), not done.
+
+    Only agreed plans count: an action in a draft plan is a proposal, not yet a promise. Oldest first.
+    """
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        return []
+    today = local_today(now, unit.timezone)
+    rows = session.execute(
+        select(ActionItem, Plan.case_id, Member)
+        .join(Plan, Plan.id == ActionItem.plan_id)
+        .join(Member, Member.id == ActionItem.owner_id)
+        .where(
+            Plan.unit_id == unit_id,
+            Plan.status == "agreed",
+            ActionItem.done_at.is_(None),
+            ActionItem.due <= today,
+        )
+        .order_by(ActionItem.due, ActionItem.id)
+    ).all()
+    return [
+        DueAction(
+            action_id=item.id,
+            case_id=case_id,
+            number=item.number,
+            text=item.text,
+            due=item.due,
+            overdue=item.due < today,
+            owner_id=owner.id,
+            owner_user_id=owner.user_id,
+            owner_name=name_of(owner),
+            owner_language=owner.language,
+        )
+        for item, case_id, owner in rows
+    ]
+
+
+def plan_summary(session: Session, case_id: int) -> dict[str, Any] | None:
+    """A case's plan for summaries and export, ``None`` when the case has no plan.
+
+    ``approvals`` are those of the current revision (older ones no longer count); ``missing_roles`` the
+    party roles present in the unit that have not approved it.
+    """
+    plan = plan_of(session, case_id)
+    if plan is None:
+        return None
+
+    def member_name(member_id: int | None) -> str | None:
+        return name_of(session.get(Member, member_id)) if member_id is not None else None
+
+    return {
+        "case_id": case_id,
+        "plan_id": plan.id,
+        "status": plan.status,
+        "revision": plan.revision,
+        "goal": plan.goal,
+        "outcome": plan.outcome,
+        "agreed_at": plan.agreed_at,
+        "obstacles": [
+            {"number": o.number, "text": o.text, "remedy": o.remedy} for o in obstacles(session, plan.id)
+        ],
+        "actions": [
+            {
+                "number": a.number,
+                "text": a.text,
+                "owner": member_name(a.owner_id),
+                "owner_id": a.owner_id,
+                "due": a.due,
+                "done_at": a.done_at,
+            }
+            for a in actions(session, plan.id)
+        ],
+        "approvals": [
+            {"role": role, "member": member_name(row.member_id), "at": row.approved_at}
+            for role, row in approvals(session, plan).items()
+        ],
+        "missing_roles": missing_roles(session, plan),
+    }

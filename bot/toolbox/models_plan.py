@@ -25,6 +25,8 @@ class Vote(Base):
     """A dot vote, over a case's ideas (``case_id`` set) or over a list typed in (standalone)."""
 
     __tablename__ = "vote"
+    # One vote per case (a standalone vote has no case; NULLs never collide).
+    __table_args__ = (UniqueConstraint("case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
@@ -106,12 +108,14 @@ class Plan(Base):
 
 
 class Obstacle(Base):
-    """An obstacle on the way to the goal and how we get past it."""
+    """An obstacle on the way to the goal and how we get past it. ``number`` is shown and typed."""
 
     __tablename__ = "plan_obstacle"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     remedy: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
@@ -119,12 +123,15 @@ class Obstacle(Base):
 
 
 class ActionItem(Base):
-    """An action with an owner (a member of the unit) and a due date (a local calendar day)."""
+    """An action with an owner (a member of the unit) and a due date (a local calendar day).
+    ``number`` is shown and typed ("/parts plan ferdig 2"); a removal leaves the other numbers alone."""
 
     __tablename__ = "plan_action"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     due: Mapped[date] = mapped_column(index=True)

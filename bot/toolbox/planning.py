@@ -17,7 +17,17 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chat.context import HandlerContext, UserError
+from bot.chat.model import Block, Note, Text
 from bot.i18n import Translator, raw
+from bot.roles import party_members, roles_of
+from bot.storage.models import PARTY_ROLES, Member
+from bot.toolbox.models import Case
+from bot.toolbox.models_plan import ActionItem, Approval, Obstacle, Plan
+from bot.toolbox.records import name_of
 
 # Words for "today", "tomorrow" and the weekdays in bokmål, nynorsk and English (Monday = 0).
 _DAY_WORDS = {
@@ -112,3 +122,228 @@ def parse_deadline(text: str, now: datetime, timezone: str) -> datetime | None:
         clock = parse_clock(rest)
         return local_at(day, clock, timezone) if clock is not None else None
     return None
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan of a case
+# --------------------------------------------------------------------------------------------------
+
+MAX_PLAN_TEXT = 1000
+MAX_ITEMS = 30
+
+
+def plan_of(session: Session, case_id: int) -> Plan | None:
+    return session.scalar(select(Plan).where(Plan.case_id == case_id))
+
+
+def ensure_plan(ctx: HandlerContext, case: Case) -> Plan:
+    plan = plan_of(ctx.session, case.id)
+    if plan is None:
+        plan = Plan(unit_id=case.unit_id, case_id=case.id, created_by_id=ctx.member.id, created_at=ctx.now)
+        plan.updated_at = ctx.now
+        ctx.session.add(plan)
+        ctx.session.flush()
+    return plan
+
+
+def obstacles(session: Session, plan_id: int) -> list[Obstacle]:
+    return list(
+        session.scalars(select(Obstacle).where(Obstacle.plan_id == plan_id).order_by(Obstacle.number))
+    )
+
+
+def actions(session: Session, plan_id: int) -> list[ActionItem]:
+    return list(
+        session.scalars(select(ActionItem).where(ActionItem.plan_id == plan_id).order_by(ActionItem.number))
+    )
+
+
+def approvals(session: Session, plan: Plan) -> dict[str, Approval]:
+    """The approvals of the plan's current revision, by role."""
+    rows = session.scalars(
+        select(Approval).where(Approval.plan_id == plan.id, Approval.revision == plan.revision)
+    )
+    return {row.role: row for row in rows}
+
+
+def missing_roles(session: Session, plan: Plan) -> list[str]:
+    """Party roles present in the unit that have not approved the current revision."""
+    approved = approvals(session, plan)
+    return [role for role in party_members(session, plan.unit_id) if role not in approved]
+
+
+def _changed(ctx: HandlerContext, plan: Plan) -> bool:
+    """Before a change of content: refuse on an agreed plan; start a new revision. Returns whether
+    approvals were given to the revision that is now replaced (they must be given again)."""
+    if plan.status == "agreed":
+        raise UserError("plan.frozen")
+    had_approvals = bool(approvals(ctx.session, plan))
+    plan.revision += 1
+    plan.updated_at = ctx.now
+    return had_approvals
+
+
+def set_goal(ctx: HandlerContext, plan: Plan, goal: str | None, outcome: str | None) -> bool:
+    """Set the goal and/or "how are we when the goal is reached?"; ``False`` when nothing changed."""
+    new_goal = ctx.text(goal, MAX_PLAN_TEXT) if goal is not None else plan.goal
+    new_outcome = ctx.text(outcome, MAX_PLAN_TEXT) if outcome is not None else plan.outcome
+    if (new_goal, new_outcome) == (plan.goal, plan.outcome):
+        return False
+    reset = _changed(ctx, plan)
+    plan.goal, plan.outcome = new_goal, new_outcome
+    return reset
+
+
+def add_obstacle(ctx: HandlerContext, plan: Plan, text: str, remedy: str) -> bool:
+    cleaned, how = ctx.text(text, MAX_PLAN_TEXT), ctx.text(remedy, MAX_PLAN_TEXT)
+    existing = obstacles(ctx.session, plan.id)
+    if any(o.text == cleaned and o.remedy == how for o in existing):
+        raise UserError("errors.duplicate")
+    if len(existing) >= MAX_ITEMS:
+        raise UserError("plan.too_many", limit=MAX_ITEMS)
+    reset = _changed(ctx, plan)
+    number = max((o.number for o in existing), default=0) + 1
+    ctx.session.add(
+        Obstacle(
+            plan_id=plan.id,
+            number=number,
+            text=cleaned,
+            remedy=how,
+            created_by_id=ctx.member.id,
+            created_at=ctx.now,
+        )
+    )
+    return reset
+
+
+def add_action(ctx: HandlerContext, plan: Plan, text: str, owner: Member, due: date, timezone: str) -> bool:
+    cleaned = ctx.text(text, MAX_PLAN_TEXT)
+    if due < local_today(ctx.now, timezone):
+        raise UserError("plan.due_past", day=show_day(ctx.t, due))
+    existing = actions(ctx.session, plan.id)
+    if any(a.text == cleaned and a.owner_id == owner.id and a.due == due for a in existing):
+        raise UserError("errors.duplicate")
+    if len(existing) >= MAX_ITEMS:
+        raise UserError("plan.too_many", limit=MAX_ITEMS)
+    reset = _changed(ctx, plan)
+    number = max((a.number for a in existing), default=0) + 1
+    ctx.session.add(
+        ActionItem(
+            plan_id=plan.id,
+            number=number,
+            text=cleaned,
+            owner_id=owner.id,
+            due=due,
+            created_by_id=ctx.member.id,
+            created_at=ctx.now,
+        )
+    )
+    return reset
+
+
+def remove_item(ctx: HandlerContext, plan: Plan, kind: str, number: int) -> bool:
+    model = ActionItem if kind == "action" else Obstacle
+    row = ctx.session.scalar(select(model).where(model.plan_id == plan.id, model.number == number))
+    if row is None:
+        raise UserError(f"plan.unknown_{kind}", number=number)
+    reset = _changed(ctx, plan)
+    ctx.session.delete(row)
+    return reset
+
+
+def approve(ctx: HandlerContext, plan: Plan) -> list[str]:
+    """The actor approves the current revision for each party role they hold; returns the roles added.
+
+    Refused without a party role, on an incomplete plan (no goal or no action), or when nothing is new.
+    """
+    held = [role for role in roles_of(ctx.session, plan.unit_id, ctx.member.id) if role in PARTY_ROLES]
+    if not held:
+        raise UserError("plan.approve_not_party")
+    if plan.status == "agreed":
+        raise UserError("plan.already_agreed")
+    if not plan.goal or not actions(ctx.session, plan.id):
+        raise UserError("plan.incomplete")
+    done = approvals(ctx.session, plan)
+    added = [role for role in held if role not in done]
+    if not added:
+        raise UserError("plan.already_approved")
+    for role in added:
+        ctx.session.add(
+            Approval(
+                plan_id=plan.id,
+                revision=plan.revision,
+                role=role,
+                member_id=ctx.member.id,
+                approved_at=ctx.now,
+            )
+        )
+    ctx.session.flush()
+    if not missing_roles(ctx.session, plan):
+        plan.status = "agreed"
+        plan.agreed_at = ctx.now
+    return added
+
+
+def mark_done(ctx: HandlerContext, plan: Plan, number: int) -> ActionItem:
+    """Follow-up, not a change of the plan: allowed on an agreed plan, for the owner or the trio."""
+    item = ctx.session.scalar(
+        select(ActionItem).where(ActionItem.plan_id == plan.id, ActionItem.number == number)
+    )
+    if item is None:
+        raise UserError("plan.unknown_action", number=number)
+    if item.owner_id != ctx.member.id and not ctx.is_party:
+        raise UserError("plan.done_not_allowed")
+    if item.done_at is not None:
+        raise UserError("errors.duplicate")
+    item.done_at = ctx.now
+    item.done_by_id = ctx.member.id
+    return item
+
+
+# --------------------------------------------------------------------------------------------------
+# What people see
+# --------------------------------------------------------------------------------------------------
+
+
+def action_line(tr: Translator, session: Session, item: ActionItem) -> str:
+    owner = session.get(Member, item.owner_id)
+    key = "plan.action_done" if item.done_at else "plan.action_line"
+    return tr(key, number=item.number, text=item.text, owner=name_of(owner), due=show_day(tr, item.due))
+
+
+def plan_lines(tr: Translator, session: Session, plan: Plan) -> list[str]:
+    lines = [tr("plan.goal_line", text=plan.goal or tr("plan.not_yet"))]
+    found = obstacles(session, plan.id)
+    if found:
+        lines.append(tr("plan.obstacles_title"))
+        lines.extend(tr("plan.obstacle_line", number=o.number, text=o.text, remedy=o.remedy) for o in found)
+    lines.append(tr("plan.outcome_line", text=plan.outcome or tr("plan.not_yet")))
+    items = actions(session, plan.id)
+    lines.append(tr("plan.actions_title") if items else tr("plan.no_actions"))
+    lines.extend(action_line(tr, session, item) for item in items)
+    return lines
+
+
+def approval_text(tr: Translator, session: Session, plan: Plan) -> str:
+    present = party_members(session, plan.unit_id)
+    if not present:
+        return tr("plan.no_parties")
+    done = approvals(session, plan)
+    parts = []
+    for role in present:
+        if role in done:
+            who = session.get(Member, done[role].member_id) if done[role].member_id else None
+            parts.append(tr("plan.approved_by", role=tr(f"roles.names.{role}"), name=name_of(who)))
+        else:
+            parts.append(tr("plan.waiting_for", role=tr(f"roles.names.{role}")))
+    if plan.status == "agreed" and plan.agreed_at is not None:
+        return tr("plan.agreed_line", parts=" · ".join(parts))
+    return tr("plan.approvals_line", parts=" · ".join(parts))
+
+
+def plan_blocks(tr: Translator, session: Session, plan: Plan) -> list[Block]:
+    title = tr("plan.head_title", revision=plan.revision)
+    return [
+        Text(title + "\n" + "\n".join(plan_lines(tr, session, plan))),
+        Note(approval_text(tr, session, plan)),
+    ]

@@ -1,0 +1,375 @@
+"""Find solutions together: ``/parts plan`` in a case's thread (or ``/parts plan #12 …``).
+
+* ``/parts plan`` – show the plan (or, from an earlier step, start the plan step: owner or trio);
+* ``mål <text>`` – the goal; ``nådd <text>`` – how we are when the goal is reached;
+* ``hindring <obstacle> | tiltak <how we get past it>``;
+* ``tiltak <owner> <day> <text>`` – an action, e.g. ``tiltak Kari fredag Lage tavle`` (``meg`` = yourself);
+* ``godkjenn`` – approve for your party role(s); ``ferdig <nr>`` – an action is done;
+* ``fjern tiltak|hindring <nr>``.
+
+The head message's buttons open forms for the same things. Every change starts a new revision of the
+plan, so approvals given before it no longer count (see :mod:`bot.toolbox.planning`); when every party
+role in the unit has approved, the case moves to its last step, agreed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.chat.context import HandlerContext, UserError
+from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
+from bot.chat.router import Router
+from bot.storage.models import Member, Membership, Unit
+from bot.toolbox import cases, planning, voting
+from bot.toolbox.models import Case
+from bot.toolbox.models_plan import Plan
+
+GOAL = ("mål", "målet", "maal", "goal")
+OUTCOME = ("nådd", "nadd", "når", "oppnådd", "outcome", "reached")
+OBSTACLE = ("hindring", "hinder", "obstacle")
+ACTION = ("tiltak", "action", "oppgåve", "oppgave")
+APPROVE = ("godkjenn", "godkjenne", "godkjent", "approve")
+DONE = ("ferdig", "utført", "gjort", "done")
+REMOVE = ("fjern", "slett", "remove")
+ME = ("meg", "eg", "me", "jeg")
+REMEDY_WORDS = ("tiltak", "løsning", "losning", "how", "slik", "korleis", "hvordan")
+
+
+def _timezone(ctx: HandlerContext, case: Case) -> str:
+    unit = ctx.session.get(Unit, case.unit_id)
+    return unit.timezone if unit else ctx.settings.timezone
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan as a step of the case
+# --------------------------------------------------------------------------------------------------
+
+
+def intro(ctx: HandlerContext, case: Case) -> Reply:
+    planning.ensure_plan(ctx, case)
+    lines = [ctx.t("plan.intro")]
+    vote = voting.case_vote(ctx.session, case.id)
+    top = voting.winners(ctx.session, vote) if vote else []
+    if top:
+        lines.append(ctx.t("plan.intro_top", options=", ".join(voting.option_line(ctx.t, o) for o in top)))
+    lines.append(ctx.t("plan.intro_how"))
+    return Reply(fallback=lines[0], blocks=tuple(Text(line) for line in lines))
+
+
+def must_be_agreed(ctx: HandlerContext, case: Case) -> None:
+    """The plan step closes only when the parties have agreed (the "next step" button included)."""
+    plan = planning.plan_of(ctx.session, case.id)
+    if plan is None or plan.status != "agreed":
+        missing = planning.missing_roles(ctx.session, plan) if plan else []
+        names = ", ".join(ctx.t(f"roles.names.{role}") for role in missing) or ctx.t("plan.nobody")
+        raise UserError("plan.not_agreed", missing=names)
+
+
+def agreed_intro(ctx: HandlerContext, case: Case) -> Reply:
+    plan = planning.plan_of(ctx.session, case.id)
+    lines = [ctx.t("plan.agreed_intro")]
+    if plan is not None:
+        lines.extend(
+            planning.action_line(ctx.t, ctx.session, a) for a in planning.actions(ctx.session, plan.id)
+        )
+    lines.append(ctx.t("plan.agreed_followup"))
+    return Reply(fallback=lines[0], blocks=(Text("\n".join(lines)),))
+
+
+def head_section(ctx: HandlerContext, case: Case) -> list[Block]:
+    plan = planning.plan_of(ctx.session, case.id)
+    return planning.plan_blocks(ctx.t, ctx.session, plan) if plan is not None else []
+
+
+def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
+    plan = planning.plan_of(ctx.session, case.id)
+    revision = plan.revision if plan else 0
+    return [
+        Button(ctx.t("plan.goal_button"), "plan.goal", str(case.id)),
+        Button(ctx.t("plan.obstacle_button"), "plan.obstacle", str(case.id)),
+        Button(ctx.t("plan.action_button"), "plan.action", str(case.id)),
+        Button(ctx.t("plan.approve_button"), "plan.approve", f"{case.id}:{revision}", "primary"),
+    ]
+
+
+def register_case_step() -> None:
+    cases.STEP_INTROS["plan"] = intro
+    cases.STEP_EXITS["plan"] = must_be_agreed
+    cases.STEP_INTROS["agreed"] = agreed_intro
+    cases.HEAD_BUTTONS["plan"] = head_buttons
+    cases.add_head_section(head_section)
+
+
+# --------------------------------------------------------------------------------------------------
+# Changes
+# --------------------------------------------------------------------------------------------------
+
+
+def editable(ctx: HandlerContext, case: Case) -> Plan:
+    if case.step == "agreed":
+        raise UserError("plan.frozen")
+    if case.step != "plan":
+        raise UserError("plan.wrong_step", number=case.id)
+    return planning.ensure_plan(ctx, case)
+
+
+def after_change(ctx: HandlerContext, case: Case, plan: Plan, reset: bool, key: str) -> None:
+    cases.add_participant(ctx, case)
+    ctx.session.flush()
+    ctx.private(ctx.t(key, number=case.id))
+    if reset:
+        speaker = cases.for_case(ctx, case)
+        cases.post_in_case(ctx, case, speaker.t("plan.approvals_reset", name=cases.name_of(ctx.member)))
+    cases.refresh_head(ctx, case)
+
+
+def members(ctx: HandlerContext, unit_id: int) -> list[Member]:
+    """Who can own an action: everyone who has taken part in the unit's channel."""
+    return list(
+        ctx.session.scalars(
+            select(Member)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Membership.unit_id == unit_id)
+            .order_by(Member.display_name, Member.id)
+        )
+    )
+
+
+def find_owner(ctx: HandlerContext, words: list[str], unit_id: int) -> tuple[Member, list[str]]:
+    """The owner named first in ``words`` (full name, a unique first name, or "meg"); returns the rest."""
+    if words and words[0].lower() in ME:
+        return ctx.member, words[1:]
+    people = members(ctx, unit_id)
+    for size in (3, 2, 1):
+        name = " ".join(words[:size]).lower()
+        if len(words) < size or not name:
+            continue
+        exact = [m for m in people if (m.display_name or m.user_id).lower() == name]
+        first = [m for m in people if (m.display_name or m.user_id).lower().split()[0] == name]
+        found = exact or first
+        if len(found) == 1:
+            return found[0], words[size:]
+        if len(found) > 1:
+            raise UserError(
+                "plan.owner_ambiguous", name=name, names=", ".join(cases.name_of(m) for m in found)
+            )
+    names = ", ".join(cases.name_of(m) for m in people)
+    raise UserError("plan.owner_unknown", name=(words[0] if words else "")[:40], names=names)
+
+
+def parse_action(ctx: HandlerContext, case: Case, body: str) -> tuple[Member, date, str]:
+    owner, rest = find_owner(ctx, body.split(), case.unit_id)
+    today = planning.local_today(ctx.now, _timezone(ctx, case))
+    for size in (2, 1):
+        day = planning.parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
+        if day is not None:
+            return owner, day, " ".join(rest[size:])
+    raise UserError("plan.action_usage")
+
+
+def add_action(ctx: HandlerContext, case: Case, owner: Member, day: date, text: str) -> None:
+    plan = editable(ctx, case)
+    reset = planning.add_action(ctx, plan, text, owner, day, _timezone(ctx, case))
+    after_change(ctx, case, plan, reset, "plan.action_added")
+
+
+def approve(ctx: HandlerContext, case: Case, revision: int | None = None) -> None:
+    plan = editable(ctx, case)
+    if revision is not None and revision != plan.revision:
+        raise UserError("plan.stale", revision=plan.revision)
+    roles = planning.approve(ctx, plan)
+    cases.add_participant(ctx, case)
+    speaker = cases.for_case(ctx, case)
+    names = ", ".join(speaker.t(f"roles.names.{role}") for role in roles)
+    cases.post_in_case(ctx, case, speaker.t("plan.approved", name=cases.name_of(ctx.member), roles=names))
+    if plan.status == "agreed":
+        cases.advance(ctx, case, "agreed")
+    else:
+        cases.refresh_head(ctx, case)
+    ctx.private(ctx.t("plan.thanks_approval", number=case.id))
+
+
+def mark_done(ctx: HandlerContext, case: Case, word: str) -> None:
+    plan = planning.plan_of(ctx.session, case.id)
+    if plan is None or not word.lstrip("#").isdigit():
+        raise UserError("plan.done_usage")
+    item = planning.mark_done(ctx, plan, int(word.lstrip("#")))
+    ctx.session.flush()
+    speaker = cases.for_case(ctx, case)
+    cases.post_in_case(
+        ctx, case, speaker.t("plan.done", name=cases.name_of(ctx.member), number=item.number, text=item.text)
+    )
+    cases.refresh_head(ctx, case)
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands, forms, buttons
+# --------------------------------------------------------------------------------------------------
+
+
+def command(ctx: HandlerContext, cmd: Command) -> None:
+    case, rest = cases.resolve_case(ctx, cmd.args, ctx.t("plan.usage"))
+    word, _, body = rest.strip().partition(" ")
+    word, body = word.lower(), body.strip()
+    if not word:
+        if cases.STEPS.index(case.step) < cases.STEPS.index("plan"):
+            cases.jump_to(ctx, case, "plan")
+            return
+        plan = planning.ensure_plan(ctx, case)
+        blocks = planning.plan_blocks(ctx.t, ctx.session, plan)
+        ctx.private(Reply(fallback=ctx.t("plan.usage"), blocks=(*blocks, Text(ctx.t("plan.intro_how")))))
+    elif word in GOAL or word in OUTCOME:
+        plan = editable(ctx, case)
+        goal, outcome = (body, None) if word in GOAL else (None, body)
+        before = plan.revision
+        reset = planning.set_goal(ctx, plan, goal, outcome)
+        if plan.revision == before:
+            raise UserError("errors.duplicate")
+        after_change(ctx, case, plan, reset, "plan.goal_saved" if word in GOAL else "plan.outcome_saved")
+    elif word in OBSTACLE:
+        text, bar, remedy = body.partition("|")
+        remedy_words = remedy.split()
+        if remedy_words and remedy_words[0].lower().strip(":") in REMEDY_WORDS:
+            remedy = " ".join(remedy_words[1:])
+        if not bar or not text.strip() or not remedy.strip():
+            raise UserError("plan.obstacle_usage")
+        plan = editable(ctx, case)
+        after_change(ctx, case, plan, planning.add_obstacle(ctx, plan, text, remedy), "plan.obstacle_added")
+    elif word in ACTION:
+        add_action(ctx, case, *parse_action(ctx, case, body))
+    elif word in APPROVE:
+        approve(ctx, case)
+    elif word in DONE:
+        mark_done(ctx, case, body)
+    elif word in REMOVE:
+        kind, _, number = body.partition(" ")
+        kinds = {**dict.fromkeys(ACTION, "action"), **dict.fromkeys(OBSTACLE, "obstacle")}
+        if kind.lower() not in kinds or not number.strip().lstrip("#").isdigit():
+            raise UserError("plan.remove_usage")
+        plan = editable(ctx, case)
+        reset = planning.remove_item(ctx, plan, kinds[kind.lower()], int(number.strip().lstrip("#")))
+        after_change(ctx, case, plan, reset, "plan.removed")
+    else:
+        raise UserError("plan.usage_long")
+
+
+def goal_form(ctx: HandlerContext, case: Case) -> Form:
+    plan = editable(ctx, case)
+    return Form(
+        form_id="plan.goal",
+        title=ctx.t("plan.form.goal_title"),
+        submit_label=ctx.t("plan.form.submit"),
+        context=str(case.id),
+        intro=ctx.t("plan.form.goal_intro"),
+        fields=(
+            FormField(
+                "goal",
+                ctx.t("plan.form.goal"),
+                "multiline",
+                optional=True,
+                initial=plan.goal,
+                max_length=1000,
+            ),
+            FormField(
+                "outcome",
+                ctx.t("plan.form.outcome"),
+                "multiline",
+                optional=True,
+                initial=plan.outcome,
+                max_length=1000,
+            ),
+        ),
+    )
+
+
+def obstacle_form(ctx: HandlerContext, case: Case) -> Form:
+    editable(ctx, case)
+    return Form(
+        form_id="plan.obstacle",
+        title=ctx.t("plan.form.obstacle_title"),
+        submit_label=ctx.t("plan.form.submit"),
+        context=str(case.id),
+        fields=(
+            FormField("text", ctx.t("plan.form.obstacle"), max_length=1000),
+            FormField("remedy", ctx.t("plan.form.remedy"), max_length=1000),
+        ),
+    )
+
+
+def action_form(ctx: HandlerContext, case: Case) -> Form:
+    editable(ctx, case)
+    options = tuple(Option(cases.name_of(m), str(m.id)) for m in members(ctx, case.unit_id)[:100])
+    return Form(
+        form_id="plan.action",
+        title=ctx.t("plan.form.action_title"),
+        submit_label=ctx.t("plan.form.submit"),
+        context=str(case.id),
+        fields=(
+            FormField("text", ctx.t("plan.form.action"), max_length=1000),
+            FormField("owner", ctx.t("plan.form.owner"), "select", options=options),
+            FormField("due", ctx.t("plan.form.due"), "date", hint=ctx.t("plan.form.due_hint")),
+        ),
+    )
+
+
+def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> None:
+    owner_id = values.get("owner", "")
+    owner = ctx.session.get(Member, int(owner_id)) if owner_id.isdigit() else None
+    if owner is None or owner not in members(ctx, case.unit_id):
+        raise UserError("plan.owner_unknown", name=owner_id[:20], names="")
+    day = planning.parse_day(values.get("due", ""), planning.local_today(ctx.now, _timezone(ctx, case)))
+    if day is None:
+        raise UserError("plan.bad_day", value=values.get("due", "")[:30])
+    add_action(ctx, case, owner, day, values.get("text", ""))
+
+
+def register(router: Router) -> None:
+    register_case_step()
+
+    @router.command("plan", "planen", "løsning", "solutions", help_key="plan.help")
+    def plan_command(ctx: HandlerContext, cmd: Command) -> None:
+        command(ctx, cmd)
+
+    @router.action("plan.goal")
+    def goal_button(ctx: HandlerContext, action: Action) -> None:
+        ctx.open_form(goal_form(ctx, cases.case_from_value(ctx, action.value)))
+
+    @router.action("plan.obstacle")
+    def obstacle_button(ctx: HandlerContext, action: Action) -> None:
+        ctx.open_form(obstacle_form(ctx, cases.case_from_value(ctx, action.value)))
+
+    @router.action("plan.action")
+    def action_button(ctx: HandlerContext, action: Action) -> None:
+        ctx.open_form(action_form(ctx, cases.case_from_value(ctx, action.value)))
+
+    @router.action("plan.approve")
+    def approve_button(ctx: HandlerContext, action: Action) -> None:
+        revision = action.value.partition(":")[2]
+        case = cases.case_from_value(ctx, action.value)
+        approve(ctx, case, int(revision) if revision.isdigit() else None)
+
+    @router.form("plan.goal")
+    def submit_goal(ctx: HandlerContext, sub: Submission) -> None:
+        case = cases.case_from_value(ctx, sub.context)
+        plan = editable(ctx, case)
+        goal, outcome = (sub.values.get(k, "").strip() or None for k in ("goal", "outcome"))
+        if goal is None and outcome is None:
+            raise UserError("plan.need_one")
+        before = plan.revision
+        reset = planning.set_goal(ctx, plan, goal, outcome)
+        if plan.revision == before:
+            raise UserError("errors.duplicate")
+        after_change(ctx, case, plan, reset, "plan.goal_saved")
+
+    @router.form("plan.obstacle")
+    def submit_obstacle(ctx: HandlerContext, sub: Submission) -> None:
+        case = cases.case_from_value(ctx, sub.context)
+        plan = editable(ctx, case)
+        reset = planning.add_obstacle(ctx, plan, sub.values.get("text", ""), sub.values.get("remedy", ""))
+        after_change(ctx, case, plan, reset, "plan.obstacle_added")
+
+    @router.form("plan.action")
+    def submit_action_form(ctx: HandlerContext, sub: Submission) -> None:
+        submit_action(ctx, cases.case_from_value(ctx, sub.context), sub.values)

@@ -1,0 +1,169 @@
+"""Find solutions together through the console: goal, obstacles, outcome, actions with owners and dates,
+approvals by the party roles, approvals reset by a change, the agreed step, and the follow-up data."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from bot.toolbox.followup import actions_due, plan_summary
+from bot.toolbox.models import Case
+from bot.toolbox.models_plan import ActionItem, Approval, Plan
+from tests.console_driver import ConsoleDriver, message_number, option_number
+
+# The clock fixture says Tuesday 24 November 2026, 10:30 in Oslo.
+
+
+async def _case_at_plan(console: ConsoleDriver, *people: str) -> str:
+    """Colleagues with roles and a case that jumped from the idea hunt to the plan; returns its thread."""
+    await console.start()
+    for who in people or ("Kari leder", "Siri tillitsvalgt", "Per ansatt", "Ola verneombud"):
+        await console.type(f"/som {who}")
+    out = await console.type("/parts idejakt For mye tid går med til å avklare hvem som gjør hva og hvor")
+    thread = message_number(out, "== Sak #1:")
+    await console.type(f"/tråd {thread}", "Felles tavle ved inngangen")
+    out = await console.type("/parts plan")
+    assert "*Steg 5: Finn løsninger sammen*" in out
+    return thread
+
+
+async def test_plan_is_agreed_when_every_party_role_has_approved(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]
+    bot = make_bot()
+    console = ConsoleDriver(bot)
+    await _case_at_plan(console)
+    out = await console.type("/parts plan godkjenn")
+    assert "Planen trenger et mål og minst ett tiltak" in out
+    await console.type(
+        "/parts plan mål Alle vet hvem som gjør hva når dagen starter",
+        "/parts plan hindring Vi glemmer å se på tavla | tiltak Tavla gjennomgås på morgenmøtet",
+        "/parts plan nådd Rolige morgener uten løpende beskjeder",
+    )
+    out = await console.type("/parts plan tiltak Per fredag Lage tavle ved inngangen")
+    assert "1. Lage tavle ved inngangen – Per, innen fredag 27.11.2026" in out
+    assert "1. Vi glemmer å se på tavla → Tavla gjennomgås på morgenmøtet" in out
+    assert "*Når målet er nådd:* Rolige morgener uten løpende beskjeder" in out
+    assert "Godkjenning: leder – venter · verneombud – venter · tillitsvalgt – venter" in out
+    # Closing the step by hand is refused until the parties agree.
+    out = await console.type("/parts neste")
+    assert "Planen er ikke avtalt ennå. Det mangler godkjenning fra: leder, verneombud, tillitsvalgt." in out
+    out = await console.type("/parts plan godkjenn")
+    assert "✅ Ola godkjente planen som verneombud." in out
+    assert "verneombud ✓ Ola" in out
+    assert "Du har allerede godkjent" in await console.type("/parts plan godkjenn")
+    assert "Planen godkjennes av leder, verneombud og tillitsvalgt" in await console.as_(
+        "Per", "/parts plan godkjenn"
+    )
+    approve_button = option_number(await console.as_("Kari", "/parts plan godkjenn"), "Godkjenn")
+    # Per adds an action with the form: the owner comes from a list of the unit's people.
+    await console.type("/som Per")
+    out = await console.type(option_number(out, "Tiltak"))
+    assert "== Nytt tiltak ==" in out
+    out = await console.type("Ta opp fordelingen på personalmøtet", "1", "1.12.")  # 1 = Kari
+    assert "Per endret planen etter at noen hadde godkjent den." in out
+    assert "2. Ta opp fordelingen på personalmøtet – Kari, innen tirsdag 1.12.2026" in out
+    assert "Godkjenning: leder – venter · verneombud – venter · tillitsvalgt – venter" in out
+    assert "*Plan* (versjon 6)" in out
+    # Kari's old button was for the previous version.
+    out = await console.as_("Kari", approve_button)
+    assert "Planen er endret siden du så den." in out
+    for who in ("Kari", "Siri"):
+        await console.as_(who, "/parts plan godkjenn")
+    out = await console.as_("Ola", "/parts plan godkjenn")
+    assert "🎉 *Planen er avtalt!*" in out
+    assert "Steg: 6/6" in out
+    assert "Avtalt – godkjent av alle partene: leder ✓ Kari · verneombud ✓ Ola · tillitsvalgt ✓ Siri" in out
+    assert "Planen er avtalt og kan ikke endres lenger." in await console.type("/parts plan mål Noe annet")
+    with database.transaction() as s:
+        assert s.scalar(select(Case.step)) == "agreed"
+        assert s.scalar(select(Case.closed_at)) == clock()
+        plan = s.scalar(select(Plan))
+        assert plan is not None and (plan.status, plan.revision) == ("agreed", 6)
+        # Kari's and Ola's approvals of version 5 stay as history; version 6 has all three.
+        revisions = sorted(s.execute(select(Approval.revision, Approval.role)).all())
+        assert revisions == [
+            (5, "leder"),
+            (5, "verneombud"),
+            (6, "leder"),
+            (6, "tillitsvalgt"),
+            (6, "verneombud"),
+        ]
+        summary = plan_summary(s, 1)
+    assert summary is not None
+    assert summary["goal"] == "Alle vet hvem som gjør hva når dagen starter"
+    assert [a["owner"] for a in summary["actions"]] == ["Per", "Kari"]
+    assert sorted(a["role"] for a in summary["approvals"]) == ["leder", "tillitsvalgt", "verneombud"]
+    assert summary["missing_roles"] == []
+
+
+async def test_actions_due_and_done(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await _case_at_plan(console, "Kari leder", "Per ansatt")
+    await console.as_("Kari", "/parts plan mål Tydelig fordeling")
+    await console.type("/parts plan tiltak Per i dag Lage tavle", "/parts plan tiltak meg torsdag Ta det opp")
+    with database.transaction() as s:
+        unit_id = s.scalar(select(Case.unit_id))
+        assert actions_due(s, unit_id, clock()) == []  # a draft plan holds proposals, not promises
+    await console.type("/parts plan godkjenn")  # Kari is the only party role present
+    with database.transaction() as s:
+        due = actions_due(s, unit_id, clock())
+        assert [(d.number, d.owner_name, d.overdue) for d in due] == [(1, "Per", False)]
+        # Thursday 23:30 UTC is already Friday in Oslo: both are due, the first one overdue.
+        due = actions_due(s, unit_id, datetime(2026, 11, 26, 23, 30, tzinfo=UTC))
+        assert [(d.number, d.due, d.overdue) for d in due] == [
+            (1, date(2026, 11, 24), True),
+            (2, date(2026, 11, 26), True),
+        ]
+    out = await console.as_("Siri", "/parts plan ferdig 1")
+    assert "Bare den som eier tiltaket" in out
+    out = await console.as_("Per", "/parts plan ferdig 1")
+    assert "✓ Per meldte tiltak 1 ferdig: Lage tavle" in out
+    assert "Det er allerede registrert." in await console.type("/parts plan ferdig 1")
+    with database.transaction() as s:
+        due = actions_due(s, unit_id, datetime(2026, 11, 26, 23, 30, tzinfo=UTC))
+        assert [d.number for d in due] == [2]
+
+
+async def test_bad_input_gets_clear_answers_and_stores_nothing(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await _case_at_plan(console, "Kari Holm leder", "Kari Lie ansatt", "Ola verneombud")
+    answers = {
+        "/parts plan tiltak Per fredag Lage tavle": "Jeg finner ingen «Per» i barnehagen. "
+        "Velg blant: Kari Holm, Kari Lie, Ola.",
+        "/parts plan tiltak kari fredag Lage tavle": "Flere passer til «kari»: Kari Holm, Kari Lie. "
+        "Skriv hele navnet.",
+        "/parts plan tiltak Ola 2026-11-01 Lage tavle": "Fristen søndag 1.11.2026 er allerede passert.",
+        "/parts plan tiltak Ola snart Lage tavle": "Skriv `/parts plan tiltak <eier> <dato> <tekst>`",
+        "/parts plan hindring Vi glemmer tavla": "Skriv både hindringen og hvordan dere kommer forbi den",
+        "/parts plan mål " + "x" * 1001: "Teksten er for lang (1001 tegn). Maks er 1000 tegn",
+        "/parts plan mål": "Teksten er tom.",
+        "/parts plan fjern tiltak 4": "Planen har ikke noe tiltak 4.",
+        "/parts plan ferdig": "Skriv `/parts plan ferdig <nr>`",
+        "/parts plan tull": "Skriv for eksempel `/parts plan mål <tekst>`",
+    }
+    for line, answer in answers.items():
+        assert answer in await console.type(line), line
+    # The full name wins over the first name.
+    assert "– Kari Holm, innen" in await console.type("/parts plan tiltak Kari Holm fredag Lage tavle")
+    assert "Det er allerede registrert." in await console.type(
+        "/parts plan tiltak Kari Holm fredag Lage tavle"
+    )
+    out = await console.type("/kanal", "/parts plan mål Noe")
+    assert "Hvilken sak gjelder det?" in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(ActionItem)) == 1
+        plan = s.scalar(select(Plan))
+        assert plan is not None and plan.goal == ""
+
+
+async def test_without_any_party_role_nobody_can_approve(make_bot) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    out = await console.as_("Per", "/parts idejakt Garderoben")
+    thread = message_number(out, "== Sak #1: Garderoben ==")
+    await console.type(f"/tråd {thread}", "Tavle")
+    out = await console.type("/parts plan", "/parts plan mål Ro", "/parts plan tiltak meg fredag Lage tavle")
+    assert "Ingen i barnehagen har rollen leder, verneombud eller tillitsvalgt ennå" in out
+    assert "Planen godkjennes av leder, verneombud og tillitsvalgt." in await console.type(
+        "/parts plan godkjenn"
+    )
