@@ -52,7 +52,9 @@ class Settings:
 
     @property
     def slack_configured(self) -> bool:
-        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_client_id))
+        # HTTP needs the signing secret to verify requests; Socket Mode needs an app token instead.
+        has_token = bool(self.slack_bot_token or self.slack_client_id)
+        return has_token and bool(self.slack_signing_secret or self.slack_app_token)
 
     @property
     def slack_oauth(self) -> bool:
