@@ -102,6 +102,8 @@ class FakeConnector:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        # Faults for particular calls later on, by their index in ``calls``.
+        self.scheduled: dict[int, Fault] = {}
         self.url = ""
         self._ids = itertools.count(1_700_000_000_001)
 
@@ -120,10 +122,16 @@ class FakeConnector:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         self.faults.extend(Fault(status, headers) for _ in range(times))
 
+    def fail_call(self, number: int, status: int) -> None:
+        """Fail the ``number``-th call from now (1 = the next one), leaving the ones before it alone."""
+        self.scheduled[len(self.calls) + number - 1] = Fault(status)
+
     def _fault(self, request: web.Request) -> web.Response | None:
-        if not self.faults:
+        fault = self.scheduled.pop(len(self.calls) - 1, None)
+        if fault is None and self.faults:
+            fault = self.faults.pop(0)
+        if fault is None:
             return None
-        fault = self.faults.pop(0)
         self.calls[-1].status = fault.status
         return web.json_response(
             {"error": {"code": "Fault", "message": f"fake {fault.status}"}},

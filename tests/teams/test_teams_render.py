@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,22 @@ async def test_a_missing_picture_becomes_its_alt_text(teams: TeamsDriver) -> Non
     assert await teams.bot.delivery.flush() == 1
     [post] = teams.since(mark)
     assert "Trend for uke 40–47" in post.text and len(post.body["attachments"]) == 1
+
+
+async def test_a_lost_later_part_does_not_repeat_the_first(
+    teams: TeamsDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.chat import delivery
+
+    await teams.say(KARI, "rolle leder")
+    with teams.bot.db.transaction() as session:
+        delivery.enqueue(
+            session, [Post(Place("teams", TENANT, CHANNEL), huge())], teams.bot.clock(), "teams", TENANT
+        )
+    mark = teams.mark()
+    teams.connector.fail_call(2, 403)  # the second part is refused: the first stays the only copy
+    with caplog.at_level(logging.ERROR):
+        assert await teams.bot.delivery.flush() == 1
+    # One copy of the first part, the refused second, and no further parts out of order.
+    assert [c.status for c in teams.since(mark)] == [200, 403]
+    assert "part 2 of" in caplog.text

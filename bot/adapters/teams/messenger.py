@@ -315,7 +315,20 @@ class TeamsMessenger:
                 def send(client: Any, activity: Any = activity) -> Awaitable[Any]:
                     return client.conversations.send_to_conversation(conversation, activity)
 
-            response = await self._call(reference, channel, "post", send)
+            try:
+                response = await self._call(reference, channel, "post", send)
+            except DeliveryError as exc:
+                if number == 0:
+                    raise
+                # The first part is out: retrying the whole reply from the outbox would post it twice.
+                log.error(
+                    "part %s of %s of a reply in %s not delivered: %s",
+                    number + 1,
+                    len(rendered.cards),
+                    channel,
+                    exc,
+                )
+                break
             message_id = getattr(response, "id", None) or ""
             if not message_id:
                 log.warning("Teams answered a post in %s without an activity id", channel)
