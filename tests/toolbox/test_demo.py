@@ -1,0 +1,70 @@
+"""``partsbot demo``: the seed's case from symptom to an agreed plan, through every step, in seconds."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.demo import run_demo
+from bot.i18n import t
+from bot.settings import Settings
+
+
+def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    assert main(["demo"]) == 0
+    elapsed = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert elapsed < 20
+    lines = out.splitlines()
+    assert lines[0].startswith("### Partsbot-demo: Solsikken barnehage")
+    expected_in_order = [
+        "Ola er nå verneombud i Solsikken barnehage.",
+        "== Sak #1: Det går bort svært mye tid på å formidle beskjeder",
+        "(hvorfor 2 av 5)",
+        "*Problemet nå:* Det brukes for mye tid på å avklare hvem som skal gjøre hva og hvor.",
+        "Steg: 2/6 Finn blindsonen",
+        "*Anonyme spørsmål, bunke 1 (3 spørsmål)*",
+        "Steg: 3/6 Idéjakt",
+        "· Bygger på: #2 ← #1",
+        "Husk regelen i idéjakten: «Ja, og …»",
+        "Steg: 4/6 Stem over idéene",
+        "4 har stemt så langt. Resultatet vises når avstemmingen lukkes.",
+        "### Planleggeren kjører",
+        "4 stemte, 11 prikker i alt.",
+        "Delt førsteplass: #2, #5.",
+        "Steg: 5/6 Finn løsninger sammen",
+        "1. Henge opp en tavle med bilder ved inngangen – Per, innen fredag 27.11.2026",
+        "✅ Siri godkjente planen som tillitsvalgt.",
+        "🎉 *Planen er avtalt!*",
+        "Steg: 6/6 Enige om planen",
+        "Avtalt – godkjent av alle partene: leder ✓ Kari · verneombud ✓ Ola · tillitsvalgt ✓ Siri",
+    ]
+    position = 0
+    for expected in expected_in_order:
+        found = out.find(expected, position)
+        assert found >= 0, expected
+        position = found
+    assert lines[-1].startswith("### Demoen er ferdig: planen er avtalt")
+    # Nobody's anonymous question carries a name, and the bot never answered with an error.
+    assert "Beklager, noe gikk galt" not in out
+    assert "kjenner ikke" not in out
+    # The demo used a temporary database, not one in the working directory.
+    assert list(tmp_path.glob("*.sqlite3*")) == []
+
+
+@pytest.mark.parametrize("language", ["nn", "en"])
+def test_demo_runs_in_every_language(language: str) -> None:
+    out = io.StringIO()
+    assert run_demo(Settings(language=language), out) == 0
+    text = out.getvalue()
+    agreed = {"nn": "🎉 *Planen er avtalt!*", "en": "🎉 *The plan is agreed!*"}[language]
+    assert agreed in text
+    assert text.count("Partsbot:") > 80
+    assert t(language, "errors.internal") not in text
