@@ -76,8 +76,11 @@ def raw(language: str, key: str) -> Any:
     return value
 
 
-def t(language: str, key: str, **values: Any) -> str:
-    """The text for ``key`` in ``language`` with ``values`` filled in."""
+def t(language: str, key: str, /, **values: Any) -> str:
+    """The text for ``key`` in ``language`` with ``values`` filled in.
+
+    Positional-only, so a prompt may have placeholders called ``language`` or ``key``.
+    """
     text = raw(language, key)
     if isinstance(text, list):
         text = "\n".join(str(line) for line in text)
@@ -101,5 +104,5 @@ class Translator:
     def __init__(self, language: str) -> None:
         self.language = normalise_language(language)
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:
         return t(self.language, key, **values)

@@ -127,3 +127,10 @@ async def test_language_per_member_and_unit(make_bot) -> None:  # type: ignore[n
     assert "Eg kjenner ikkje kommandoen «fisk»." in out
     out = await console.type("/parts språk klingon")
     assert "«klingon» er ikkje eit språk eg kan." in out
+
+
+async def test_language_without_argument_says_the_current_one(make_bot) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    out = await console.as_("Kari", "/parts språk")
+    assert "Du får tekstene på bokmål." in out
