@@ -1,0 +1,266 @@
+"""The course scheduler: APScheduler's AsyncIOScheduler beats, :func:`tick` decides and sends.
+
+Durable intent lives in our own tables (due nudges, check-in rounds, the send ledger), not in APScheduler's
+job store: APScheduler only calls :meth:`CourseScheduler.beat` every ``interval`` seconds. A beat that finds
+this replica the leader runs :func:`tick`, which
+
+1. runs the toolbox's own time hooks (closing votes, asking after meetings), each in its transaction;
+2. asks every source (nudges, check-ins, summaries, action reminders) what is due;
+3. sends each due job in ONE transaction: insert its ledger row (unique key), build the messages, put them in
+   the outbox; then flushes the outbox.
+
+So a crash before the commit leaves no trace and the next tick sends; a crash after it leaves the outbox to
+deliver on restart; a second replica or a repeated tick hits the unique key and sends nothing. Time is
+always compared as instants (UTC), so the daylight-saving changes neither skip nor double anything.
+
+Leadership: on PostgreSQL the replica holding a session advisory lock on a connection of its own ticks;
+when it dies its connection closes, the lock is released, and the next beat of another replica takes it.
+On SQLite there is one process and it always leads (the ledger would still stop doubles).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from bot.chat import delivery
+from bot.core import Partsbot
+from bot.course import actions, checkin, nudges, summary
+from bot.course.audience import organisation_of
+from bot.course.jobs import Job, JobSource, Skip
+from bot.course.models import SendLedger
+from bot.storage.db import Database
+from bot.storage.models import Unit
+
+log = logging.getLogger(__name__)
+
+# "Partsbot" in ASCII as one signed 64-bit number: the advisory lock every replica competes for.
+LOCK_KEY = int.from_bytes(b"Partsbot", "big")
+DEFAULT_INTERVAL = 30.0
+
+# The toolbox's own time hooks: called as fn(session, now) inside a transaction; they enqueue what they send.
+TOOLBOX_HOOKS = (
+    ("bot.toolbox.followup", "close_due_votes"),
+    ("bot.toolbox.hora", "due_meeting_followups"),
+)
+
+
+@dataclass
+class TickReport:
+    sent: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    delivered: int = 0
+
+
+def sources(bot: Partsbot) -> list[tuple[str, JobSource]]:
+    return [
+        ("nudges", nudges.due_jobs),
+        ("checkin", checkin.due_jobs),
+        ("summary", partial(summary.due_jobs, charts=summary.chart_dir(bot.settings))),
+        ("actions", actions.due_jobs),
+    ]
+
+
+def _run_hooks(db: Database, now: datetime) -> None:
+    for module_name, name in TOOLBOX_HOOKS:
+        try:
+            hook = getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError):
+            continue  # that part of the toolbox is not there (yet)
+        try:
+            with db.transaction() as session:
+                hook(session, now)
+        except Exception:
+            log.exception("toolbox hook %s.%s failed", module_name, name)
+
+
+def _collect(bot: Partsbot, now: datetime) -> list[Job]:
+    jobs: list[Job] = []
+    for name, source in sources(bot):
+        try:
+            with bot.db.transaction() as session:
+                jobs.extend(source(session, now))
+        except Exception:
+            # One broken source must not stop the others (a summary bug must not silence nudges).
+            log.exception("course source %s failed", name)
+    return jobs
+
+
+def send_job(db: Database, job: Job, now: datetime, enqueue_at: datetime) -> str:
+    """Ledger row, messages and outbox items in one transaction. Returns sent|duplicate|skipped|failed."""
+    try:
+        with db.transaction() as session:
+            session.add(SendLedger(key=job.key, sent_at=now))
+            session.flush()  # the unique key answers "was this sent before?" for every replica at once
+            effects = job.make(session, now)
+            unit = session.get(Unit, job.unit_id)
+            org = organisation_of(session, unit) if unit is not None else None
+            delivery.enqueue(
+                session, effects, enqueue_at, org.platform if org else "", org.external_id if org else ""
+            )
+    except IntegrityError:
+        log.info("course job %s was sent before; skipped", job.key)
+        return "duplicate"
+    except Skip:
+        return "skipped"
+    except Exception:
+        log.exception("course job %s failed; it is tried again on the next tick", job.key)
+        return "failed"
+    return "sent"
+
+
+def run_due(bot: Partsbot, now: datetime) -> TickReport:
+    """The synchronous part of a tick (runs in a worker thread)."""
+    report = TickReport()
+    # Whatever clock the caller used, the messages are due at once.
+    enqueue_at = min(now.astimezone(UTC), bot.clock().astimezone(UTC))
+    _run_hooks(bot.db, now)
+    for job in _collect(bot, now):
+        outcome = send_job(bot.db, job, now, enqueue_at)
+        {"sent": report.sent, "duplicate": report.duplicates, "skipped": report.skipped}.get(
+            outcome, report.failed
+        ).append(job.key)
+    return report
+
+
+def next_due(bot: Partsbot, now: datetime) -> datetime | None:
+    """The next moment after ``now`` when a nudge, check-in, reminder or summary falls due (action reminders
+    and the toolbox hooks are left to the regular beat). The demo uses it to jump through simulated time."""
+    found: list[datetime] = []
+    with bot.db.transaction() as session:
+        for next_at in (nudges.next_at, checkin.next_at, summary.next_at):
+            moment = next_at(session, now)
+            if moment is not None:
+                found.append(moment.astimezone(UTC))
+    return min(found) if found else None
+
+
+async def tick(bot: Partsbot, now: datetime) -> TickReport:
+    """Send everything due at ``now``, then deliver the outbox. Safe to call any number of times."""
+    report = await asyncio.to_thread(run_due, bot, now)
+    report.delivered = await bot.delivery.flush()
+    return report
+
+
+# Leadership ----------------------------------------------------------------------------------------------
+
+
+class Leadership:
+    """Whether this process may tick: a PostgreSQL session advisory lock, or always on SQLite."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_postgres = url.startswith("postgresql")
+        self._engine: Engine | None = None
+        self._conn: Connection | None = None
+        self.is_leader = not self.is_postgres
+
+    def acquire(self) -> bool:
+        """Keep or take the lead; False when another replica holds it or the database is unreachable."""
+        if not self.is_postgres:
+            return True
+        try:
+            conn = self._connection()
+            if self.is_leader:
+                conn.execute(text("SELECT 1"))  # the lock lives as long as this session does
+                return True
+            self.is_leader = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+            )
+            if self.is_leader:
+                log.info("this replica is now the course scheduler leader")
+            return self.is_leader
+        except SQLAlchemyError:
+            log.warning("lost the scheduler lock connection; trying again on the next beat", exc_info=True)
+            self._drop()
+            return False
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            if self._engine is None:
+                # A connection of its own, outside the pool and outside any transaction: the lock must not
+                # go back to a pool with it, and an idle open transaction would hold back vacuum.
+                self._engine = create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
+        self._conn = None
+        self.is_leader = not self.is_postgres
+
+    def release(self) -> None:
+        """Give the lead up (closing the session releases the lock) and close the connection."""
+        self._drop()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+class CourseScheduler:
+    """What ``partsbot serve`` and the console chat start: beats every ``interval`` seconds."""
+
+    def __init__(
+        self, bot: Partsbot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None
+    ) -> None:
+        self.bot = bot
+        self.interval = interval
+        self.leadership = Leadership(lock_url or bot.db.url)
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leadership.is_leader
+
+    def start(self) -> None:
+        """Start beating; call with the event loop running (aiohttp's startup, the console chat)."""
+        if self._scheduler is not None:
+            return
+        scheduler = AsyncIOScheduler(timezone=ZoneInfo(self.bot.settings.timezone))
+        scheduler.add_job(
+            self.beat,
+            "interval",
+            seconds=self.interval,
+            id="course.beat",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(self.interval)),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        self.leadership.release()
+
+    async def beat(self) -> TickReport | None:
+        """One heartbeat: tick if this replica leads. Never raises (APScheduler would only log it)."""
+        try:
+            if not await asyncio.to_thread(self.leadership.acquire):
+                return None
+            return await tick(self.bot, self.bot.clock())
+        except Exception:
+            log.exception("course scheduler beat failed")
+            return None
+
+
+def build_scheduler(bot: Partsbot, **options: object) -> CourseScheduler:
+    return CourseScheduler(bot, **options)  # type: ignore[arg-type]

@@ -1,0 +1,113 @@
+"""A unit's calendar and summary choices, read from :class:`CourseSettings` with the defaults filled in."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.course.calendar import DeliveryWindow, local_at, next_working_day
+from bot.course.models import CourseSettings
+from bot.storage.models import Unit
+
+_HHMM = re.compile(r"^(\d{1,2})[:.]?(\d{2})$")
+
+
+def parse_hhmm(text: str) -> time | None:
+    """``"9:00"``, ``"09.00"``, ``"0900"`` → 09:00; None when it is not a time of day."""
+    match = _HHMM.match(text.strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def hhmm(t: time) -> str:
+    return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def parse_weeks(text: str) -> tuple[int, ...] | None:
+    """``"29,30"`` or ``"29 30 31"`` → (29, 30, 31); ``""`` → () (no summer closure); None when invalid."""
+    words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
+    if not all(w.isdigit() and 1 <= int(w) <= 53 for w in words):
+        return None
+    return tuple(sorted({int(w) for w in words}))
+
+
+# Column defaults apply at INSERT only; a detached default row gets them from here.
+_DEFAULTS = {
+    column.key: column.default.arg
+    for column in CourseSettings.__table__.columns
+    if column.default is not None and not callable(column.default.arg)
+}
+
+
+def settings_for(session: Session, unit_id: int) -> CourseSettings:
+    """The unit's settings; a detached default row (not added to the session) when it has none."""
+    row = session.get(CourseSettings, unit_id)
+    return row if row is not None else CourseSettings(unit_id=unit_id, **_DEFAULTS)
+
+
+def window_for(session: Session, unit: Unit) -> DeliveryWindow:
+    row = settings_for(session, unit.id)
+    start = parse_hhmm(row.window_start) or time(9, 0)
+    end = parse_hhmm(row.window_end) or time(15, 0)
+    return DeliveryWindow(
+        timezone=unit.timezone or "Europe/Oslo",
+        start=start,
+        end=end,
+        summer_closure_weeks=parse_weeks(row.summer_weeks) or (),
+    )
+
+
+def week_label(d: date) -> str:
+    iso = d.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def week_number(label: str) -> str:
+    """``"2026-W48"`` → ``"48"``, for texts ("uke 48")."""
+    return label.rsplit("W", 1)[-1].lstrip("0") or "0"
+
+
+def local_week(moment: datetime, window: DeliveryWindow) -> str:
+    return week_label(moment.astimezone(window.zone).date())
+
+
+def summary_occurrence_for_week(monday: date, weekday: int, at: time, window: DeliveryWindow) -> datetime:
+    """When the summary of the week starting ``monday`` goes: its weekday at ``at``, or the same time on the
+    next working day after a holiday. Not bound to the daily nudge window (08:00 is before it)."""
+    return local_at(next_working_day(monday + timedelta(days=weekday), window), at, window.zone)
+
+
+def latest_summary_occurrence(session: Session, unit: Unit, now: datetime) -> datetime | None:
+    """The most recent summary moment at or before ``now`` (this week's or last week's)."""
+    window = window_for(session, unit)
+    row = settings_for(session, unit.id)
+    at = parse_hhmm(row.summary_time) or time(8, 0)
+    today = now.astimezone(window.zone).date()
+    monday = today - timedelta(days=today.weekday())
+    found = None
+    for base in (monday - timedelta(days=7), monday):
+        moment = summary_occurrence_for_week(base, row.summary_weekday, at, window)
+        # Instants, not wall times: two Oslo datetimes compare by wall clock and misorder the October hour.
+        if moment.astimezone(UTC) <= now.astimezone(UTC):
+            found = moment
+    return found
+
+
+def next_summary_after(session: Session, unit: Unit, moment: datetime) -> datetime:
+    """The first summary moment strictly after ``moment``."""
+    window = window_for(session, unit)
+    row = settings_for(session, unit.id)
+    at = parse_hhmm(row.summary_time) or time(8, 0)
+    today = moment.astimezone(window.zone).date()
+    base = today - timedelta(days=today.weekday())
+    while True:
+        candidate = summary_occurrence_for_week(base, row.summary_weekday, at, window)
+        if candidate.astimezone(UTC) > moment.astimezone(UTC):
+            return candidate
+        base += timedelta(days=7)
