@@ -21,6 +21,9 @@ HANDLER_MODULES = (
     "handlers.vote",
     "handlers.plan",
     "handlers.hora",
+    "handlers.course",
+    "handlers.checkin",
+    "handlers.summary",
 )
 
 
