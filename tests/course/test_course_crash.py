@@ -1,0 +1,111 @@
+"""Exactly once across crashes: the ledger row, the messages and the outbox items are one transaction.
+
+* the transaction fails (crash before the commit): nothing is kept, the next tick sends;
+* the process dies after the commit but before delivery: the restarted process delivers from the outbox
+  and does not send again;
+* two ticks at once, or one job sent twice: the unique ledger key lets only one through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.chat import delivery
+from bot.course import scheduler
+from bot.course.jobs import Job
+from bot.course.models import DueNudge, SendLedger
+from bot.storage.models import OutboxItem
+from tests.console_driver import ConsoleDriver
+from tests.course.course_helpers import oslo, team
+
+PREPARE = "== Snart: neste modul =="
+DUE = oslo(2027, 1, 7, 10, 0)  # the reminder before module 1 (Monday 11 January 2027)
+
+
+async def enrolled(make_bot, clock):  # type: ignore[no-untyped-def]
+    clock.set(oslo(2027, 1, 4, 10).astimezone(UTC))
+    bot = make_bot()
+    console = ConsoleDriver(bot)
+    await console.start()
+    await team(console)
+    await console.as_("Kari", "/parts kurs start 2027-01-11 09:00")
+    clock.set(DUE.astimezone(UTC))
+    return bot, console
+
+
+def count(database, model, *where) -> int:  # type: ignore[no-untyped-def]
+    with database.transaction() as s:
+        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def test_a_failed_send_transaction_leaves_nothing_and_the_next_tick_sends_once(  # type: ignore[no-untyped-def]
+    make_bot, clock, database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot, console = await enrolled(make_bot, clock)
+    real_enqueue = delivery.enqueue
+
+    def crash(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("the process died while writing the outbox")
+
+    monkeypatch.setattr(delivery, "enqueue", crash)
+    report = await scheduler.tick(bot, clock())
+    assert report.failed == ["run:1:prepare:m1"]
+    assert count(database, SendLedger) == 0  # the ledger row was rolled back with the rest
+    assert count(database, DueNudge, DueNudge.key == "run:1:prepare:m1", DueNudge.status == "pending") == 1
+    assert PREPARE not in console.transcript
+
+    monkeypatch.setattr(delivery, "enqueue", real_enqueue)
+    report = await scheduler.tick(bot, clock())
+    assert report.sent == ["run:1:prepare:m1"]
+    for _ in range(3):
+        assert (await scheduler.tick(bot, clock())).sent == []
+    assert console.transcript.count(PREPARE) == 1
+
+
+async def test_a_crash_after_the_commit_is_delivered_once_after_the_restart(
+    make_bot, clock, database
+) -> None:  # type: ignore[no-untyped-def]
+    _, first_console = await enrolled(make_bot, clock)
+    # The process that ticks has no messenger: it commits ledger and outbox, then "dies" before delivering.
+    dying = make_bot()
+    report = await scheduler.tick(dying, clock())
+    assert report.sent == ["run:1:prepare:m1"]
+    assert report.delivered == 0
+    assert count(database, OutboxItem) == 1
+    assert count(database, SendLedger) == 1
+
+    # A new process with the console starts: it delivers from the outbox and sends nothing anew.
+    clock.advance(minutes=1)
+    restarted = make_bot()
+    console = ConsoleDriver(restarted)
+    await console.start()
+    report = await scheduler.tick(restarted, clock())
+    assert report.sent == []
+    assert report.delivered == 1
+    for _ in range(3):
+        report = await scheduler.tick(restarted, clock())
+        assert (report.sent, report.delivered) == ([], 0)
+    assert console.transcript.count(PREPARE) == 1
+    assert PREPARE not in first_console.transcript
+    assert count(database, OutboxItem) == 0
+
+
+async def test_two_ticks_at_once_send_each_nudge_once(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    bot, console = await enrolled(make_bot, clock)
+    other = make_bot()  # a second process on the same database, without leadership in between
+    reports = await asyncio.gather(scheduler.tick(bot, clock()), scheduler.tick(other, clock()))
+    assert sorted(k for r in reports for k in r.sent) == ["run:1:prepare:m1"]
+    assert console.transcript.count(PREPARE) == 1
+    assert count(database, SendLedger) == 1
+
+
+async def test_the_ledger_key_refuses_a_second_send(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    bot, _ = await enrolled(make_bot, clock)
+    job = Job("test:once", 1, lambda session, now: [])
+    assert scheduler.send_job(bot.db, job, clock(), clock()) == "sent"
+    assert scheduler.send_job(bot.db, job, clock(), clock()) == "duplicate"
+    assert count(database, SendLedger, SendLedger.key == "test:once") == 1
