@@ -26,6 +26,7 @@ from bot.chat.model import Button, Buttons, Direct, Effect, Header, Note, Platfo
 from bot.i18n import Translator, normalise_language
 from bot.storage.models import Member, Organisation, Unit
 from bot.toolbox.models_plan import AgendaItem, Meeting
+from bot.toolbox.planning import show_moment
 
 KINDS = ("information", "idea", "decision")
 RESULTS = ("yes", "partly", "no")
@@ -171,8 +172,6 @@ def overrun(session: Session, meeting: Meeting) -> int:
 def render_meeting(
     session: Session, tr: Translator, meeting: Meeting, timezone: str, case_line: str | None = None
 ) -> Reply:
-    from bot.toolbox.planning import show_moment
-
     items = agenda_items(session, meeting.id)
     total = sum(item.minutes for item in items)
     when = show_moment(tr, meeting.starts_at, timezone)
@@ -241,8 +240,6 @@ def record_result(meeting: Meeting, member: Member, result: str, comment: str, n
 
 
 def followup_reply(tr: Translator, meeting: Meeting, timezone: str) -> Reply:
-    from bot.toolbox.planning import show_moment
-
     when = show_moment(tr, meeting.starts_at, timezone)
     text = tr("hora.followup", when=when, result=meeting.desired_result, id=meeting.id)
     buttons = tuple(

@@ -199,3 +199,21 @@ def test_days_and_times_people_type() -> None:
     assert parse_day("snart", today) is None
     assert parse_clock("kl. 9") is not None and parse_clock("9.30") is not None
     assert parse_clock("24:00") is None
+
+
+async def test_a_case_goes_on_the_agenda_but_not_a_parties_only_one(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    await console.as_("Ola", "/parts rolle verneombud", "/parts idejakt Garderoben om morgenen")
+    await console.type("/parts problem --parter Konflikt på avdelingen")
+    assert "Jeg finner ingen sak #9" in await console.type("/parts høra sak 9")
+    assert "Sak 2 er bare for partene" in await console.type("/parts høra sak 2")
+    out = await console.type("/parts høra sak 1")
+    assert "== Nytt møte med HØRA ==" in out
+    out = await console.type(
+        "Fordele oppgavene", "En fordeling", "Beslutning: Garderoben (20)", "fredag", "14", "30", ""
+    )
+    assert "*Sak 1:* Garderoben om morgenen" in out
+    assert "Denne saken står på agendaen for møtet fredag 27.11.2026 kl. 14:00." in out
+    with database.transaction() as s:
+        assert s.scalar(select(Meeting.case_id)) == 1
