@@ -36,7 +36,7 @@ from bot.i18n import t
 from bot.storage.models import Unit
 
 INDICATORS = ("arbeidsflyt", "motivasjon", "engasjement", "involvering", "tillit", "trygghet")
-TREND_WEEKS = 6
+TREND_WEEKS = 8
 
 
 def _utc(moment: datetime) -> datetime:

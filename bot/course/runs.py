@@ -118,10 +118,11 @@ def parse_moment(
 
 
 def default_starts(first: datetime, window: DeliveryWindow) -> list[datetime]:
-    """Six starts :data:`DEFAULT_GAP` apart at the first one's wall time, each on a working day."""
+    """The first start as given, then five more :data:`DEFAULT_GAP` apart at its wall time, each moved to a
+    working day (the given one is checked, not moved: a person typed it)."""
     local = first.astimezone(window.zone)
-    days = [_next_working_day(local.date() + DEFAULT_GAP * i, window) for i in range(MODULE_COUNT)]
-    return [local_at(d, local.time(), window.zone) for d in days]
+    days = [_next_working_day(local.date() + DEFAULT_GAP * i, window) for i in range(1, MODULE_COUNT)]
+    return [first, *(local_at(d, local.time(), window.zone) for d in days)]
 
 
 def _closed_reason(d: date, window: DeliveryWindow) -> str:

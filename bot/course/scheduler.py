@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot.chat import delivery
+from bot.chat.model import Effect, OpenForm
 from bot.core import Partsbot
 from bot.course import actions, checkin, nudges, summary
 from bot.course.audience import organisation_of
@@ -62,6 +63,8 @@ class TickReport:
     duplicates: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # How many messages each sent job put in the outbox (0: nobody to send to, e.g. everyone answered).
+    messages: dict[str, int] = field(default_factory=dict)
     delivered: int = 0
 
 
@@ -99,8 +102,11 @@ def _collect(bot: Partsbot, now: datetime) -> list[Job]:
     return jobs
 
 
-def send_job(db: Database, job: Job, now: datetime, enqueue_at: datetime) -> str:
+def send_job(
+    db: Database, job: Job, now: datetime, enqueue_at: datetime, report: TickReport | None = None
+) -> str:
     """Ledger row, messages and outbox items in one transaction. Returns sent|duplicate|skipped|failed."""
+    effects: list[Effect] = []
     try:
         with db.transaction() as session:
             session.add(SendLedger(key=job.key, sent_at=now))
@@ -119,6 +125,8 @@ def send_job(db: Database, job: Job, now: datetime, enqueue_at: datetime) -> str
     except Exception:
         log.exception("course job %s failed; it is tried again on the next tick", job.key)
         return "failed"
+    if report is not None:
+        report.messages[job.key] = sum(1 for e in effects if not isinstance(e, OpenForm))
     return "sent"
 
 
@@ -129,7 +137,7 @@ def run_due(bot: Partsbot, now: datetime) -> TickReport:
     enqueue_at = min(now.astimezone(UTC), bot.clock().astimezone(UTC))
     _run_hooks(bot.db, now)
     for job in _collect(bot, now):
-        outcome = send_job(bot.db, job, now, enqueue_at)
+        outcome = send_job(bot.db, job, now, enqueue_at, report)
         {"sent": report.sent, "duplicate": report.duplicates, "skipped": report.skipped}.get(
             outcome, report.failed
         ).append(job.key)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 PERIOD = timedelta(days=7)
 ACTION_HORIZON_DAYS = 7
 MAX_LINES = 8
+PARTICIPATION_WEEKS = 4
 
 
 def chart_dir(settings: Settings) -> Path:
@@ -117,11 +118,16 @@ def _cases(lang: str, data: SummaryData) -> list[str]:
     if data.cases is None:
         return [t(lang, "summary.not_available")]
     lines = [
-        t(lang, "summary.case_step", step=t(lang, f"summary.steps.{step}"), count=len(titles),
-          titles=", ".join(titles[:3]) + (" …" if len(titles) > 3 else ""))
+        t(
+            lang,
+            "summary.case_step",
+            step=t(lang, f"summary.steps.{step}"),
+            count=len(titles),
+            titles=", ".join(titles[:3]) + (" …" if len(titles) > 3 else ""),
+        )
         for step in toolbox_view.steps()
         if (titles := data.cases.get(step))
-    ]  # fmt: skip
+    ]
     return lines or [t(lang, "summary.no_cases")]
 
 
@@ -165,8 +171,13 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
             lines.append(
                 t(lang, "summary.indicator_line", indicator=label, value=f"{latest.means[indicator]:.1f}")
             )
-    head = t(lang, "summary.checkin_week", week=week_number(latest.week), answers=latest.answers,
-             asked=latest.asked)  # fmt: skip
+    head = t(
+        lang,
+        "summary.checkin_week",
+        week=week_number(latest.week),
+        answers=latest.answers,
+        asked=latest.asked,
+    )
     if latest.means is None:
         lines.append(t(lang, "summary.checkin_hidden", min=MIN_GROUP_SIZE))
     if latest.comments:
@@ -180,12 +191,13 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
 def _participation(lang: str, data: SummaryData) -> list[str]:
     lines = [
         t(lang, "summary.participation_week", week=week_number(w.week), answers=w.answers, asked=w.asked)
-        for w in data.checkins
+        for w in data.checkins[-PARTICIPATION_WEEKS:]
     ]
     comparison = data.comparison
     if comparison is not None and comparison.reason != "not_yet":
-        lines.append(t(lang, "summary.evaluation_counts", before=comparison.before_count,
-                       after=comparison.after_count))  # fmt: skip
+        lines.append(
+            t(lang, "summary.evaluation_counts", before=comparison.before_count, after=comparison.after_count)
+        )
     return lines or [t(lang, "summary.no_participation")]
 
 
@@ -195,11 +207,22 @@ def _evaluation(lang: str, data: SummaryData) -> list[str]:
         return []
     if comparison.reason == "too_few":
         return [t(lang, "summary.evaluation_hidden", min=MIN_GROUP_SIZE)]
-    return [
-        t(lang, "summary.evaluation_line", question=t(lang, f"evaluation.short.{q}"),
-          before="–" if before is None else f"{before:.1f}", after="–" if after is None else f"{after:.1f}")
-        for q, before, after in comparison.rows
-    ]  # fmt: skip
+    lines = []
+    for question, before, after in comparison.rows:
+        label = t(lang, f"evaluation.short.{question}")
+        if before is None:  # asked after the course only ("Er du blitt bedre …?")
+            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=f"{after:.1f}"))
+        else:
+            lines.append(
+                t(
+                    lang,
+                    "summary.evaluation_line",
+                    question=label,
+                    before=f"{before:.1f}",
+                    after=f"{after:.1f}",
+                )
+            )
+    return lines
 
 
 def _course(lang: str, data: SummaryData) -> list[str]:
@@ -208,8 +231,14 @@ def _course(lang: str, data: SummaryData) -> list[str]:
     lines = [t(lang, "summary.modules_done", done=data.modules_done)]
     module = data.next_module
     if module is not None:
-        lines.append(t(lang, "summary.next_module", module=module_name(lang, module.number, module.kind),
-                       when=when_text(lang, module.starts_at, data.timezone)))  # fmt: skip
+        lines.append(
+            t(
+                lang,
+                "summary.next_module",
+                module=module_name(lang, module.number, module.kind),
+                when=when_text(lang, module.starts_at, data.timezone),
+            )
+        )
     else:
         lines.append(t(lang, "summary.course_done"))
     return lines
