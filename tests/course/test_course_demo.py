@@ -1,0 +1,37 @@
+"""``run_course_demo``: a whole course on a simulated clock, ending with the weekly summary and its chart."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+from bot.course.demo import run_course_demo
+from bot.settings import Settings
+
+
+def test_the_course_demo_plays_a_whole_run_and_ends_with_the_summary_and_chart(tmp_path: Path) -> None:
+    out = io.StringIO()
+    started = time.perf_counter()
+    code = run_course_demo(Settings(env="test", extra={"PARTSBOT_CHART_DIR": str(tmp_path)}), out)
+    assert time.perf_counter() - started < 60
+    assert code == 0
+    text = out.getvalue()
+    lines = text.splitlines()
+    # Every module's reminder, the tools after the digital modules, the exercises, the evaluations.
+    for module in range(1, 7):
+        assert f"→ påminnelse før modul {module} (kanalen) · 1 melding(er)" in text
+    for module in (1, 3, 5):
+        assert f"→ verktøy å prøve etter modul {module} (kanalen)" in text
+    assert text.count("→ ukens lille øvelse (kanalen)") == 10
+    assert "→ evaluering etter kurset (alle, privat) · 6 melding(er)" in text
+    assert "✎ 3 av 6 svarte på sjekk-inn (anonymt)" in text
+    # It ends with the last weekly summary in full and the path of its chart.
+    final = text[text.index("### Siste ukeoppsummering, slik leder får den: ###") :]
+    assert "[direktemelding til Kari] Partsbot:\n  == Ukeoppsummering – Solsikken barnehage ==" in final
+    assert "• Sjekk-inn uke 17: 3 av 6" in final
+    assert "Alle modulene er gjennomført." in final
+    chart = lines[-2].split("ligger her: ", 1)[1].removesuffix(" ###")
+    assert Path(chart).parent == tmp_path
+    assert Path(chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert lines[-1].startswith("### Demoen er ferdig")

@@ -1,0 +1,41 @@
+"""The APScheduler side: ``build_scheduler(bot).start()`` beats at once and then every interval;
+``shutdown()`` stops it and gives up the lead. Time for the bot is still the injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+
+from bot.course.scheduler import CourseScheduler, build_scheduler, next_due
+from tests.console_driver import ConsoleDriver
+from tests.course.course_helpers import local, oslo, team
+
+
+async def test_start_beats_at_once_and_shutdown_stops(make_bot, clock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(oslo(2027, 1, 4, 10).astimezone(UTC))
+    bot = make_bot()
+    console = ConsoleDriver(bot)
+    await console.start()
+    await team(console)
+    await console.as_("Kari", "/parts kurs start 2027-01-11 09:00")
+    assert local(next_due(bot, clock())) == "2027-01-07 10:00 +0100"
+    clock.set(oslo(2027, 1, 7, 10).astimezone(UTC))
+
+    scheduler = build_scheduler(bot, interval=3600)
+    assert isinstance(scheduler, CourseScheduler)
+    scheduler.start()
+    scheduler.start()  # a second start changes nothing
+    try:
+        job = scheduler._scheduler.get_job("course.beat") if scheduler._scheduler else None
+        assert job is not None and job.max_instances == 1 and job.coalesce
+        # The first beat runs right away in the event loop; wait for it with a bounded poll.
+        for _ in range(200):
+            if "== Snart: neste modul ==" in console.transcript:
+                break
+            await asyncio.sleep(0.01)
+        assert console.transcript.count("== Snart: neste modul ==") == 1
+        assert scheduler.is_leader  # SQLite: the one process leads
+    finally:
+        scheduler.shutdown()
+    assert scheduler._scheduler is None
+    scheduler.shutdown()  # idempotent
