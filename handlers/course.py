@@ -30,6 +30,7 @@ from bot.chat.model import (
 )
 from bot.chat.router import Router
 from bot.course import evaluation, runs
+from bot.course.calendar import local_at, next_working_day
 from bot.course.models import CourseRun, CourseSettings, DueNudge
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
@@ -230,10 +231,9 @@ def move(ctx: HandlerContext, words: list[str]) -> None:
 def enrol_form(ctx: HandlerContext) -> Form:
     unit = ctx.require_unit()
     window = window_for(ctx.session, unit)
-    first = runs.parse_moment(
-        (ctx.now.astimezone(window.zone).date()).isoformat(), None, unit.timezone, DEFAULT_TIME
-    )
-    suggested = runs.default_starts(first + timedelta(days=14), window)
+    # Two weeks ahead, on a working day: time to tell the staff.
+    day = next_working_day(ctx.now.astimezone(window.zone).date() + timedelta(days=14), window)
+    suggested = runs.default_starts(local_at(day, DEFAULT_TIME, window.zone), window)
     kinds = load_plan().module_kinds
     fields = tuple(
         FormField(
@@ -335,6 +335,12 @@ def register(router: Router) -> None:
             start(ctx, words[1:])
         elif sub in ("flytt", "move", "endre"):
             move(ctx, words[1:])
+        elif sub in ("avslutt", "stopp", "finish", "stop"):
+            run = _require_run(ctx)
+            if not _may_change(ctx, run):
+                raise UserError("course.not_allowed")
+            runs.finish(ctx.session, run)
+            ctx.post(ctx.t("course.finished", unit=ctx.require_unit().name))
         elif sub in ("innstillinger", "innstillingar", "settings"):
             run = _require_run(ctx)
             if not _may_change(ctx, run):

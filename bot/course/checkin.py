@@ -190,6 +190,9 @@ def _invite(unit_id: int) -> Callable[[Session, datetime], list[Effect]]:
         if not is_open(round_, now):
             raise Skip
         round_.member_count = max(round_.member_count, len(members_of(session, unit.id)))
+        # A round opened early by someone's /parts sjekkinn reminds a working day after the invitation.
+        remind = next_allowed(now + timedelta(days=1), window_for(session, unit))
+        round_.remind_at = remind if _utc(remind) < _utc(round_.closes_at) else round_.closes_at
         return _to_non_respondents(session, unit, round_, reminder=False)
 
     return make

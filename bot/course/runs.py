@@ -18,7 +18,7 @@ from bot.chat.context import UserError
 from bot.course.calendar import DeliveryWindow, is_working_day, local_at, norwegian_public_holidays
 from bot.course.calendar import next_working_day as _next_working_day
 from bot.course.models import CourseModule, CourseRun
-from bot.course.nudges import replan
+from bot.course.nudges import cancel_pending, replan
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.unitcal import parse_hhmm, window_for
 from bot.course.words import when_text
@@ -172,8 +172,12 @@ def enrol(
     session: Session, unit: Unit, admin: Member, starts: Sequence[datetime], now: datetime, language: str
 ) -> CourseRun:
     """Enrol ``unit`` with six module starts; the enrolling person becomes the run's course admin."""
-    if active_run(session, unit.id) is not None:
-        raise UserError("course.already_enrolled")
+    current = active_run(session, unit.id)
+    if current is not None:
+        if is_running(session, current, now):
+            raise UserError("course.already_enrolled")
+        finish(session, current)  # a run long over makes room for the next one
+
     if len(starts) != MODULE_COUNT:
         raise UserError("course.need_six", count=len(starts))
     window = window_for(session, unit)
@@ -208,6 +212,13 @@ def move_module(
     session.flush()
     replan(session, run, now)
     return module
+
+
+def finish(session: Session, run: CourseRun) -> None:
+    """End a run: its pending nudges are dropped, check-ins and summaries stop."""
+    run.status = "finished"
+    cancel_pending(session, run.id)
+    session.flush()
 
 
 def replan_unit(session: Session, unit: Unit, now: datetime) -> None:

@@ -64,7 +64,7 @@ class SummaryData:
     timezone: str
     since: datetime
     until: datetime
-    cases: dict[str, list[str]] | None
+    cases: dict[str, list[str | None]] | None
     questions_ideas: tuple[int, int] | None
     votes: list[toolbox_view.VoteResult] | None
     actions_due: list[toolbox_view.ActionLine] | None
@@ -123,7 +123,8 @@ def _cases(lang: str, data: SummaryData) -> list[str]:
             "summary.case_step",
             step=t(lang, f"summary.steps.{step}"),
             count=len(titles),
-            titles=", ".join(titles[:3]) + (" …" if len(titles) > 3 else ""),
+            titles=", ".join(title or t(lang, "summary.private_case") for title in titles[:3])
+            + (" …" if len(titles) > 3 else ""),
         )
         for step in toolbox_view.steps()
         if (titles := data.cases.get(step))

@@ -68,21 +68,27 @@ def steps() -> tuple[str, ...]:
         return DEFAULT_STEPS
 
 
-def cases_by_step(session: Session, unit_id: int) -> dict[str, list[str]] | None:
-    """Open cases' titles per step."""
+def cases_by_step(session: Session, unit_id: int) -> dict[str, list[str | None]] | None:
+    """Open cases' titles per step (None for a parties-only case)."""
     cases = _table("toolbox_case")
     if cases is None or not _has(cases, "unit_id", "title", "step", "closed_at"):
         return None
 
-    def read() -> dict[str, list[str]]:
+    # A parties-only case (the verneombud's confidentiality) is counted but not named: the summary may
+    # reach a course admin who is not one of the parties.
+    private = cases.c.parties_only if "parties_only" in cases.c else None
+
+    def read() -> dict[str, list[str | None]]:
+        columns = [cases.c.step, cases.c.title] + ([private] if private is not None else [])
         rows = session.execute(
-            select(cases.c.step, cases.c.title)
+            select(*columns)
             .where(cases.c.unit_id == unit_id, cases.c.closed_at.is_(None))
             .order_by(cases.c.id)
         ).all()
-        found: dict[str, list[str]] = {}
-        for step, title in rows:
-            found.setdefault(str(step), []).append(str(title))
+        found: dict[str, list[str | None]] = {}
+        for row in rows:
+            hidden = bool(row[2]) if private is not None else False
+            found.setdefault(str(row[0]), []).append(None if hidden else str(row[1]))
         return found
 
     return _safely("cases", read)

@@ -10,7 +10,7 @@ from bot.course import survey
 from bot.course.models import CheckinRespondent, CheckinRound, CheckinTally
 from bot.storage.models import Member
 from tests.console_driver import ConsoleDriver
-from tests.course.course_helpers import oslo, team, walk
+from tests.course.course_helpers import local, oslo, team, walk
 
 EIGHT = (
     *(("Kari", "leder"), ("Ola", "verneombud"), ("Siri", "tillitsvalgt")),
@@ -165,3 +165,20 @@ def test_comments_need_ten_answers_and_come_in_alphabetical_order(make_bot, data
         shown = survey.visible_comments(round_)
         assert shown[0] == "kommentar a" and shown[-1] == "Ærlig talt" and len(shown) == 10
         assert survey.means(s, round_, INDICATORS) == dict.fromkeys(INDICATORS, 3.1)  # 31/10
+
+
+async def test_a_round_opened_early_reminds_a_day_after_the_invitation(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    people = (("Kari", "leder"), ("Per", "ansatt"), ("Aisha", "ansatt"))
+    bot, console = await setup(make_bot, clock, people)
+    clock.set(oslo(2027, 1, 5, 10).astimezone(UTC))  # Tuesday: Per answers before the invitation
+    await answer(console, "Per", (3, 3, 3, 3, 3, 3))
+    sent = await walk(bot, clock, oslo(2027, 1, 8, 14))
+    at = {key: local(when) for when, key in sent}
+    assert at["checkin:1:2027-W01"] == "2027-01-07 13:00 +0100"
+    assert at["checkin-reminder:1:2027-W01"] == "2027-01-08 13:00 +0100"
+    # Per answered already: neither the invitation nor the reminder goes to him.
+    assert "[direktemelding til Per] Partsbot:\n  == En bra dag på jobb ==" not in console.transcript
+    assert (
+        "[direktemelding til Aisha] Partsbot:\n  == En bra dag på jobb ==\n  En påminnelse"
+        in console.transcript
+    )

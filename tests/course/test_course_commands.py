@@ -134,3 +134,22 @@ async def test_the_plan_shows_progress_and_settings_move_pending_nudges(make_bot
         option_number(out, "Innstillinger"), "15:00", "09:00", "29,30", "1", "08:00", "1", "4", "13:00"
     )
     assert "Vinduet må starte før det slutter (15:00–09:00)." in out
+
+
+async def test_ending_the_course_stops_its_nudges_and_allows_a_new_run(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    console = await console_at(make_bot, clock, oslo(2027, 1, 4, 10))
+    await console.as_("Kari", "/parts kurs start 2027-01-11 09:00")
+    out = await console.as_("Per", "/parts kurs avslutt")
+    assert "Bare den som meldte på barnehagen" in out
+    out = await console.as_("Siri", "/parts kurs avslutt")
+    assert "Kurset for Solsikken barnehage er avsluttet." in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(DueNudge).where(DueNudge.status == "pending")) == 0
+        assert s.scalar(select(CourseRun.status)) == "finished"
+    bot = make_bot()
+    from bot.course.scheduler import tick
+
+    clock.set(oslo(2027, 1, 7, 13).astimezone(UTC))
+    assert (await tick(bot, clock())).sent == []  # no nudge, no check-in, no summary for an ended run
+    out = await console.as_("Kari", "/parts kurs start 2027-08-16 09:00")
+    assert "Solsikken barnehage er meldt på kurset." in out

@@ -76,6 +76,8 @@ def seed(database, names: dict[str, int]) -> None:  # type: ignore[no-untyped-de
         c1, _ = case("Beskjeder", "define"), case("Garderoben", "define")
         c3, c4 = case("Pauser", "ideas"), case("Vikarer", "plan")
         case("Gammel sak", "agreed", closed=True)
+        secret = case("Sykefravær hos en kollega", "define")
+        secret.parties_only = True  # the verneombud's confidentiality: counted, never named
         for day, released in ((3, True), (5, True), (7, True), (20, True), (6, False)):
             when = _utc(oslo(2027, 2 if day < 10 else 1, day, 12))
             s.add(
@@ -170,7 +172,7 @@ async def test_weekly_summary_matches_numbers_computed_by_hand(make_bot, clock, 
     expected = [
         "mandag 1. februar kl. 08:00 – mandag 8. februar kl. 08:00",
         "*Saker etter steg*",
-        "• Definere problemet: 2 (Beskjeder, Garderoben)",
+        "• Definere problemet: 3 (Beskjeder, Garderoben, sak bare for partene)",
         "• Idéjakt: 1 (Pauser)",
         "• Plan og tiltak: 1 (Vikarer)",
         "3 nye spørsmål i blindsonen og 4 nye idéer.",
@@ -192,7 +194,7 @@ async def test_weekly_summary_matches_numbers_computed_by_hand(make_bot, clock, 
     ]
     for line in expected:
         assert line in summary, line
-    for absent in ("Gammel sak", "Julebord", "Bestille tavle", "Evaluere", "Fin uke"):
+    for absent in ("Gammel sak", "Sykefravær", "Julebord", "Bestille tavle", "Evaluere", "Fin uke"):
         assert absent not in summary, absent
     # The chart: a PNG with both weeks (week 4 hidden as a gap), its path shown in the console.
     chart = (
