@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import inspect
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,15 +78,17 @@ def sources(bot: Partsbot) -> list[tuple[str, JobSource]]:
     ]
 
 
-def _run_hooks(db: Database, now: datetime) -> None:
+def _run_hooks(bot: Partsbot, now: datetime) -> None:
     for module_name, name in TOOLBOX_HOOKS:
         try:
             hook = getattr(importlib.import_module(module_name), name)
         except (ImportError, AttributeError):
             continue  # that part of the toolbox is not there (yet)
+        # Hooks that word messages in the default language take the settings.
+        extra = {"settings": bot.settings} if "settings" in inspect.signature(hook).parameters else {}
         try:
-            with db.transaction() as session:
-                hook(session, now)
+            with bot.db.transaction() as session:
+                hook(session, now, **extra)
         except Exception:
             log.exception("toolbox hook %s.%s failed", module_name, name)
 
@@ -135,7 +138,7 @@ def run_due(bot: Partsbot, now: datetime) -> TickReport:
     report = TickReport()
     # Whatever clock the caller used, the messages are due at once.
     enqueue_at = min(now.astimezone(UTC), bot.clock().astimezone(UTC))
-    _run_hooks(bot.db, now)
+    _run_hooks(bot, now)
     for job in _collect(bot, now):
         outcome = send_job(bot.db, job, now, enqueue_at, report)
         {"sent": report.sent, "duplicate": report.duplicates, "skipped": report.skipped}.get(
@@ -270,5 +273,8 @@ class CourseScheduler:
             return None
 
 
-def build_scheduler(bot: Partsbot, **options: object) -> CourseScheduler:
-    return CourseScheduler(bot, **options)  # type: ignore[arg-type]
+def build_scheduler(
+    bot: Partsbot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None
+) -> CourseScheduler:
+    """The scheduler ``partsbot serve`` and the console chat start and stop with the event loop."""
+    return CourseScheduler(bot, interval=interval, lock_url=lock_url)

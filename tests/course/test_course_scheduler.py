@@ -39,3 +39,29 @@ async def test_start_beats_at_once_and_shutdown_stops(make_bot, clock) -> None: 
         scheduler.shutdown()
     assert scheduler._scheduler is None
     scheduler.shutdown()  # idempotent
+
+
+async def test_tick_runs_the_toolbox_hooks_closing_votes_past_their_deadline(
+    make_bot, clock, database
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from bot.course.scheduler import tick
+    from bot.toolbox.models_plan import Vote
+
+    clock.set(oslo(2026, 11, 24, 10).astimezone(UTC))
+    bot = make_bot()
+    console = ConsoleDriver(bot)
+    await console.start()
+    await team(console)
+    await console.as_("Ola", "/parts stemme")
+    out = await console.type("Egen liste", "A; B", "3", "2", "i morgen")
+    assert "== Prikkstemming: Egen liste ==" in out
+    await tick(bot, clock())
+    with database.transaction() as s:
+        assert s.scalar(select(Vote.status)) == "open"
+    clock.set(oslo(2026, 11, 26, 0, 30).astimezone(UTC))  # "through tomorrow" is over
+    await tick(bot, clock())
+    with database.transaction() as s:
+        assert s.scalar(select(Vote.status)) == "closed"
+    assert "Ingen stemte." in console.take()
