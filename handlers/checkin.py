@@ -69,30 +69,33 @@ def _require_member_of(ctx: HandlerContext, unit_id: int) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def checkin_form(ctx: HandlerContext, round_: CheckinRound) -> Form:
+def survey_form(ctx: HandlerContext, area: str, questions: Sequence[str], round_id: int, intro: str) -> Form:
+    """The anonymous 1–5 form of the check-in (``area`` "checkin") or the evaluation ("evaluation")."""
     scale = _scale(ctx)
-    fields = [
-        FormField(name, ctx.t(f"checkin.questions.{name}"), "select", options=scale)
-        for name in checkin.INDICATORS
-    ]
+    fields = [FormField(q, ctx.t(f"{area}.questions.{q}"), "select", options=scale) for q in questions]
     fields.append(
         FormField(
             "comment",
-            ctx.t("checkin.comment_label"),
+            ctx.t(f"{area}.comment_label"),
             "multiline",
             optional=True,
             max_length=survey.MAX_COMMENT,
-            hint=ctx.t("checkin.comment_hint"),
+            hint=ctx.t(f"{area}.comment_hint"),
         )
     )
     return Form(
-        "checkin.answer",
-        ctx.t("checkin.form_title"),
-        ctx.t("checkin.form_submit"),
+        f"{area}.answer",
+        ctx.t(f"{area}.form_title"),
+        ctx.t(f"{area}.form_submit"),
         tuple(fields),
-        context=str(round_.id),
-        intro=ctx.t("checkin.form_intro", week=week_number(round_.week)),
+        context=str(round_id),
+        intro=intro,
     )
+
+
+def checkin_form(ctx: HandlerContext, round_: CheckinRound) -> Form:
+    intro = ctx.t("checkin.form_intro", week=week_number(round_.week))
+    return survey_form(ctx, "checkin", checkin.INDICATORS, round_.id, intro)
 
 
 def _checkin_round(ctx: HandlerContext, value: str) -> CheckinRound:
@@ -145,29 +148,8 @@ def _phase_text(ctx: HandlerContext, phase: str) -> str:
 
 
 def evaluation_form(ctx: HandlerContext, round_: EvaluationRound) -> Form:
-    scale = _scale(ctx)
-    fields = [
-        FormField(q, ctx.t(f"evaluation.questions.{q}"), "select", options=scale)
-        for q in evaluation.questions_for(round_.phase)
-    ]
-    fields.append(
-        FormField(
-            "comment",
-            ctx.t("evaluation.comment_label"),
-            "multiline",
-            optional=True,
-            max_length=survey.MAX_COMMENT,
-            hint=ctx.t("evaluation.comment_hint"),
-        )
-    )
-    return Form(
-        "evaluation.answer",
-        ctx.t("evaluation.form_title"),
-        ctx.t("evaluation.form_submit"),
-        tuple(fields),
-        context=str(round_.id),
-        intro=ctx.t("evaluation.form_intro", phase=_phase_text(ctx, round_.phase)),
-    )
+    intro = ctx.t("evaluation.form_intro", phase=_phase_text(ctx, round_.phase))
+    return survey_form(ctx, "evaluation", evaluation.questions_for(round_.phase), round_.id, intro)
 
 
 def _evaluation_round(ctx: HandlerContext, value: str) -> EvaluationRound:

@@ -205,7 +205,9 @@ def start(ctx: HandlerContext, words: list[str]) -> None:
         return
     if len(words) > 2:
         raise UserError("course.start_usage")
-    first = runs.parse_moment(words[0], words[1] if len(words) > 1 else None, unit.timezone, DEFAULT_TIME)
+    first = runs.parse_moment(
+        words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
+    )
     enrol(ctx, runs.default_starts(first, window_for(ctx.session, unit)))
 
 
@@ -221,7 +223,9 @@ def move(ctx: HandlerContext, words: list[str]) -> None:
     if not 1 <= number <= len(modules):
         raise UserError("course.no_such_module", module=number)
     current = modules[number - 1].starts_at.astimezone(window_for(ctx.session, unit).zone).time()
-    new_start = runs.parse_moment(words[1], words[2] if len(words) == 3 else None, unit.timezone, current)
+    new_start = runs.parse_moment(
+        words[1], words[2] if len(words) == 3 else None, unit.timezone, ctx.now, current
+    )
     runs.move_module(ctx.session, run, number, new_start, ctx.now, ctx.language)
     when = when_text(ctx.language, new_start, unit.timezone)
     ctx.post(ctx.t("course.moved", module=number, when=when))
@@ -363,7 +367,9 @@ def register(router: Router) -> None:
             if not words:
                 raise UserError("course.bad_date", value="")
             starts.append(
-                runs.parse_moment(words[0], words[1] if len(words) > 1 else None, unit.timezone, DEFAULT_TIME)
+                runs.parse_moment(
+                    words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
+                )
             )
         enrol(ctx, starts)
 

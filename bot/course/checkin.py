@@ -25,6 +25,7 @@ from bot.course.models import CheckinRound
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.runs import running_runs
 from bot.course.unitcal import (
+    latest_weekly,
     local_week,
     next_summary_after,
     parse_hhmm,
@@ -54,14 +55,9 @@ def latest_occurrence(session: Session, unit: Unit, now: datetime) -> datetime |
     window = window_for(session, unit)
     row = settings_for(session, unit.id)
     at = parse_hhmm(row.checkin_time) or time(13, 0)
-    today = now.astimezone(window.zone).date()
-    monday = today - timedelta(days=today.weekday())
-    found = None
-    for base in (monday - timedelta(days=7), monday):
-        moment = occurrence_in_week(base, row.checkin_weekday, at, window)
-        if moment is not None and _utc(moment) <= _utc(now):
-            found = moment
-    return found
+    return latest_weekly(
+        now, window, lambda monday: occurrence_in_week(monday, row.checkin_weekday, at, window)
+    )
 
 
 def find_round(session: Session, unit_id: int, week: str) -> CheckinRound | None:

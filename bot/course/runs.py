@@ -7,9 +7,9 @@ the kindergarten is closed) are refused with a :class:`UserError` that says whic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,14 +24,12 @@ from bot.course.unitcal import parse_hhmm, window_for
 from bot.course.words import when_text
 from bot.i18n import t
 from bot.storage.models import Member, Unit
+from bot.toolbox.planning import parse_day
 
 # Default spacing when only the first module's date is given; move single modules with "kurs flytt".
 DEFAULT_GAP = timedelta(weeks=3)
 # Check-ins and weekly summaries go on for a while after module 6, so the evaluation shows up in them.
 RUN_TAIL = timedelta(weeks=4)
-
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_NORWEGIAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
 # Reading -----------------------------------------------------------------------------------------------
@@ -91,24 +89,12 @@ def next_module(session: Session, run_id: int, now: datetime) -> CourseModule | 
 # Parsing and checking dates ----------------------------------------------------------------------------
 
 
-def parse_day(text: str) -> date | None:
-    """``2027-01-11`` or ``11.01.2027``; None when it is not a date."""
-    text = text.strip()
-    for pattern, order in ((_ISO, (1, 2, 3)), (_NORWEGIAN, (3, 2, 1))):
-        match = pattern.match(text)
-        if match:
-            year, month, day = (int(match.group(i)) for i in order)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                return None
-    return None
-
-
 def parse_moment(
-    day_text: str, time_text: str | None, timezone: str, default: time | None = None
+    day_text: str, time_text: str | None, timezone: str, now: datetime, default: time | None = None
 ) -> datetime:
-    day = parse_day(day_text)
+    """A module start from what a person typed: ``2027-01-11``, ``11.01.2027``, ``11.1.`` (the next such
+    day) or a weekday, and an optional time; the words of the whole toolbox (:mod:`bot.toolbox.planning`)."""
+    day = parse_day(day_text, now.astimezone(ZoneInfo(timezone)).date())
     if day is None:
         raise UserError("course.bad_date", value=day_text[:20])
     at = parse_hhmm(time_text) if time_text else default

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
@@ -10,19 +11,18 @@ from sqlalchemy.orm import Session
 from bot.course.calendar import DeliveryWindow, local_at, next_working_day
 from bot.course.models import CourseSettings
 from bot.storage.models import Unit
+from bot.toolbox.planning import parse_clock
 
-_HHMM = re.compile(r"^(\d{1,2})[:.]?(\d{2})$")
+# The moment something weekly happens in the week starting on the given Monday (None: not that week).
+WeeklyMoment = Callable[[date], datetime | None]
 
 
 def parse_hhmm(text: str) -> time | None:
-    """``"9:00"``, ``"09.00"``, ``"0900"`` → 09:00; None when it is not a time of day."""
-    match = _HHMM.match(text.strip())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        return None
-    return time(hour, minute)
+    """``"9:00"``, ``"09.00"``, ``"0900"``, ``"kl. 9"`` → 09:00; None when it is not a time of day.
+
+    The same words as everywhere in the toolbox (:func:`bot.toolbox.planning.parse_clock`).
+    """
+    return parse_clock(text)
 
 
 def hhmm(t: time) -> str:
@@ -83,20 +83,30 @@ def summary_occurrence_for_week(monday: date, weekday: int, at: time, window: De
     return local_at(next_working_day(monday + timedelta(days=weekday), window), at, window.zone)
 
 
+def latest_weekly(now: datetime, window: DeliveryWindow, moment_of_week: WeeklyMoment) -> datetime | None:
+    """The latest of last week's and this week's moment (``moment_of_week(monday)``) at or before ``now``.
+
+    Two weeks are enough: a moment moved by a holiday stays within its week or lands in the next one.
+    """
+    today = now.astimezone(window.zone).date()
+    monday = today - timedelta(days=today.weekday())
+    found = None
+    for base in (monday - timedelta(days=7), monday):
+        moment = moment_of_week(base)
+        # Instants, not wall times: two Oslo datetimes compare by wall clock and misorder the October hour.
+        if moment is not None and moment.astimezone(UTC) <= now.astimezone(UTC):
+            found = moment
+    return found
+
+
 def latest_summary_occurrence(session: Session, unit: Unit, now: datetime) -> datetime | None:
     """The most recent summary moment at or before ``now`` (this week's or last week's)."""
     window = window_for(session, unit)
     row = settings_for(session, unit.id)
     at = parse_hhmm(row.summary_time) or time(8, 0)
-    today = now.astimezone(window.zone).date()
-    monday = today - timedelta(days=today.weekday())
-    found = None
-    for base in (monday - timedelta(days=7), monday):
-        moment = summary_occurrence_for_week(base, row.summary_weekday, at, window)
-        # Instants, not wall times: two Oslo datetimes compare by wall clock and misorder the October hour.
-        if moment.astimezone(UTC) <= now.astimezone(UTC):
-            found = moment
-    return found
+    return latest_weekly(
+        now, window, lambda monday: summary_occurrence_for_week(monday, row.summary_weekday, at, window)
+    )
 
 
 def next_summary_after(session: Session, unit: Unit, moment: datetime) -> datetime:
