@@ -102,7 +102,8 @@ def schedule(ctx: HandlerContext, run: CourseRun) -> Reply:
     upcoming = runs.next_module(ctx.session, run.id, ctx.now)
     lines = []
     for m in modules:
-        mark = "mark_done" if m.starts_at <= ctx.now else ("mark_next" if m is upcoming else "mark_later")
+        is_next = upcoming is not None and m.id == upcoming.id
+        mark = "mark_done" if m.starts_at <= ctx.now else ("mark_next" if is_next else "mark_later")
         lines.append(
             ctx.t(
                 "course.module_line",

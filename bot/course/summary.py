@@ -44,6 +44,7 @@ PERIOD = timedelta(days=7)
 ACTION_HORIZON_DAYS = 7
 MAX_LINES = 8
 PARTICIPATION_WEEKS = 4
+COMMENT_CHARS = 200
 
 
 def chart_dir(settings: Settings) -> Path:
@@ -183,7 +184,11 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
         lines.append(t(lang, "summary.checkin_hidden", min=MIN_GROUP_SIZE))
     if latest.comments:
         lines.append(t(lang, "summary.comments_title"))
-        lines.extend(f"• {c}" for c in latest.comments[:MAX_LINES])
+        # Short enough that the section stays inside a Slack block (3000 characters).
+        lines.extend(
+            f"• {c if len(c) <= COMMENT_CHARS else c[:COMMENT_CHARS] + '…'}"
+            for c in latest.comments[:MAX_LINES]
+        )
     elif latest.answers:
         lines.append(t(lang, "summary.comments_hidden", min=MIN_COMMENT_GROUP))
     return [head, *lines], series
