@@ -64,8 +64,20 @@ def cmd_chat(settings: Settings, announce: bool = False) -> int:
     if announce:
         print(t(settings.language, "console.no_platforms", database=_safe_url(settings.database_url)))
     chat = ConsoleChat(bot, sys.stdout, echo_input=not interactive)
+
+    async def session() -> None:
+        from bot.course.scheduler import build_scheduler
+
+        # The console gets nudges and summaries too, on the real clock, while it is open.
+        scheduler = build_scheduler(bot)
+        scheduler.start()
+        try:
+            await chat.run(sys.stdin, interactive=interactive)
+        finally:
+            scheduler.shutdown()
+
     try:
-        asyncio.run(chat.run(sys.stdin, interactive=interactive))
+        asyncio.run(session())
     except KeyboardInterrupt:
         print()
     finally:
@@ -85,7 +97,11 @@ def cmd_run(settings: Settings) -> int:
     return cmd_chat(settings, announce=True)
 
 
-def cmd_demo(settings: Settings) -> int:
+def cmd_demo(settings: Settings, which: str) -> int:
+    if which in ("kurs", "course"):
+        from bot.course.demo import run_course_demo
+
+        return run_course_demo(settings, sys.stdout)
     from bot.demo import run_demo
 
     return run_demo(settings, sys.stdout)
@@ -126,7 +142,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="serve configured platforms, or open the local console chat")
     sub.add_parser("chat", help="the local console chat")
     sub.add_parser("serve", help="the web server for Slack and Teams")
-    sub.add_parser("demo", help="a scripted walk through a whole case")
+    demo = sub.add_parser("demo", help="a scripted walk through a whole case (or: demo kurs)")
+    demo.add_argument(
+        "which",
+        nargs="?",
+        default="sak",
+        choices=("sak", "case", "kurs", "course"),
+        help="sak: one case from symptom to agreed plan; kurs: a whole course run on a simulated clock",
+    )
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
@@ -148,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": lambda: cmd_run(settings),
             "chat": lambda: cmd_chat(settings),
             "serve": lambda: cmd_serve(settings),
-            "demo": lambda: cmd_demo(settings),
+            "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
         }

@@ -31,7 +31,10 @@ def serve(settings: Settings, bot: Partsbot) -> int:
     adapters = adapters_for(bot, settings)
     if not adapters and settings.env == "production":
         raise SettingsError("no platform is configured; see .env.example")
-    app = build_app(bot, adapters)
+    from bot.course.scheduler import build_scheduler
+
+    # Nudges, check-ins and summaries; on PostgreSQL only the replica holding the advisory lock sends.
+    app = build_app(bot, adapters, services=[build_scheduler(bot)])
     log.info(
         "serving on %s:%s (slack: %s, teams: %s)",
         settings.host,

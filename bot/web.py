@@ -31,6 +31,14 @@ class WebAdapter(Protocol):
     async def stop(self) -> None: ...
 
 
+class Service(Protocol):
+    """Something that runs beside the server while it is up (the course scheduler)."""
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
 async def healthz(request: web.Request) -> web.Response:
     bot = request.app[BOT_KEY]
     healthy = await asyncio.to_thread(bot.db.ping)
@@ -48,7 +56,13 @@ async def _redeliver_forever(bot: Partsbot) -> None:
             log.exception("redelivery round failed")
 
 
-def build_app(bot: Partsbot, adapters: list[WebAdapter], *, redeliver: bool = True) -> web.Application:
+def build_app(
+    bot: Partsbot,
+    adapters: list[WebAdapter],
+    *,
+    redeliver: bool = True,
+    services: list[Service] | None = None,
+) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
@@ -58,12 +72,16 @@ def build_app(bot: Partsbot, adapters: list[WebAdapter], *, redeliver: bool = Tr
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         for adapter in adapters:
             await adapter.start()
+        for service in services or ():
+            service.start()
         task = asyncio.create_task(_redeliver_forever(bot)) if redeliver else None
         yield
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for service in services or ():
+            service.shutdown()
         for adapter in adapters:
             await adapter.stop()
 
