@@ -278,3 +278,17 @@ async def test_a_lost_later_part_does_not_repeat_the_first(
     # One copy of the first part, the refused second, and no further parts out of order.
     assert [c.status for c in teams.since(mark)] == [200, 403]
     assert "part 2 of" in caplog.text
+
+
+def test_commands_are_written_the_way_teams_users_type_them() -> None:
+    assert markdown("Skriv `/parts hjelp` eller `/parts`.") == "Skriv `@Partsbot hjelp` eller `@Partsbot`."
+    # Paths and words that merely contain the letters stay as they are.
+    assert markdown("/tmp/parts/x og /partsfolk") == "/tmp/parts/x og /partsfolk"
+
+
+async def test_help_in_teams_names_commands_with_the_mention(teams: TeamsDriver) -> None:
+    mark = teams.mark()
+    await teams.say(KARI, "hjelp")
+    text = " ".join(c.text for c in teams.since(mark))
+    assert "@Partsbot rolle" in text
+    assert "/parts" not in text

@@ -85,9 +85,14 @@ def ellipsis(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# Prompts name commands the Slack way (``/parts hjelp``); in Teams people type ``@Partsbot hjelp``.
+_SLASH_COMMAND = re.compile(r"(?<![\w/])/parts\b")
+
+
 def markdown(text: str) -> str:
-    """The neutral model's ``*bold*`` as Adaptive Card markdown ``**bold**``; ``_italic_`` stays."""
-    return _BOLD.sub(r"**\1**", text)
+    """The neutral model's ``*bold*`` as Adaptive Card markdown ``**bold**``; ``_italic_`` stays; commands
+    are written as Teams users type them."""
+    return _BOLD.sub(r"**\1**", _SLASH_COMMAND.sub("@Partsbot", text))
 
 
 def card(body: list[Element], fallback: str, actions: list[Element] | None = None) -> dict[str, Any]:
