@@ -26,6 +26,7 @@ from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncF
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 
+from bot.adapters.slack.client import web_client
 from bot.adapters.slack.events import BackgroundTasks, SlackEvents
 from bot.adapters.slack.installs import (
     STATE_EXPIRATION_SECONDS,
@@ -33,7 +34,7 @@ from bot.adapters.slack.installs import (
     OAuthStateStore,
     TokenSource,
 )
-from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger, web_client
+from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger
 from bot.adapters.slack.socket_mode import SocketModeConnection
 from bot.core import Partsbot
 from bot.i18n import t
