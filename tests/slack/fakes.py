@@ -190,7 +190,13 @@ class FakeSlack:
                 return {**ok, "view": {"id": "V0001", **(body.get("view") or {})}}
             case "users.info":
                 user = str(body.get("user", ""))
-                names = {"UKARI": "Kari Leder", "UOLA": "Ola Verneombud", "UNINA": "Nina Tillitsvalgt"}
+                names = {
+                    "UKARI": "Kari Leder",
+                    "UOLA": "Ola Verneombud",
+                    "UNINA": "Nina Tillitsvalgt",
+                    "USIRI": "Siri Ansatt",
+                    "UPER": "Per Ansatt",
+                }
                 name = names.get(user, "Ansatt " + user)
                 return {
                     **ok,
@@ -348,25 +354,30 @@ class SlackDriver:
         message_ts: str = "1700000000.000001",
         thread_ts: str | None = None,
         team: str = TEAM,
+        ephemeral: bool = False,
     ) -> ClientResponse:
+        """A button pressed on a message; ``ephemeral`` for one only the person sees (a private answer):
+        then, like Slack, the payload has no ``message`` and the container carries the thread."""
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        }
         message: dict[str, Any] = {"type": "message", "ts": message_ts, "text": "…"}
         if thread_ts:
             message["thread_ts"] = thread_ts
-        payload = {
+            if ephemeral:
+                container["thread_ts"] = thread_ts
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": team, "domain": "bjornebo"},
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
             "api_app_id": "A0PARTS",
             "token": "legacy",
             "trigger_id": self.trigger(),
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel,
-                "is_ephemeral": False,
-            },
+            "container": container,
             "channel": {"id": channel, "name": "bjornebo-ansatte"},
-            "message": message,
             "response_url": f"{self.fake.url}/response/{next(self._responses)}",
             "actions": [
                 {
@@ -379,6 +390,8 @@ class SlackDriver:
                 }
             ],
         }
+        if not ephemeral:
+            payload["message"] = message
         return await self.interactive(payload)
 
     async def submit(
@@ -399,6 +412,10 @@ class SlackDriver:
                 state[block["block_id"]] = {name: {"type": "static_select", "selected_option": chosen}}
             elif element["type"] == "datepicker":
                 state[block["block_id"]] = {name: {"type": "datepicker", "selected_date": text}}
+            elif element["type"] == "checkboxes":
+                # Ticked: the box's own option, as Slack sends it; unticked: an empty list.
+                ticked = [element["options"][0]] if text else []
+                state[block["block_id"]] = {name: {"type": "checkboxes", "selected_options": ticked}}
             else:
                 state[block["block_id"]] = {name: {"type": element["type"], "value": text}}
         payload = {
