@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -130,7 +130,7 @@ def settings(database: Database) -> Settings:
 
 
 @pytest.fixture
-def make_bot(settings: Settings, database: Database, clock: FakeClock):  # type: ignore[no-untyped-def]
+def make_bot(settings: Settings, database: Database, clock: FakeClock) -> Callable[..., Partsbot]:
     def make(**overrides: object) -> Partsbot:
         used = Settings(**{**settings.__dict__, **overrides}) if overrides else settings
         return Partsbot(used, database, build_router(), clock)
