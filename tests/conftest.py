@@ -26,7 +26,11 @@ from bot.storage.schema import metadata
 from handlers import build_router
 
 TEST_DATABASE_URL = os.environ.get("PARTSBOT_TEST_DATABASE_URL", "")
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# PARTSBOT_TEST_POSTGRES_URL lets parallel runs on one machine use separate databases for the
+# PostgreSQL-only tests (advisory locks and tables are per database).
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "PARTSBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
