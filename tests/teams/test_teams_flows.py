@@ -86,7 +86,8 @@ async def test_rolle_in_the_personal_chat_without_mention(teams: TeamsDriver) ->
     mark = teams.mark()
     await teams.say_privately(AISHA, "rolle leder")
 
-    assert "leder" in teams.since(mark)[0].text and teams.since(mark)[0].conversation == AISHA.chat
+    [confirmation] = [c for c in teams.since(mark) if c.conversation == AISHA.chat]
+    assert "leder" in confirmation.text
     announcement = teams.connector.posts_to(CHANNEL)[-1]
     assert "Aisha Berg er nå leder" in announcement.text  # the unit's channel hears it
     assert count(teams, RoleAssignment.id) == 1

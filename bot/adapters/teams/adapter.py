@@ -35,7 +35,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import ChannelValidation, ServiceClientCredentialsFactory
 from urllib3.util.retry import Retry
 
-from bot.adapters.teams.activities import TeamsTurns
+from bot.adapters.teams.activities import RAW_BODY, TeamsTurns
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.ratelimit import ConversationRateLimiter
 from bot.adapters.teams.references import ReferenceStore
@@ -232,6 +232,9 @@ class TeamsWebAdapter:
             activity = Activity().deserialize(body)
         except Exception:
             return web.json_response({"error": "body is not an Activity"}, status=400)
+        # The inbox stores the body as it came: botbuilder's serialize() loses what it has no field for
+        # (a mention's ``mentioned`` id, among others).
+        setattr(activity, RAW_BODY, body)
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.cloud.process_activity(auth_header, activity, self.turns.on_turn)
