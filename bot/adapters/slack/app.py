@@ -192,6 +192,7 @@ class SlackWebAdapter:
             await self._socket.close()
             self._socket = None
         await self.tasks.drain(DRAIN_SECONDS)
+        await self.messenger.close()
 
     # Routes ----------------------------------------------------------------------------------------
 
