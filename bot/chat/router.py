@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.chat import detached
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
 from bot.i18n import normalise_language, t
@@ -166,17 +167,20 @@ class Router:
             savepoint.commit()
         except UserError as err:
             savepoint.rollback()
+            detached.discard(session)
             log.info("user error %s for %s", err.key, _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, err.key, **err.values))
         except IntegrityError:
             # Two clicks racing for the same unique row: the first one won, the second changes nothing.
             savepoint.rollback()
+            detached.discard(session)
             log.info("duplicate ignored for %s", _describe(event), exc_info=True)
             ctx.effects.clear()
             ctx.private(t(language, "errors.duplicate"))
         except Exception:
             savepoint.rollback()
+            detached.discard(session)
             log.exception("handler failed for %s", _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))
