@@ -86,7 +86,9 @@ async def test_only_the_leader_sends_and_the_other_takes_over(  # type: ignore[n
         assert report_b is not None and report_b.sent == ["checkin:1:2027-W01"]
         assert await a.beat() is None
         transcript = console.transcript + console_b.transcript
-        assert transcript.count("== Snart: neste modul ==") == 1
+        # Module 1 is for the trio: its reminder reaches each of them once, and nobody else.
+        assert transcript.count("[direktemelding til Ola] Partsbot:\n  == Snart: neste modul ==") == 1
+        assert transcript.count("== Snart: neste modul ==") == 3
         assert transcript.count("[direktemelding til Per] Partsbot:\n  == En bra dag på jobb ==") == 1
     finally:
         a.shutdown()
