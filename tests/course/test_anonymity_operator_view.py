@@ -20,9 +20,9 @@ from bot.chat.model import Actor, Place, Submission
 from bot.core import Partsbot
 from bot.course.checkin import INDICATORS
 from bot.course.models import CheckinRespondent, CheckinRound, CheckinTally
+from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.schema import metadata
 from handlers import build_router
 from tests.console_driver import ConsoleDriver, message_number
 from tests.course.course_helpers import oslo, team

@@ -1,6 +1,6 @@
 """privacy: anonymous pool with random ids and distinct-asker counts, wider token columns, uninstall deletion
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 
 * ``toolbox_pending_question.id`` becomes a random string (the pool is rewritten in random order on every
@@ -20,7 +20,7 @@ from alembic import op
 
 import bot.storage.models
 
-revision: str = "0007"
+revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
