@@ -30,12 +30,12 @@ from bot.chat.model import (
 )
 from bot.chat.router import Router
 from bot.course import evaluation, runs
-from bot.course.calendar import local_at, next_working_day
 from bot.course.models import CourseRun, CourseSettings, DueNudge
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import hhmm, parse_days, parse_hhmm, parse_weeks, settings_for, window_for
 from bot.course.words import module_name, when_text
+from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import raw
 from bot.storage.models import Unit
 

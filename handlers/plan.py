@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
 from bot.chat.router import Router
+from bot.dates.days import local_today, parse_day
 from bot.storage.models import Member, Membership, Unit
 from bot.toolbox import cases, planning, voting
 from bot.toolbox.models import Case
@@ -161,9 +162,9 @@ def find_owner(ctx: HandlerContext, words: list[str], unit_id: int) -> tuple[Mem
 
 def parse_action(ctx: HandlerContext, case: Case, body: str) -> tuple[Member, date, str]:
     owner, rest = find_owner(ctx, body.split(), case.unit_id)
-    today = planning.local_today(ctx.now, _timezone(ctx, case))
+    today = local_today(ctx.now, _timezone(ctx, case))
     for size in (2, 1):
-        day = planning.parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
+        day = parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
         if day is not None:
             return owner, day, " ".join(rest[size:])
     raise UserError("plan.action_usage")
@@ -319,7 +320,7 @@ def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> No
     owner = ctx.session.get(Member, int(owner_id)) if owner_id.isdigit() else None
     if owner is None or owner not in members(ctx, case.unit_id):
         raise UserError("plan.owner_unknown", name=owner_id[:20], names="")
-    day = planning.parse_day(values.get("due", ""), planning.local_today(ctx.now, _timezone(ctx, case)))
+    day = parse_day(values.get("due", ""), local_today(ctx.now, _timezone(ctx, case)))
     if day is None:
         raise UserError("plan.bad_day", value=values.get("due", "")[:30])
     add_action(ctx, case, owner, day, values.get("text", ""))

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from bot.chat.model import Block, Button, Buttons, Effect, Header, Note, Reply, Text
 from bot.course import evaluation
 from bot.course.audience import effects_for
-from bot.course.calendar import next_allowed
 from bot.course.jobs import Job, Skip
 from bot.course.models import CourseModule, CourseRun, DueNudge, SendLedger
 from bot.course.plan import Plan, load_plan, occurrences
 from bot.course.unitcal import local_week, window_for
 from bot.course.words import module_name, when_text
+from bot.dates.calendar import next_allowed
 from bot.i18n import catalogue, t
 from bot.storage.models import Unit
 

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from bot.course.audience import AUDIENCES
-from bot.course.calendar import DeliveryWindow, is_working_day, local_at
 from bot.course.unitcal import parse_hhmm
+from bot.dates.calendar import DeliveryWindow, is_working_day, local_at
 from bot.i18n import prompts_dir
 
 KINDS = ("message", "evaluation")

@@ -15,16 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.chat.context import UserError
-from bot.course.calendar import DeliveryWindow, is_working_day, local_at, norwegian_public_holidays
-from bot.course.calendar import next_working_day as _next_working_day
 from bot.course.models import CourseModule, CourseRun
 from bot.course.nudges import cancel_pending, replan
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.unitcal import parse_hhmm, window_for
 from bot.course.words import when_text
+from bot.dates.calendar import DeliveryWindow, is_working_day, local_at, norwegian_public_holidays
+from bot.dates.calendar import next_working_day as _next_working_day
+from bot.dates.days import parse_day
 from bot.i18n import t
 from bot.storage.models import Member, Unit
-from bot.toolbox.planning import parse_day
 
 # Default spacing when only the first module's date is given; move single modules with "kurs flytt".
 DEFAULT_GAP = timedelta(weeks=3)

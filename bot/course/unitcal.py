@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.course.calendar import DeliveryWindow, local_at, next_working_day
 from bot.course.models import CourseSettings
+from bot.dates.calendar import DeliveryWindow, local_at, next_working_day
+from bot.dates.days import parse_clock, parse_day
 from bot.storage.models import Unit
-from bot.toolbox.planning import parse_clock, parse_day
 
 # The moment something weekly happens in the week starting on the given Monday (None: not that week).
 WeeklyMoment = Callable[[date], datetime | None]
@@ -20,7 +20,7 @@ WeeklyMoment = Callable[[date], datetime | None]
 def parse_hhmm(text: str) -> time | None:
     """``"9:00"``, ``"09.00"``, ``"0900"``, ``"kl. 9"`` → 09:00; None when it is not a time of day.
 
-    The same words as everywhere in the toolbox (:func:`bot.toolbox.planning.parse_clock`).
+    The same words as everywhere in the toolbox (:func:`bot.dates.days.parse_clock`).
     """
     return parse_clock(text)
 

@@ -6,7 +6,7 @@ import io
 import time
 from pathlib import Path
 
-from bot.course.demo import run_course_demo
+from bot.demo.course import run_course_demo
 from bot.settings import Settings
 
 

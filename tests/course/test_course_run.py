@@ -9,8 +9,8 @@ from datetime import UTC
 
 from sqlalchemy import func, select
 
-from bot.course.calendar import DeliveryWindow, is_allowed
 from bot.course.models import DueNudge, SendLedger
+from bot.dates.calendar import DeliveryWindow, is_allowed
 from tests.console_driver import ConsoleDriver
 from tests.course.course_helpers import keys, local, oslo, team, walk
 

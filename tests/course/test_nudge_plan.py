@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.course.calendar import DeliveryWindow
 from bot.course.plan import load_plan, occurrences, shift_working_days
+from bot.dates.calendar import DeliveryWindow
 from bot.i18n import LANGUAGES, catalogue
 from tests.course.course_helpers import local, oslo
 
