@@ -1,7 +1,7 @@
 """privacy: anonymous pool with random ids and distinct-asker counts, wider token columns, uninstall deletion
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 * ``toolbox_pending_question.id`` becomes a random string (the pool is rewritten in random order on every
   change); waiting questions are copied with new random ids.
@@ -20,8 +20,8 @@ from alembic import op
 
 import bot.storage.models
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
