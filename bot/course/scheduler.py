@@ -39,7 +39,7 @@ from sqlalchemy.pool import NullPool
 from bot.chat import delivery
 from bot.chat.delivery import Delivery
 from bot.chat.model import Effect, OpenForm
-from bot.course import actions, checkin, nudges, summary
+from bot.course import actions, checkin, nudges, retention, summary
 from bot.course.audience import organisation_of
 from bot.course.jobs import Job, JobSource, Skip
 from bot.course.models import SendLedger
@@ -86,10 +86,16 @@ def sources(bot: Bot) -> list[tuple[str, JobSource]]:
 
 
 def _toolbox_hooks(bot: Bot) -> list[tuple[str, Callable[[Session, datetime], object]]]:
-    """The toolbox's own time hooks, each run in its own transaction; they enqueue what they send."""
+    """Time hooks that are not course jobs, each run in its own transaction: the toolbox's follow-ups
+    (they enqueue what they send) and the course's retention (markers of closed rounds, delivered charts)."""
     return [
         ("close_due_votes", partial(followup.close_due_votes, settings=bot.settings)),
         ("due_meeting_followups", hora.due_meeting_followups),
+        ("forget_closed_markers", retention.forget_closed_markers),
+        (
+            "delete_delivered_charts",
+            partial(retention.delete_delivered_charts, folder=summary.chart_dir(bot.settings)),
+        ),
     ]
 
 

@@ -173,6 +173,10 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
             lines.append(
                 t(lang, "summary.indicator_line", indicator=label, value=f"{latest.means[indicator]:.1f}")
             )
+        elif indicator in latest.bands:
+            low, high = latest.bands[indicator]
+            label = t(lang, f"checkin.indicators.{indicator}")
+            lines.append(t(lang, "summary.indicator_line", indicator=label, value=f"{low}–{high}"))
     head = t(
         lang,
         "summary.checkin_week",

@@ -277,3 +277,28 @@ async def test_action_owner_is_reminded_privately_on_the_due_date(make_bot, cloc
     assert not [k for k in (await tick(bot, clock())).sent if k.startswith("action:")]
     clock.set(_utc(oslo(2027, 8, 2, 9)))
     assert [k for k in (await tick(bot, clock())).sent if k.startswith("action:")] == ["action:5:2027-07-21"]
+
+
+def test_delivered_charts_are_deleted_and_waiting_ones_kept(database, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from bot.course.retention import delete_delivered_charts
+    from bot.storage.models import OutboxItem
+
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    (folder / "delivered.png").write_bytes(b"png")
+    (folder / "waiting.png").write_bytes(b"png")
+    (folder / "just-drawn.png").write_bytes(b"png")
+    for name in ("delivered.png", "waiting.png"):
+        os.utime(folder / name, (time.time() - 3600, time.time() - 3600))
+    with database.transaction() as s:
+        s.add(
+            OutboxItem(
+                platform="slack", lane="slack:T", effect='{"path": "/x/waiting.png"}', next_attempt_at=clock()
+            )
+        )
+    with database.transaction() as s:
+        assert delete_delivered_charts(s, clock(), folder) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["just-drawn.png", "waiting.png"]
