@@ -32,11 +32,13 @@ from bot.adapters.slack.installs import (
     STATE_EXPIRATION_SECONDS,
     InstallationStore,
     OAuthStateStore,
+    RateLimit,
     TokenSource,
 )
 from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger
 from bot.adapters.slack.socket_mode import SocketModeConnection
 from bot.core import Partsbot
+from bot.crypto import Box
 from bot.i18n import t
 from bot.settings import Settings
 
@@ -102,8 +104,11 @@ class SlackWebAdapter:
     def __init__(self, bot: Partsbot, settings: Settings, *, post_interval: float = POST_INTERVAL) -> None:
         self.bot = bot
         self.settings = settings
+        self.install_limit = RateLimit()
         self.installations = (
-            InstallationStore(bot.db, settings.slack_client_id) if settings.slack_oauth else None
+            InstallationStore(bot.db, settings.slack_client_id, Box(settings.secret_key))
+            if settings.slack_oauth
+            else None
         )
         if self.installations is not None and settings.slack_bot_token:
             log.info("Slack OAuth is configured: SLACK_BOT_TOKEN is not used; workspaces install the app")
@@ -189,6 +194,8 @@ class SlackWebAdapter:
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
     async def handle_install(self, request: web.Request) -> web.Response:
+        if not self.install_limit.allow(request.remote or "?"):
+            return web.Response(status=429, text="Too many requests; try again in a minute.")
         flow = self.app.oauth_flow
         assert flow is not None  # the route exists only with OAuth
         return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))

@@ -47,6 +47,7 @@ from bot.chat.model import (
 )
 from bot.core import Partsbot
 from bot.i18n import t
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,27 @@ def tenant_of(activity: Any) -> str:
         tenant = (activity.channel_data.get("tenant") or {}).get("id")
     tenant = tenant or getattr(activity.conversation, "tenant_id", None)
     return str(tenant) if tenant else DEFAULT_TENANT
+
+
+def refuse_reason(activity: Any, settings: Settings) -> str | None:
+    """Why an authenticated activity is not served, or None.
+
+    Only Microsoft Teams (``channelId`` msteams) with a tenant is served: other Bot Framework channels such
+    as Web Chat or Direct Line let the client choose ``from.id``, and would all share one organisation. The
+    Bot Framework Emulator is accepted only while Teams runs without authentication (local trials, bound
+    to 127.0.0.1). ``PARTSBOT_TEAMS_TENANTS`` limits the tenants further.
+    """
+    channel = str(getattr(activity, "channel_id", "") or "")
+    if channel != "msteams":
+        if channel == "emulator" and not settings.microsoft_app_id:
+            return None
+        return f"channel {channel[:32]!r} is not msteams"
+    tenant = tenant_of(activity)
+    if tenant == DEFAULT_TENANT:
+        return "no tenant id"
+    if settings.teams_tenants and tenant not in settings.teams_tenants:
+        return f"tenant {tenant[:64]} is not in PARTSBOT_TEAMS_TENANTS"
+    return None
 
 
 def split_conversation(conversation_id: str) -> tuple[str, str | None]:
@@ -190,6 +212,11 @@ class TeamsTurns:
         activity = turn_context.activity
         if activity.conversation is None or not activity.conversation.id or activity.from_property is None:
             log.warning("ignoring a Teams %s activity without conversation or sender", activity.type)
+            return
+        refusal = refuse_reason(activity, self.bot.settings)
+        if refusal:
+            # Nothing is stored or answered: this conversation is not one the bot serves (SEC-18).
+            log.warning("ignoring a Teams activity: %s", refusal)
             return
         await self._remember(activity)
         match activity.type:
