@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chat.model import (
@@ -26,8 +25,9 @@ from bot.chat.model import (
     Update,
 )
 from bot.i18n import Translator, normalise_language
+from bot.roles import roles_of
 from bot.settings import Settings
-from bot.storage.models import PARTY_ROLES, Member, Organisation, RoleAssignment, Unit
+from bot.storage.models import PARTY_ROLES, Member, Organisation, Unit
 
 # Longest free text a person may send in one answer. Long enough for a careful paragraph, short enough to
 # fit a Slack section (3000 characters) with room for the author's name.
@@ -78,15 +78,11 @@ class HandlerContext:
         return self.unit
 
     def roles_of(self, member: Member | None = None) -> set[str]:
+        """Granted roles in the event's unit (:func:`bot.roles.roles_of`). Checks about data of another
+        unit go through :mod:`bot.access` with that data's unit."""
         if self.unit is None:
             return set()
-        who = member or self.member
-        rows = self.session.scalars(
-            select(RoleAssignment.role).where(
-                RoleAssignment.unit_id == self.unit.id, RoleAssignment.member_id == who.id
-            )
-        )
-        return set(rows)
+        return set(roles_of(self.session, self.unit.id, (member or self.member).id))
 
     @property
     def roles(self) -> set[str]:
@@ -94,7 +90,7 @@ class HandlerContext:
 
     @property
     def is_party(self) -> bool:
-        """Leader, verneombud or tillitsvalgt: the trio that steers cases together."""
+        """Leader or an employees' representative in the event's unit."""
         return bool(self.roles & set(PARTY_ROLES))
 
     def language_of(self, member: Member) -> str:

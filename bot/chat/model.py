@@ -50,6 +50,9 @@ class Actor:
     user_id: str
     display_name: str = ""
     locale: str | None = None
+    # The platform says this person administers the workspace (Slack admin/owner): may set up the
+    # unit's leder when it has none (bot/grants.py). Never a party role by itself.
+    is_admin: bool = False
 
 
 # --------------------------------------------------------------------------------------------------

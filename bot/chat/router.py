@@ -61,6 +61,8 @@ class Router:
         self.threads: dict[str, Handler] = {}
         self.direct_handler: Handler | None = None
         self.fallback_command: Handler | None = None
+        # Run after every handled event, in its transaction (e.g. the one-time role review).
+        self.after_hooks: list[Callable[[HandlerContext], None]] = []
 
     # Registration ----------------------------------------------------------------------------------
 
@@ -93,6 +95,9 @@ class Router:
             return func
 
         return register
+
+    def after_each(self, hook: Callable[[HandlerContext], None]) -> None:
+        self.after_hooks.append(hook)
 
     def unknown_command(self) -> Callable[[H], H]:
         def register(func: H) -> H:
@@ -162,6 +167,8 @@ class Router:
         savepoint = session.begin_nested()
         try:
             handler(ctx, event)
+            for hook in self.after_hooks:
+                hook(ctx)
             session.flush()
             savepoint.commit()
         except UserError as err:
@@ -181,6 +188,16 @@ class Router:
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))
         return ctx.effects
+
+
+def who_and_where(
+    session: Session, settings: Settings, event: Event
+) -> tuple[Organisation, Member, Unit | None]:
+    """The organisation, member and unit an event is about, created on first contact (as for a handler).
+    For tools that act without a handler: the operator's role grant and the console's ``/som``."""
+    organisation = _organisation(session, event.place)
+    member = _member(session, organisation, event)
+    return organisation, member, _unit(session, organisation, member, event.place, settings)
 
 
 def _describe(event: Event) -> str:

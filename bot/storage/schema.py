@@ -18,6 +18,8 @@ MODEL_MODULES = (
     "bot.course.models",
     "bot.toolbox.models",
     "bot.toolbox.models_plan",
+    "bot.toolbox.models_matter",
+    "bot.storage.models_roles",
 )
 
 

@@ -10,44 +10,30 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from bot import access
 from bot.chat.context import HandlerContext, UserError
-from bot.roles import roles_of
-from bot.storage.models import PARTY_ROLES, Membership, Unit
 from bot.toolbox.models import Case
 
 _CASE_REF = re.compile(r"^#(\d+)\b\s*")
 
 
-def _is_party(session: Session, unit_id: int, member_id: int) -> bool:
-    return bool(set(roles_of(session, unit_id, member_id)) & set(PARTY_ROLES))
-
-
 def can_see(ctx: HandlerContext, case: Case) -> bool:
-    """Members of the case's unit see its cases; a parties-only case only the trio and its starter."""
-    unit = ctx.session.get(Unit, case.unit_id)
-    if unit is None or unit.organisation_id != ctx.organisation.id:
-        return False
-    if ctx.session.get(Membership, (case.unit_id, ctx.member.id)) is None:
-        return False
-    if not case.parties_only:
-        return True
-    return case.started_by_id == ctx.member.id or _is_party(ctx.session, case.unit_id, ctx.member.id)
+    """See :func:`bot.access.may_see_case` (the one policy)."""
+    return access.may_see_case(ctx.session, ctx.organisation.id, ctx.member.id, case)
 
 
 def can_steer(ctx: HandlerContext, case: Case) -> bool:
-    """The case owner (its starter) or the party trio of its unit may close steps and set deadlines."""
-    if not can_see(ctx, case):
-        return False
-    return case.started_by_id == ctx.member.id or _is_party(ctx.session, case.unit_id, ctx.member.id)
+    """See :func:`bot.access.may_steer_case` (the one policy)."""
+    return access.may_steer_case(ctx.session, ctx.organisation.id, ctx.member.id, case)
 
 
 def load_case(ctx: HandlerContext, case_id: int) -> Case:
     """The case with ``case_id`` if this person may see it; otherwise "unknown case" (never "hidden")."""
     # Locked for the rest of the event (PostgreSQL; SQLite already writes one at a time): numbering an idea
     # or a version, or moving the step, reads and then writes, and two people at once must not collide.
-    # Later steps take their own locks after this one, always in that order.
+    # Later steps take their own locks after this one, always in that order (the lock order in
+    # bot/access.py).
     case = ctx.session.get(Case, case_id, with_for_update=True)
     if case is None or not can_see(ctx, case):
         raise UserError("case.unknown", number=case_id)
@@ -108,7 +94,13 @@ def require_steer(ctx: HandlerContext, case: Case) -> None:
 def visible_cases(ctx: HandlerContext, *, include_closed: bool = False) -> list[Case]:
     """Cases of the person's unit they may see, newest first (parties-only ones filtered out for staff)."""
     unit = ctx.require_unit()
-    query = select(Case).where(Case.unit_id == unit.id).order_by(Case.id.desc())
+    if not access.is_member(ctx.session, unit.id, ctx.member.id):
+        return []
+    query = (
+        select(Case)
+        .where(Case.unit_id == unit.id, access.visible_case_clause(ctx.session, ctx.member.id))
+        .order_by(Case.id.desc())
+    )
     if not include_closed:
         query = query.where(Case.closed_at.is_(None))
-    return [case for case in ctx.session.scalars(query) if can_see(ctx, case)]
+    return list(ctx.session.scalars(query))

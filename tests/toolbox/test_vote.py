@@ -103,7 +103,7 @@ async def test_case_vote_flow_with_hidden_results(make_bot, database) -> None:  
 async def test_ties_are_shown_as_ties(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
+    await console.as_("Kari leder")
     out = await console.type("/parts stemme 2 2")
     assert "== Ny prikkstemming ==" in out
     out = await console.type("Hva prøver vi først?", "Tavle; Morgenmøte; App", "", "", "")
@@ -149,7 +149,7 @@ async def test_standalone_vote_bad_input(make_bot, database) -> None:  # type: i
 async def test_case_without_ideas_cannot_vote(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud")
+    await console.as_("Ola verneombud")
     out = await console.type("/parts idejakt Garderoben")
     thread = message_number(out, "== Sak #1: Garderoben ==")
     out = await console.type(f"/tråd {thread}", "/parts stemme")
