@@ -8,6 +8,7 @@ whether the desired result was reached.
 
 from __future__ import annotations
 
+from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
 from bot.chat.router import Router
@@ -150,7 +151,12 @@ def post_meeting(ctx: HandlerContext, meeting: Meeting) -> None:
 
 def _meeting(ctx: HandlerContext, value: str) -> Meeting:
     meeting = ctx.session.get(Meeting, int(value)) if value.isdigit() and len(value) < 10 else None
-    if meeting is None or (ctx.unit is not None and meeting.unit_id != ctx.unit.id):
+    # Scoped to the caller's organisation and units (SEC-13): a meeting elsewhere is "unknown".
+    if (
+        meeting is None
+        or not access.may_see_meeting(ctx.session, ctx.organisation.id, ctx.member.id, meeting)
+        or (ctx.unit is not None and meeting.unit_id != ctx.unit.id)
+    ):
         raise UserError("hora.unknown", value=value[:20])
     return meeting
 

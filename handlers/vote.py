@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import (
     Action,
@@ -287,7 +288,7 @@ def create_standalone(ctx: HandlerContext, values: dict[str, str], context: str)
 
 
 def close_standalone(ctx: HandlerContext, vote: Vote) -> None:
-    if vote.owner_id != ctx.member.id and not ctx.is_party:
+    if not access.may_close_vote(ctx.session, ctx.organisation.id, ctx.member.id, vote):
         raise UserError("vote.close_not_allowed")
     if voting.close(ctx.session, vote.id, ctx.member.id, ctx.now) is None:
         raise UserError("vote.closed")

@@ -25,7 +25,7 @@ from bot.chat.model import Actor, Command, Place, Platform
 from bot.i18n import normalise_language
 from bot.settings import Settings
 from bot.storage.models import Member, Organisation, Unit
-from bot.toolbox import cases, voting
+from bot.toolbox import cases, decision, voting
 from bot.toolbox.hora import due_meeting_followups
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Plan, Vote
@@ -158,8 +158,8 @@ def actions_due(session: Session, unit_id: int, now: datetime) -> list[DueAction
 def plan_summary(session: Session, case_id: int) -> dict[str, Any] | None:
     """A case's plan for summaries and export, ``None`` when the case has no plan.
 
-    ``approvals`` are those of the current revision (older ones no longer count); ``missing_roles`` the
-    party roles present in the unit that have not approved it.
+    ``approvals`` holds the leder's decision of the current revision; ``stances`` the representatives' and
+    staff's voices on it; ``missing_roles`` who is still to be heard (then ``leder`` until decided).
     """
     plan = plan_of(session, case_id)
     if plan is None:
@@ -195,4 +195,8 @@ def plan_summary(session: Session, case_id: int) -> dict[str, Any] | None:
             for role, row in approvals(session, plan).items()
         ],
         "missing_roles": missing_roles(session, plan),
+        "stances": [
+            {"role": s.role, "member": member_name(s.member_id), "stance": s.stance, "note": s.note}
+            for s in decision.stances(session, plan)
+        ],
     }
