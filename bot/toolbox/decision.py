@@ -97,6 +97,8 @@ def take_stance(ctx: HandlerContext, plan: Plan, stance: str, note: str) -> list
     roles = access.stance_roles(ctx.session, ctx.organisation.id, ctx.member.id, plan)
     if not roles:
         raise UserError("plan.stance_not_representative")
+    if not _complete(ctx.session, plan):
+        raise UserError("plan.incomplete")
     cleaned = _note(ctx, stance, note)
     for role in roles:
         _put(ctx, plan, role, stance, cleaned)
