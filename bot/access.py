@@ -52,6 +52,10 @@ def is_leader(session: Session, unit_id: int, member_id: int) -> bool:
     return holds(session, unit_id, member_id, ("leder",))
 
 
+def holds_role(session: Session, unit_id: int, member_id: int, role: str) -> bool:
+    return holds(session, unit_id, member_id, (role,))
+
+
 def is_representative(session: Session, unit_id: int, member_id: int) -> bool:
     return holds(session, unit_id, member_id, REPRESENTATIVE_ROLES)
 
@@ -188,6 +192,7 @@ def may_see_summary(session: Session, organisation_id: int, member_id: int, unit
 
 
 __all__ = [
+    "holds_role",
     "in_organisation",
     "is_leader",
     "is_member",

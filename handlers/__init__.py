@@ -14,6 +14,7 @@ from bot.chat.router import Router
 HANDLER_MODULES = (
     "handlers.help",
     "handlers.roles",
+    "handlers.matter",
     "handlers.language",
     "handlers.problem",
     "handlers.blindspot",

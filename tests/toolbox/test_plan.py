@@ -114,7 +114,9 @@ async def test_representatives_are_heard_and_the_leader_decides(make_bot, databa
     assert summary["missing_roles"] == []
 
 
-async def test_all_agree_only_when_every_stance_is_enig_and_a_lost_role_drops_its_stance(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+async def test_all_agree_only_when_every_stance_is_enig_and_a_lost_role_drops_its_stance(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await _case_at_plan(console)
     await console.type("/parts plan mål Tydelig fordeling", "/parts plan tiltak Per fredag Lage tavle")
