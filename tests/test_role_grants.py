@@ -49,7 +49,10 @@ async def test_a_claimed_party_role_gives_nothing_until_the_leader_confirms(make
     assert "Konflikt" not in await console.type("/parts saker")
     with database.transaction() as s:
         assert sorted(s.scalars(select(RoleClaim.role))) == ["leder", "verneombud"]
-        assert s.scalar(select(func.count()).select_from(RoleAssignment).where(RoleAssignment.role == "leder")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(RoleAssignment).where(RoleAssignment.role == "leder"))
+            == 1
+        )
     # Kari confirms; the parties are told that someone new sees parties-only cases.
     out = await console.as_("Kari", "/parts rolle bekreft Per")
     assert "Per er nå verneombud i Solsikken barnehage (bekreftet av Kari)." in out
@@ -105,7 +108,10 @@ async def test_role_words_typos_and_staff_titles(make_bot) -> None:  # type: ign
     out = await console.as_("Kari", "/parts rolle dagleg leiar")
     assert "Du er nå leder i Solsikken barnehage." in out
     out = await console.as_("Berit", "/parts rolle pedagogisk leder")
-    assert "Pedagogisk leder (og barnehagelærer, fagarbeider, assistent) er viktige roller på de ansattes side." in out
+    assert (
+        "Pedagogisk leder (og barnehagelærer, fagarbeider, assistent) er viktige roller på de ansattes side."
+        in out
+    )
     assert "«vernombud» er ikke en rolle jeg kjenner. Mente du «verneombud»?" in await console.type(
         "/parts rolle vernombud"
     )
@@ -150,7 +156,9 @@ async def test_a_confidential_matter_reaches_the_verneombud_and_never_the_leader
     assert "[direktemelding til Per]" in out
     assert "[direktemelding til Kari]" not in out
     # Ola brings it to the trio: a parties-only case started by Ola, without Per's name.
-    out = await console.type("/parts fortrolig partene 1 En ansatt opplever nedsettende omtale fra en kollega.")
+    out = await console.type(
+        "/parts fortrolig partene 1 En ansatt opplever nedsettende omtale fra en kollega."
+    )
     assert "har tatt opp denne saken på vegne av en ansatt (navnet holdes tilbake)" in out
     assert "[direktemelding til Kari]" in out  # the leader now sees the case – not the matter
     case_out = out[out.index("[direktemelding til Kari]") :]

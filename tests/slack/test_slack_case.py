@@ -370,8 +370,9 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
     final = _head(fake, head_ts)
     assert final.method == "chat.update" and final.body["channel"] == CHANNEL
     assert "6/6" in _text(final)
-    assert "Besluttet av leder Kari etter drøfting med* verneombud Ola: enig; tillitsvalgt Nina: enig" in _text(
-        final
+    assert (
+        "Besluttet av leder Kari etter drøfting med* verneombud Ola: enig; tillitsvalgt Nina: enig"
+        in _text(final)
     )
     assert "Partene er enige." in _text(final)
     assert "plan.approve" not in _buttons(final) and "case.next" not in _buttons(final)
@@ -393,7 +394,8 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
             a.role for a in session.scalars(select(Approval).where(Approval.revision == plan.revision))
         ] == ["leder"]
         assert {
-            (s.role, s.stance) for s in session.scalars(select(Stance).where(Stance.revision == plan.revision))
+            (s.role, s.stance)
+            for s in session.scalars(select(Stance).where(Stance.revision == plan.revision))
         } == {("verneombud", "enig"), ("tillitsvalgt", "enig"), ("ansatt", "stoette")}
         assert [o.text for o in session.scalars(select(Obstacle))] == ["Ingen tid om morgenen"]
         actions = {a.text: a for a in session.scalars(select(ActionItem))}
