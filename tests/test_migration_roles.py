@@ -47,67 +47,77 @@ def _seed_before_grants(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
 
-        def insert(sql: str, **values: object) -> None:
-            conn.execute(text(sql), values)
+        def insert(table: str, **values: object) -> None:
+            # Plain SQL on purpose: the models describe the schema after the migration, not before it.
+            names = ", ".join(values)
+            marks = ", ".join(f":{name}" for name in values)
+            conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), values)
 
+        insert("organisation", id=1, platform="console", external_id="console", name="", created_at=NOW)
         insert(
-            "INSERT INTO organisation (id, platform, external_id, name, created_at) VALUES (1, 'console', 'console', '', :t)",
-            t=NOW,
+            "unit",
+            id=1,
+            organisation_id=1,
+            channel_id="personalet",
+            name="Solsikken barnehage",
+            language="nb",
+            timezone="Europe/Oslo",
+            created_at=NOW,
         )
-        insert(
-            "INSERT INTO unit (id, organisation_id, channel_id, name, language, timezone, created_at) VALUES (1, 1, 'personalet', 'Solsikken barnehage', 'nb', 'Europe/Oslo', :t)",
-            t=NOW,
-        )
-        for member_id, user, name, role in (
+        people = (
             (1, "u-kari", "Kari", "leder"),
             (2, "u-ola", "Ola", "verneombud"),
             (3, "u-siri", "Siri", "tillitsvalgt"),
-        ):
+        )
+        for member_id, user, name, role in people:
+            insert("member", id=member_id, organisation_id=1, user_id=user, display_name=name, created_at=NOW)
+            insert("membership", unit_id=1, member_id=member_id, joined_at=NOW)
             insert(
-                "INSERT INTO member (id, organisation_id, user_id, display_name, created_at) VALUES (:i, 1, :u, :n, :t)",
-                i=member_id,
-                u=user,
-                n=name,
-                t=NOW,
+                "role_assignment", id=member_id, unit_id=1, member_id=member_id, role=role, assigned_at=NOW
+            )
+        for case_id, step, status in ((1, "plan", "draft"), (2, "agreed", "agreed")):
+            insert(
+                "toolbox_case",
+                id=case_id,
+                unit_id=1,
+                title="Sak",
+                statement="Sak",
+                started_by_id=2,
+                starter_roles="verneombud",
+                step=step,
+                parties_only=False,
+                created_at=NOW,
+                updated_at=NOW,
             )
             insert(
-                "INSERT INTO membership (unit_id, member_id, joined_at) VALUES (1, :i, :t)",
-                i=member_id,
-                t=NOW,
+                "plan",
+                id=case_id,
+                unit_id=1,
+                case_id=case_id,
+                goal="Mål",
+                outcome="",
+                revision=1,
+                status=status,
+                created_at=NOW,
+                updated_at=NOW,
             )
-            insert(
-                "INSERT INTO role_assignment (id, unit_id, member_id, role, assigned_at) VALUES (:i, 1, :i, :r, :t)",
-                i=member_id,
-                r=role,
-                t=NOW,
-            )
-        for case_id in (1, 2):
-            insert(
-                "INSERT INTO toolbox_case (id, unit_id, title, statement, started_by_id, starter_roles, step, parties_only, created_at, updated_at) "
-                "VALUES (:c, 1, 'Sak', 'Sak', 2, 'verneombud', :s, :p, :t, :t)",
-                c=case_id,
-                s="plan" if case_id == 1 else "agreed",
-                p=False,
-                t=NOW,
-            )
-            insert(
-                "INSERT INTO plan (id, unit_id, case_id, goal, outcome, revision, status, created_at, updated_at) VALUES (:c, 1, :c, 'Mål', '', 1, :s, :t, :t)",
-                c=case_id,
-                s="draft" if case_id == 1 else "agreed",
-                t=NOW,
-            )
-        approvals = [
+        approvals = (
             (1, "leder", 1),
             (1, "verneombud", 2),
             (2, "leder", 1),
             (2, "verneombud", 2),
             (2, "tillitsvalgt", 3),
-        ]
+        )
         for number, (plan_id, role, member_id) in enumerate(approvals, start=1):
             insert(
-                "INSERT INTO plan_approval (id, plan_id, revision, role, member_id, approved_at) VALUES (:i, :p, 1, :r, :m, :t)",
-                i=number, p=plan_id, r=role, m=member_id, t=NOW,
-            )  # fmt: skip
+                "plan_approval",
+                id=number,
+                plan_id=plan_id,
+                revision=1,
+                role=role,
+                member_id=member_id,
+                approved_at=NOW,
+            )
     engine.dispose()
 
 

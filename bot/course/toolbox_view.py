@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Member, Unit
@@ -123,7 +123,9 @@ def closed_votes(
     return found
 
 
-def _actions_query(unit_id: int | None, until: date, parties_only_visible: bool):  # type: ignore[no-untyped-def]
+def _actions_query(
+    unit_id: int | None, until: date, parties_only_visible: bool
+) -> Select[ActionItem, Member]:
     # Only decided plans' actions are promises (the toolbox's rule); a draft plan's are proposals.
     query = (
         select(ActionItem, Member)
