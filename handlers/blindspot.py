@@ -59,7 +59,7 @@ def _anonymous(ctx: HandlerContext, rest: str) -> None:
 
 
 def register(router: Router) -> None:
-    blindspot.register()
+    blindspot.register(router.steps)
 
     @router.command("blindsone", "blindsona", "blindspot", help_key="blindspot.help")
     def command(ctx: HandlerContext, cmd: Command) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
 from bot.chat.router import Router
+from bot.chat.steps import StepHooks
 from bot.dates.days import local_today, parse_day
 from bot.storage.models import Member, Membership, Unit
 from bot.toolbox import cases, planning, voting
@@ -95,12 +96,12 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     ]
 
 
-def register_case_step() -> None:
-    cases.STEP_INTROS["plan"] = intro
-    cases.STEP_EXITS["plan"] = must_be_agreed
-    cases.STEP_INTROS["agreed"] = agreed_intro
-    cases.HEAD_BUTTONS["plan"] = head_buttons
-    cases.add_head_section(head_section)
+def register_case_step(steps: StepHooks) -> None:
+    steps.intros["plan"] = intro
+    steps.exits["plan"] = must_be_agreed
+    steps.intros["agreed"] = agreed_intro
+    steps.head_buttons["plan"] = head_buttons
+    steps.add_head_section(head_section)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -327,7 +328,7 @@ def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> No
 
 
 def register(router: Router) -> None:
-    register_case_step()
+    register_case_step(router.steps)
 
     @router.command("plan", "planen", "løsning", "solutions", help_key="plan.help")
     def plan_command(ctx: HandlerContext, cmd: Command) -> None:

@@ -25,6 +25,7 @@ from bot.chat.model import (
     Reply,
     Update,
 )
+from bot.chat.steps import StepHooks
 from bot.i18n import Translator, normalise_language
 from bot.settings import Settings
 from bot.storage.models import PARTY_ROLES, Member, Organisation, RoleAssignment, Unit
@@ -54,6 +55,8 @@ class HandlerContext:
     member: Member
     unit: Unit | None
     language: str
+    # The step hooks of the router that built this context (see bot.chat.steps).
+    steps: StepHooks
     thread_key: str | None = None
     effects: list[Effect] = field(default_factory=list)
 

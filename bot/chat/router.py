@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
+from bot.chat.steps import StepHooks
 from bot.i18n import normalise_language, t
 from bot.settings import Settings
 from bot.storage.models import Member, Membership, Organisation, PostedMessage, Unit
@@ -61,6 +62,8 @@ class Router:
         self.threads: dict[str, Handler] = {}
         self.direct_handler: Handler | None = None
         self.fallback_command: Handler | None = None
+        # What each step of a case does; filled by the modules that register on this router.
+        self.steps = StepHooks()
 
     # Registration ----------------------------------------------------------------------------------
 
@@ -150,6 +153,7 @@ class Router:
             member=member,
             unit=unit,
             language=language,
+            steps=self.steps,
             thread_key=thread_key,
         )
         handler = self.find(event, thread_key)

@@ -39,6 +39,7 @@ from sqlalchemy.pool import NullPool
 from bot.chat import delivery
 from bot.chat.delivery import Delivery
 from bot.chat.model import Effect, OpenForm
+from bot.chat.router import Router
 from bot.course import actions, checkin, nudges, summary
 from bot.course.audience import organisation_of
 from bot.course.jobs import Job, JobSource, Skip
@@ -61,6 +62,7 @@ class Bot(Protocol):
 
     settings: Settings
     db: Database
+    router: Router
     clock: Callable[[], datetime]
     delivery: Delivery
 
@@ -88,7 +90,7 @@ def sources(bot: Bot) -> list[tuple[str, JobSource]]:
 def _toolbox_hooks(bot: Bot) -> list[tuple[str, Callable[[Session, datetime], object]]]:
     """The toolbox's own time hooks, each run in its own transaction; they enqueue what they send."""
     return [
-        ("close_due_votes", partial(followup.close_due_votes, settings=bot.settings)),
+        ("close_due_votes", partial(followup.close_due_votes, steps=bot.router.steps, settings=bot.settings)),
         ("due_meeting_followups", hora.due_meeting_followups),
     ]
 

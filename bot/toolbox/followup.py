@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.chat import delivery
 from bot.chat.context import HandlerContext
 from bot.chat.model import Actor, Command, Place, Platform
+from bot.chat.steps import StepHooks
 from bot.dates.days import local_today
 from bot.i18n import normalise_language
 from bot.settings import Settings
@@ -44,7 +45,7 @@ __all__ = [
 
 
 def system_context(
-    session: Session, now: datetime, unit: Unit, settings: Settings | None = None
+    session: Session, now: datetime, unit: Unit, steps: StepHooks, settings: Settings | None = None
 ) -> HandlerContext:
     """A handler context for what the bot does on its own (a deadline passing), not for a person.
 
@@ -63,10 +64,13 @@ def system_context(
         member=bot_member,
         unit=unit,
         language=normalise_language(unit.language),
+        steps=steps,
     )
 
 
-def close_due_votes(session: Session, now: datetime, settings: Settings | None = None) -> list[int]:
+def close_due_votes(
+    session: Session, now: datetime, steps: StepHooks, settings: Settings | None = None
+) -> list[int]:
     """Close every open vote whose deadline is at or before ``now``; return their ids.
 
     A case's vote publishes its result in the case's thread and the case moves on to the plan; a
@@ -84,7 +88,7 @@ def close_due_votes(session: Session, now: datetime, settings: Settings | None =
         unit = session.get(Unit, vote.unit_id)
         if unit is None:
             continue
-        ctx = system_context(session, now, unit, settings)
+        ctx = system_context(session, now, unit, steps, settings)
         case = session.get(Case, vote.case_id) if vote.case_id is not None else None
         if case is not None:
             voting.finish_case_vote(ctx, case)
