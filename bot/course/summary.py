@@ -9,7 +9,6 @@ present, and the course admin is told. ``/parts oppsummering`` builds the same s
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +51,7 @@ def chart_dir(settings: Settings) -> Path:
 
     Several replicas need a shared folder here: any replica may deliver the outbox item with the image.
     """
-    configured = settings.extra.get("PARTSBOT_CHART_DIR") or os.environ.get("PARTSBOT_CHART_DIR")
+    configured = settings.extra.get("PARTSBOT_CHART_DIR")
     return Path(configured) if configured else Path(tempfile.gettempdir()) / "partsbot-charts"
 
 
