@@ -16,9 +16,11 @@ language; a crash is logged with its context, never shown as a traceback in chat
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -30,9 +32,11 @@ from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submi
 from bot.chat.steps import StepHooks
 from bot.i18n import normalise_language, t
 from bot.settings import Settings
+from bot.storage.db import duplicate_key
 from bot.storage.models import Member, Membership, Organisation, PostedMessage, Unit
 
 log = logging.getLogger(__name__)
+_PROJECT = str(Path(__file__).resolve().parents[2])
 
 Handler = Callable[[HandlerContext, Any], None]
 H = TypeVar("H", bound=Handler)
@@ -173,18 +177,42 @@ class Router:
             log.info("user error %s for %s", err.key, _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, err.key, **err.values))
-        except IntegrityError:
-            # Two clicks racing for the same unique row: the first one won, the second changes nothing.
+        except IntegrityError as exc:
             savepoint.rollback()
-            log.info("duplicate ignored for %s", _describe(event), exc_info=True)
             ctx.effects.clear()
-            ctx.private(t(language, "errors.duplicate"))
+            key = duplicate_key(exc)
+            if key is not None:
+                # Two clicks racing for the same unique row: the first one won, the second changes nothing.
+                log.info("duplicate ignored (%s) for %s", key, _describe(event))
+                ctx.private(t(language, "errors.duplicate"))
+            else:
+                # NOT NULL, a foreign key, a CHECK: a bug, not a person's double click. The driver's message
+                # is left out: it can quote the row, and so what a person wrote.
+                log.error("integrity error %s at %s for %s", _error_code(exc), _origin(exc), _describe(event))
+                ctx.private(t(language, "errors.internal"))
         except Exception:
             savepoint.rollback()
             log.exception("handler failed for %s", _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))
         return ctx.effects
+
+
+def _error_code(exc: IntegrityError) -> str:
+    return str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None) or "?")
+
+
+def _origin(exc: BaseException) -> str:
+    """Where our code raised it: file and line of the innermost frame outside the router and installed
+    packages (SQLAlchemy, the standard library), for the log."""
+    ours = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename.startswith(_PROJECT)
+        and "site-packages" not in frame.filename
+        and frame.filename != __file__
+    ]
+    return f"{'/'.join(Path(ours[-1].filename).parts[-2:])}:{ours[-1].lineno}" if ours else "?"
 
 
 def _describe(event: Event) -> str:

@@ -45,7 +45,7 @@ from bot.course.audience import organisation_of
 from bot.course.jobs import Job, JobSource, Skip
 from bot.course.models import SendLedger
 from bot.settings import Settings
-from bot.storage.db import Database
+from bot.storage.db import Database, duplicate_key
 from bot.storage.models import Unit
 from bot.toolbox import followup, hora
 
@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 # "Partsbot" in ASCII as one signed 64-bit number: the advisory lock every replica competes for.
 LOCK_KEY = int.from_bytes(b"Partsbot", "big")
 DEFAULT_INTERVAL = 30.0
+# The send ledger's unique key (bot.storage.models.NAMING): a collision on it, and only on it, means "sent
+# before".
+LEDGER_KEY = "uq_course_send_ledger_key"
 
 
 class Bot(Protocol):
@@ -131,7 +134,11 @@ def send_job(
             delivery.enqueue(
                 session, effects, enqueue_at, org.platform if org else "", org.external_id if org else ""
             )
-    except IntegrityError:
+    except IntegrityError as exc:
+        if duplicate_key(exc) != LEDGER_KEY:
+            # Any other constraint is a bug in the job, not a second replica: retried, and loud.
+            log.error("course job %s broke a constraint; it is tried again on the next tick", job.key)
+            return "failed"
         log.info("course job %s was sent before; skipped", job.key)
         return "duplicate"
     except Skip:
