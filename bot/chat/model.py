@@ -8,7 +8,7 @@ toolbox run everywhere and be tested through the console.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Platform = Literal["console", "slack", "teams"]
@@ -295,10 +295,3 @@ class OpenForm:
 
 
 Effect = Post | Update | Private | Direct | OpenForm
-
-
-@dataclass
-class Outcome:
-    """What handling one event produced, in order."""
-
-    effects: list[Effect] = field(default_factory=list)

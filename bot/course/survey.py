@@ -3,7 +3,7 @@
 An answer is folded into counts per (question, score) and a comment is put at a random place in the round's
 list; a separate record notes only that the member has answered. So the stored data holds no link from a
 person to what they answered, no answer order, and not even which scores went together in one answer
-(DOMAIN: in small workplaces, combinations of answers identify people).
+(in small workplaces, combinations of answers identify people).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from bot.toolbox.followup import actions_due, plan_summary
+from bot.storage.models import Member
+from bot.toolbox import planning
+from bot.toolbox.followup import actions_due
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Approval, Plan
 from tests.console_driver import ConsoleDriver, message_number, option_number
@@ -88,12 +90,11 @@ async def test_plan_is_agreed_when_every_party_role_has_approved(make_bot, datab
             (6, "tillitsvalgt"),
             (6, "verneombud"),
         ]
-        summary = plan_summary(s, 1)
-    assert summary is not None
-    assert summary["goal"] == "Alle vet hvem som gjør hva når dagen starter"
-    assert [a["owner"] for a in summary["actions"]] == ["Per", "Kari"]
-    assert sorted(a["role"] for a in summary["approvals"]) == ["leder", "tillitsvalgt", "verneombud"]
-    assert summary["missing_roles"] == []
+        assert plan.goal == "Alle vet hvem som gjør hva når dagen starter"
+        owners = [s.get(Member, a.owner_id) for a in planning.actions(s, plan.id)]
+        assert [m.display_name for m in owners if m is not None] == ["Per", "Kari"]
+        assert sorted(planning.approvals(s, plan)) == ["leder", "tillitsvalgt", "verneombud"]
+        assert planning.missing_roles(s, plan) == []
 
 
 async def test_actions_due_and_done(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]

@@ -125,10 +125,6 @@ def addressed_text(activity: Any) -> tuple[str, bool]:
     return html.unescape(text).replace("\xa0", " ").strip(), mentioned
 
 
-def message_text(activity: Any) -> str:
-    return addressed_text(activity)[0]
-
-
 def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
     """A command when the text starts with a command word – in a channel or group chat only when the bot
     was @mentioned, so that "Problem med bussen i dag" in a reply chain stays an answer (Teams delivers
