@@ -22,6 +22,7 @@ from bot.storage.models import Base, utcnow
 # The toolbox's steps in order; a case moves forward one step at a time.
 STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
 
+
 def next_step(step: str) -> str | None:
     """The step after ``step``; ``None`` after the last one."""
     index = STEPS.index(step)
