@@ -30,8 +30,9 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
-    for noisy in ("alembic", "apscheduler", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from bot.logs import cap_libraries
+
+    cap_libraries(level)
 
 
 def open_database(settings: Settings) -> Database:

@@ -34,8 +34,10 @@ KNOWN_SETTINGS = (
     "PARTSBOT_LANGUAGE",
     "PARTSBOT_LOG_LEVEL",
     "PARTSBOT_PROMPTS_DIR",
+    "PARTSBOT_SECRET_KEY",
     "PARTSBOT_TEAMS",
     "PARTSBOT_TEAMS_APP_DIR",
+    "PARTSBOT_TEAMS_TENANTS",
     "PARTSBOT_TIMEZONE",
 )
 _TOOL_PREFIXES = ("PARTSBOT_TEST_", "PARTSBOT_BENCH_")
@@ -53,17 +55,22 @@ class Settings:
     timezone: str = "Europe/Oslo"
     port: int = 3978
     host: str = "0.0.0.0"
-    slack_bot_token: str = ""
-    slack_signing_secret: str = ""
-    slack_app_token: str = ""
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
     slack_client_id: str = ""
-    slack_client_secret: str = ""
+    slack_client_secret: str = field(default="", repr=False)
     slack_api_url: str = ""
     microsoft_app_id: str = ""
-    microsoft_app_password: str = ""
+    microsoft_app_password: str = field(default="", repr=False)
     microsoft_app_type: str = "MultiTenant"
     microsoft_app_tenant_id: str = ""
     log_level: str = "INFO"
+    # Encrypts platform tokens and the Teams card key at rest (bot/secrets.py); one Fernet key, or several
+    # separated by commas during a rotation (the first encrypts, all decrypt).
+    secret_key: str = field(default="", repr=False)
+    # Teams tenants allowed to use the bot (empty: any tenant that installs the app).
+    teams_tenants: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -175,6 +182,21 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         raise SettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
     if bool(get("SLACK_CLIENT_ID")) != bool(get("SLACK_CLIENT_SECRET")):
         raise SettingsError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (OAuth installs need both)")
+    secret_key = get("PARTSBOT_SECRET_KEY")
+    if env == "production" and not secret_key:
+        raise SettingsError(
+            "PARTSBOT_ENV=production needs PARTSBOT_SECRET_KEY (encrypts tokens at rest); make one with "
+            "`partsbot secret-key`"
+        )
+    if secret_key:
+        from bot.crypto import check_key
+
+        problem = check_key(secret_key)
+        if problem:
+            raise SettingsError(f"PARTSBOT_SECRET_KEY {problem}")
+    api_url = get("SLACK_API_URL")
+    if api_url and env != "test" and not api_url.startswith("https://"):
+        raise SettingsError("SLACK_API_URL must start with https:// (the bot token is sent there)")
     log_level = (get("PARTSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("PARTSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
@@ -192,11 +214,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         slack_app_token=get("SLACK_APP_TOKEN"),
         slack_client_id=get("SLACK_CLIENT_ID"),
         slack_client_secret=get("SLACK_CLIENT_SECRET"),
-        slack_api_url=get("SLACK_API_URL"),
+        slack_api_url=api_url,
         microsoft_app_id=app_id,
         microsoft_app_password=get("MICROSOFT_APP_PASSWORD"),
         microsoft_app_type=app_type,
         microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
         log_level=log_level,
-        extra={k: v for k, v in values.items() if k.startswith("PARTSBOT_")},
+        secret_key=secret_key,
+        teams_tenants=tuple(t.strip() for t in get("PARTSBOT_TEAMS_TENANTS").split(",") if t.strip()),
+        extra={k: v for k, v in values.items() if k.startswith("PARTSBOT_") and k != "PARTSBOT_SECRET_KEY"},
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.crypto import new_key
 from bot.settings import KNOWN_SETTINGS, Settings, SettingsError, load_settings
 
 
@@ -95,7 +96,12 @@ def test_good_partsbot_settings_pass(tmp_path: Path) -> None:
 
 def test_one_answer_to_is_slack_configured(tmp_path: Path) -> None:
     """The server and the Slack adapter ask the same property; OAuth needs the client secret too."""
-    socket_only = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "PARTSBOT_ENV": "production"}
+    socket_only = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "PARTSBOT_ENV": "production",
+        "PARTSBOT_SECRET_KEY": new_key(),
+    }
     assert load_settings(socket_only, env_file=None).slack_configured
     oauth = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"}
     assert load_settings(oauth, env_file=None).slack_configured

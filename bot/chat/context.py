@@ -5,6 +5,7 @@ after the transaction commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.chat import detached
 from bot.chat.model import (
     Actor,
     Direct,
@@ -151,6 +153,17 @@ class HandlerContext:
     def open_form(self, form: Form) -> None:
         trigger = getattr(self.event, "trigger_id", None)
         self.effects.append(OpenForm(self.place, self.actor.user_id, form, trigger))
+
+    def detach(
+        self,
+        name: str,
+        write: Callable[[HandlerContext], None],
+        undo: Callable[[HandlerContext], None] | None = None,
+    ) -> None:
+        """Run ``write`` after this event's transaction commits, in a transaction of its own: for anonymous
+        contributions, which must not share a transaction id with anything that names the person (see
+        :mod:`bot.chat.detached`). Dropped if this handler fails."""
+        detached.pending(self.session).append(detached.DetachedWrite(name, self, write, undo))
 
     def channel_place(self) -> Place:
         """The unit's channel: where cases and rounds live even when the command came by direct message."""

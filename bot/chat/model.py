@@ -72,6 +72,9 @@ class Command:
     trigger_id: str | None = None
     # Text of a message the command was started from (Slack's message shortcut), if any.
     source_text: str | None = None
+    # Typed as a message that others in the conversation read with the author's name (a channel or thread
+    # @mention), not a slash command or a direct message: anonymous input is refused from there.
+    typed_in_view: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.chat import detached
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
 from bot.chat.steps import StepHooks
@@ -174,11 +175,13 @@ class Router:
             savepoint.commit()
         except UserError as err:
             savepoint.rollback()
+            detached.discard(session)
             log.info("user error %s for %s", err.key, _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, err.key, **err.values))
         except IntegrityError as exc:
             savepoint.rollback()
+            detached.discard(session)
             ctx.effects.clear()
             key = duplicate_key(exc)
             if key is not None:
@@ -192,6 +195,7 @@ class Router:
                 ctx.private(t(language, "errors.internal"))
         except Exception:
             savepoint.rollback()
+            detached.discard(session)
             log.exception("handler failed for %s", _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.chat.context import HandlerContext
 from bot.chat.model import Button, Buttons, Effect, Header, Note, Reply, Text
 from bot.course import survey
 from bot.course.audience import direct, language_of, members_of, organisation_of
@@ -104,10 +105,9 @@ def is_open(round_: CheckinRound, now: datetime) -> bool:
     return _utc(round_.opened_at) <= _utc(now) < _utc(round_.closes_at)
 
 
-def answer(
-    session: Session, round_: CheckinRound, member_id: int, scores: dict[str, int], comment: str
-) -> None:
-    survey.record(session, round_, member_id, scores, comment)
+def answer(ctx: HandlerContext, round_: CheckinRound, scores: dict[str, int], comment: str) -> None:
+    """The person's marker now, their answer in a transaction of its own (see :mod:`bot.course.survey`)."""
+    survey.answer(ctx, round_, scores, comment)
 
 
 # Results -----------------------------------------------------------------------------------------------

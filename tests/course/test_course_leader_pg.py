@@ -20,7 +20,9 @@ def _terminate(postgres_url: str, leadership: Leadership) -> None:
     pid = leadership._conn.execute(text("SELECT pg_backend_pid()")).scalar()
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        # With a timeout (PostgreSQL 14+) the call waits until the backend has exited and so released its
+        # advisory lock; without one it returns once the signal is sent, and the takeover raced it.
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
     admin.dispose()
 
 

@@ -104,7 +104,7 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
     transcript = console.transcript
     assert transcript.count("== Ukens lille øvelse ==") == 10
     assert "Denne uka: Spør én kollega «Hva forventer du av meg i rollen min?»" in transcript
-    assert "Før Modul 2: samling med personalet (mandag 1. februar kl. 09:00): Start en runde" in transcript
+    assert "Før Modul 2: samling med personalet (mandag 1. februar kl. 18:00): Start en runde" in transcript
     assert "[direktemelding til Siri] Partsbot:\n  == Til leder, verneombud og tillitsvalgt ==" in transcript
     assert (
         "[direktemelding til Per] Partsbot:\n  == Til leder, verneombud og tillitsvalgt ==" not in transcript

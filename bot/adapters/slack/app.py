@@ -139,7 +139,7 @@ class SlackWebAdapter:
                 state_store=OAuthStateStore(self.bot.db),
                 state_expiration_seconds=STATE_EXPIRATION_SECONDS,
                 callback_options=_callback_options(settings.language),
-                logger=log,
+                logger=logging.getLogger("slack_bolt.oauth"),
             )
         # Without a signing secret (Socket Mode only) no HTTP route takes events; the random secret makes
         # sure an empty one can never verify a request that somehow reaches bolt.

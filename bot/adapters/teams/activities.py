@@ -142,7 +142,8 @@ def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
         return Command(actor=actor, place=place, name="")
     name = words[0].lower()
     if name in commands:
-        return Command(actor=actor, place=place, name=name, args=words[1].strip() if len(words) > 1 else "")
+        args = words[1].strip() if len(words) > 1 else ""
+        return Command(actor=actor, place=place, name=name, args=args, typed_in_view=not place.is_direct)
     return Message(actor=actor, place=place, text=text, message_id=activity.id)
 
 
