@@ -30,8 +30,9 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
-    for noisy in ("alembic", "apscheduler", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from bot.logs import cap_libraries
+
+    cap_libraries(level)
 
 
 def open_database(settings: Settings) -> Database:
@@ -99,10 +100,10 @@ def cmd_run(settings: Settings) -> int:
 
 def cmd_demo(settings: Settings, which: str) -> int:
     if which in ("kurs", "course"):
-        from bot.course.demo import run_course_demo
+        from bot.demo.course import run_course_demo
 
         return run_course_demo(settings, sys.stdout)
-    from bot.demo import run_demo
+    from bot.demo.case import run_demo
 
     return run_demo(settings, sys.stdout)
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bot.roles import conflicts, members_with_role, party_people, roles_of
 from bot.storage.models import PARTY_ROLES, REPRESENTATIVE_ROLES, Member, Organisation, RoleAssignment, Unit
 from bot.storage.models_roles import PlatformAdmin, RoleClaim, RoleEvent
+from bot.toolbox.models_plan import Approval, Plan, Stance
 
 # Authorities recorded in the audit trail.
 VIA_ADMIN, VIA_OPERATOR, VIA_LEADER, VIA_HOLDER, VIA_SELF, VIA_MEMBER, VIA_MIGRATION = (
@@ -242,8 +243,6 @@ def remove(
 
 def _drop_what_role_gave(session: Session, unit_id: int, member_id: int, role: str) -> None:
     """Stances and decisions given in this role on plans not decided yet are gone with the role."""
-    from bot.toolbox.models_plan import Approval, Plan, Stance
-
     open_plans = select(Plan.id).where(Plan.unit_id == unit_id, Plan.status != "agreed")
     session.execute(
         delete(Stance).where(

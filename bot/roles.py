@@ -2,7 +2,7 @@
 
 Only granted roles (``RoleAssignment``) count here; a pending claim (``RoleClaim``) gives nothing. Every
 check of "is this person leder / a representative / one of the parties in this unit" goes through
-:func:`roles_of` or :func:`holders` (and :mod:`bot.access` on top of them), so there is one answer.
+:func:`roles_of` or :func:`holders` (and :mod:`bot.toolbox.access` on top of them), so there is one answer.
 """
 
 from __future__ import annotations

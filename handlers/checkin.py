@@ -194,13 +194,7 @@ def register(router: Router) -> None:
     def checkin_submitted(ctx: HandlerContext, sub: Submission) -> None:
         round_ = _checkin_round(ctx, sub.context)
         try:
-            checkin.answer(
-                ctx.session,
-                round_,
-                ctx.member.id,
-                _scores(sub.values, checkin.INDICATORS),
-                _comment(ctx, sub.values),
-            )
+            checkin.answer(ctx, round_, _scores(sub.values, checkin.INDICATORS), _comment(ctx, sub.values))
         except survey.AlreadyAnswered:
             raise UserError("checkin.already") from None
         ctx.private(ctx.t("checkin.thanks"))
@@ -231,7 +225,7 @@ def register(router: Router) -> None:
         round_ = _evaluation_round(ctx, sub.context)
         scores = _scores(sub.values, evaluation.questions_for(round_.phase))
         try:
-            evaluation.answer(ctx.session, round_, ctx.member.id, scores, _comment(ctx, sub.values))
+            evaluation.answer(ctx, round_, scores, _comment(ctx, sub.values))
         except survey.AlreadyAnswered:
             raise UserError("evaluation.already") from None
         ctx.private(ctx.t("evaluation.thanks"))

@@ -8,12 +8,12 @@ whether the desired result was reached.
 
 from __future__ import annotations
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
 from bot.chat.router import Router
-from bot.course.calendar import local_at
-from bot.toolbox import cases
+from bot.dates.calendar import local_at
+from bot.dates.days import local_today, parse_clock, parse_day
+from bot.toolbox import access, cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
     MAX_TITLE,
@@ -27,7 +27,7 @@ from bot.toolbox.hora import (
 )
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Meeting
-from bot.toolbox.planning import local_today, parse_clock, parse_day, show_moment
+from bot.toolbox.planning import show_moment
 
 MAX_AGENDA_TEXT = 3000
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Command
 from bot.chat.router import Router
 from bot.i18n import LANGUAGES, t
+from bot.toolbox import access
 
 
 def _language(word: str) -> str:

@@ -2,8 +2,8 @@
 
 What a staff member tells the verneombud must not reach the leader without consent (forskrift om
 organisering, ledelse og medvirkning § 3-17). A matter is seen by its starter and the holders of the
-chosen role in the unit – not the leader, not other staff (:func:`bot.access.may_see_matter`); it never
-appears in channels, lists of cases, App Home or summaries.
+chosen role in the unit – not the leader, not other staff (:func:`bot.toolbox.access.may_see_matter`);
+it never appears in channels, lists of cases, App Home or summaries.
 
 * ``/parts til verneombudet <tekst>`` (``tillitsvalgt``, ``hovedverneombudet``) – start a matter
 * ``/parts fortrolig`` – the matters I can see
@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Button, Buttons, Command, Form, FormField, Reply, Submission, Text
 from bot.chat.router import Router
 from bot.roles import members_with_role, parse_role
 from bot.storage.models import Member
-from bot.toolbox import cases
+from bot.toolbox import access, cases
 from bot.toolbox.models_matter import Matter, MatterNote
 from bot.toolbox.records import name_of
 

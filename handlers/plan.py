@@ -20,12 +20,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
 from bot.chat.router import Router
+from bot.chat.steps import StepHooks
+from bot.dates.days import local_today, parse_day
 from bot.storage.models import Member, Membership, Unit
-from bot.toolbox import cases, decision, planning, voting
+from bot.toolbox import access, cases, decision, planning, voting
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Plan
 
@@ -105,12 +106,12 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     ]
 
 
-def register_case_step() -> None:
-    cases.STEP_INTROS["plan"] = intro
-    cases.STEP_EXITS["plan"] = must_be_agreed
-    cases.STEP_INTROS["agreed"] = agreed_intro
-    cases.HEAD_BUTTONS["plan"] = head_buttons
-    cases.add_head_section(head_section)
+def register_case_step(steps: StepHooks) -> None:
+    steps.intros["plan"] = intro
+    steps.exits["plan"] = must_be_agreed
+    steps.intros["agreed"] = agreed_intro
+    steps.head_buttons["plan"] = head_buttons
+    steps.add_head_section(head_section)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,9 +178,9 @@ def find_owner(ctx: HandlerContext, words: list[str], unit_id: int) -> tuple[Mem
 
 def parse_action(ctx: HandlerContext, case: Case, body: str) -> tuple[Member, date, str]:
     owner, rest = find_owner(ctx, body.split(), case.unit_id)
-    today = planning.local_today(ctx.now, _timezone(ctx, case))
+    today = local_today(ctx.now, _timezone(ctx, case))
     for size in (2, 1):
-        day = planning.parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
+        day = parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
         if day is not None:
             return owner, day, " ".join(rest[size:])
     raise UserError("plan.action_usage")
@@ -355,14 +356,14 @@ def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> No
     owner = ctx.session.get(Member, int(owner_id)) if owner_id.isdigit() else None
     if owner is None or owner not in members(ctx, case.unit_id):
         raise UserError("plan.owner_unknown", name=owner_id[:20], names="")
-    day = planning.parse_day(values.get("due", ""), planning.local_today(ctx.now, _timezone(ctx, case)))
+    day = parse_day(values.get("due", ""), local_today(ctx.now, _timezone(ctx, case)))
     if day is None:
         raise UserError("plan.bad_day", value=values.get("due", "")[:30])
     add_action(ctx, case, owner, day, values.get("text", ""))
 
 
 def register(router: Router) -> None:
-    register_case_step()
+    register_case_step(router.steps)
 
     @router.command("plan", "planen", "løsning", "solutions", help_key="plan.help")
     def plan_command(ctx: HandlerContext, cmd: Command) -> None:

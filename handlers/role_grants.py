@@ -22,6 +22,7 @@ from bot import grants
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Action, Button, Buttons, Command, Effect, Header, Note, Reply, Text
 from bot.chat.router import who_and_where
+from bot.chat.steps import StepHooks
 from bot.grants import RoleRefused
 from bot.i18n import normalise_language
 from bot.roles import (
@@ -381,7 +382,7 @@ def rolle(ctx: HandlerContext, args: str) -> None:
         if not roles or extra:
             raise UserError("roles.remove_usage")
         ctx.effects.extend(
-            grant_as_operator(ctx.session, ctx.settings, ctx.event, roles, ctx.now)  # type: ignore[arg-type]
+            grant_as_operator(ctx.session, ctx.settings, ctx.event, roles, ctx.now, ctx.steps)  # type: ignore[arg-type]
         )
     else:
         ask_for(ctx, args)
@@ -488,7 +489,7 @@ def review_ok(ctx: HandlerContext, action: Action) -> None:
 
 
 def grant_as_operator(
-    session: Session, settings: Settings, event: Command, roles: list[str], now: datetime
+    session: Session, settings: Settings, event: Command, roles: list[str], now: datetime, steps: StepHooks
 ) -> list[Effect]:
     """Grant ``roles`` to the event's actor in the event's unit as the operator (no claim, but still no
     conflicting roles), announced and written to the audit trail like any grant. Returns the effects."""
@@ -504,6 +505,7 @@ def grant_as_operator(
         member=member,
         unit=unit,
         language=normalise_language(member.language or unit.language),
+        steps=steps,
     )
     for role in roles:
         if role in roles_of(session, unit.id, member.id):

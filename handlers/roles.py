@@ -11,7 +11,6 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import (
     Action,
@@ -30,6 +29,7 @@ from bot.chat.model import (
 from bot.chat.router import Router
 from bot.roles import primary_role
 from bot.storage.models import ROLES, Member, RolesAnswer, RolesRound
+from bot.toolbox import access
 from handlers import role_grants
 
 QUESTIONS = ("do", "expect", "meet")

@@ -3,11 +3,11 @@ with owners and the check-in trend, which is the parties' working material)."""
 
 from __future__ import annotations
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Command
 from bot.chat.router import Router
 from bot.course import summary
+from bot.toolbox import access
 
 
 def register(router: Router) -> None:

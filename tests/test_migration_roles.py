@@ -21,7 +21,7 @@ from bot.storage.db import Database
 from handlers import build_router
 from tests.console_driver import ConsoleDriver
 
-BEFORE = "0005"
+BEFORE = "0007"
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 

@@ -5,12 +5,14 @@ after the transaction commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.chat import detached
 from bot.chat.model import (
     Actor,
     Direct,
@@ -24,6 +26,7 @@ from bot.chat.model import (
     Reply,
     Update,
 )
+from bot.chat.steps import StepHooks
 from bot.i18n import Translator, normalise_language
 from bot.roles import roles_of
 from bot.settings import Settings
@@ -54,6 +57,8 @@ class HandlerContext:
     member: Member
     unit: Unit | None
     language: str
+    # The step hooks of the router that built this context (see bot.chat.steps).
+    steps: StepHooks
     thread_key: str | None = None
     effects: list[Effect] = field(default_factory=list)
 
@@ -79,7 +84,7 @@ class HandlerContext:
 
     def roles_of(self, member: Member | None = None) -> set[str]:
         """Granted roles in the event's unit (:func:`bot.roles.roles_of`). Checks about data of another
-        unit go through :mod:`bot.access` with that data's unit."""
+        unit go through :mod:`bot.toolbox.access` with that data's unit."""
         if self.unit is None:
             return set()
         return set(roles_of(self.session, self.unit.id, (member or self.member).id))
@@ -144,6 +149,17 @@ class HandlerContext:
     def open_form(self, form: Form) -> None:
         trigger = getattr(self.event, "trigger_id", None)
         self.effects.append(OpenForm(self.place, self.actor.user_id, form, trigger))
+
+    def detach(
+        self,
+        name: str,
+        write: Callable[[HandlerContext], None],
+        undo: Callable[[HandlerContext], None] | None = None,
+    ) -> None:
+        """Run ``write`` after this event's transaction commits, in a transaction of its own: for anonymous
+        contributions, which must not share a transaction id with anything that names the person (see
+        :mod:`bot.chat.detached`). Dropped if this handler fails."""
+        detached.pending(self.session).append(detached.DetachedWrite(name, self, write, undo))
 
     def channel_place(self) -> Place:
         """The unit's channel: where cases and rounds live even when the command came by direct message."""

@@ -9,7 +9,6 @@ present, and the course admin is told. ``/parts oppsummering`` builds the same s
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import access
 from bot.chat.model import Block, Divider, Effect, Header, Image, Note, Reply, Text
 from bot.course import checkin, evaluation, runs, toolbox_view
 from bot.course.audience import direct, language_of, leaders_of, organisation_of, trio_of
@@ -38,6 +36,7 @@ from bot.course.words import day_text, module_name, when_text
 from bot.i18n import t
 from bot.settings import Settings
 from bot.storage.models import Member, Unit
+from bot.toolbox import access
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def chart_dir(settings: Settings) -> Path:
 
     Several replicas need a shared folder here: any replica may deliver the outbox item with the image.
     """
-    configured = settings.extra.get("PARTSBOT_CHART_DIR") or os.environ.get("PARTSBOT_CHART_DIR")
+    configured = settings.extra.get("PARTSBOT_CHART_DIR")
     return Path(configured) if configured else Path(tempfile.gettempdir()) / "partsbot-charts"
 
 

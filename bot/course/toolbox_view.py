@@ -2,7 +2,7 @@
 
 Parties-only material fails closed: a summary names a parties-only case, its vote or its actions only
 when the caller says every reader may see it (``parties_only_visible``, decided with
-:func:`bot.access.party_only_visible_to_all`); otherwise it is counted without a name, or left out.
+:func:`bot.toolbox.access.party_only_visible_to_all`); otherwise it is counted without a name, or left out.
 A vote's result agrees with the vote itself (:func:`bot.toolbox.voting.winners`): a tie is a tie.
 
 Programming errors are not swallowed here: a bug in a query fails the job (and is logged by the

@@ -2,7 +2,7 @@
 what is waiting to be sent (outbox), and the roles exercise.
 
 Tables of other areas live beside their code (``bot/toolbox/models.py``, ``bot/course/models.py``, …) and
-are collected by :mod:`bot.storage.schema`.
+are collected by :mod:`bot.schema`.
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ class Organisation(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the app is uninstalled: everything of the organisation is deleted after this moment unless it
+    # is installed again (bot/privacy/retention.py).
+    delete_after: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Unit(Base):

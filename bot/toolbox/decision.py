@@ -18,11 +18,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import access
 from bot.chat.context import HandlerContext, UserError
 from bot.i18n import Translator
 from bot.roles import members_with_role
 from bot.storage.models import REPRESENTATIVE_ROLES, Member
+from bot.toolbox import access
 from bot.toolbox.models_plan import ActionItem, Approval, Plan, Stance
 from bot.toolbox.records import name_of
 

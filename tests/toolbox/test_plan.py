@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from bot.toolbox.followup import actions_due, plan_summary
+from bot.storage.models import Member
+from bot.toolbox import planning
+from bot.toolbox.followup import actions_due
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Approval, Plan, Stance
 from tests.console_driver import ConsoleDriver, message_number, option_number
@@ -106,12 +108,11 @@ async def test_representatives_are_heard_and_the_leader_decides(make_bot, databa
             (6, "tillitsvalgt", "merknad"),
             (6, "verneombud", "enig"),
         ]
-        summary = plan_summary(s, 1)
-    assert summary is not None
-    assert summary["goal"] == "Alle vet hvem som gjør hva når dagen starter"
-    assert [a["owner"] for a in summary["actions"]] == ["Per", "Kari"]
-    assert [a["role"] for a in summary["approvals"]] == ["leder"]
-    assert summary["missing_roles"] == []
+        assert plan.goal == "Alle vet hvem som gjør hva når dagen starter"
+        owners = [s.get(Member, a.owner_id) for a in planning.actions(s, plan.id)]
+        assert [m.display_name for m in owners if m is not None] == ["Per", "Kari"]
+        assert sorted(planning.approvals(s, plan)) == ["leder"]
+        assert planning.missing_roles(s, plan) == []
 
 
 async def test_all_agree_only_when_every_stance_is_enig_and_a_lost_role_drops_its_stance(

@@ -359,7 +359,7 @@ class SlackEvents:
         place = Place("slack", workspace, channel, str(thread) if thread else None, direct)
         if addressed and mention is not None and not thread:
             name, args = split_command(text.lstrip()[len(mention) :])
-            await self.handle(Command(actor, place, name, args))
+            await self.handle(Command(actor, place, name, args, typed_in_view=not direct))
             return
         await self.handle(Message(actor, place, text, message_id=event.get("ts")))
 

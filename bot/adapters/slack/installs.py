@@ -26,6 +26,7 @@ from bot.adapters.slack.models import slack_bots, slack_installations, slack_oau
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
+_sdk_log = logging.getLogger("slack_sdk.oauth.partsbot")
 
 # Slack: "state" is good for 10 minutes.
 STATE_EXPIRATION_SECONDS = 600
@@ -37,7 +38,8 @@ class InstallationStore(AsyncInstallationStore):
     """Bolt's ``SQLAlchemyInstallationStore`` on our engine and tables, awaited from a worker thread."""
 
     def __init__(self, db: Database, client_id: str) -> None:
-        store = SQLAlchemyInstallationStore(client_id=client_id, engine=db.engine, logger=log)
+        # A slack_sdk logger, so the library caps of bot/logs.py apply to what the store logs.
+        store = SQLAlchemyInstallationStore(client_id=client_id, engine=db.engine, logger=_sdk_log)
         # Use the tables registered on Base.metadata (same definitions) rather than the store's private copy.
         store.metadata = slack_installations.metadata
         store.installations = slack_installations
@@ -100,7 +102,9 @@ class OAuthStateStore(AsyncOAuthStateStore):
     state can finish the install, and a state is good for one use within ten minutes."""
 
     def __init__(self, db: Database, expiration_seconds: int = STATE_EXPIRATION_SECONDS) -> None:
-        store = SQLAlchemyOAuthStateStore(expiration_seconds=expiration_seconds, engine=db.engine, logger=log)
+        store = SQLAlchemyOAuthStateStore(
+            expiration_seconds=expiration_seconds, engine=db.engine, logger=_sdk_log
+        )
         store.metadata = slack_oauth_states.metadata
         store.oauth_states = slack_oauth_states
         self.sync = store

@@ -126,10 +126,6 @@ def addressed_text(activity: Any) -> tuple[str, bool]:
     return html.unescape(text).replace("\xa0", " ").strip(), mentioned
 
 
-def message_text(activity: Any) -> str:
-    return addressed_text(activity)[0]
-
-
 def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
     """A command when the text starts with a command word – in a channel or group chat only when the bot
     was @mentioned, so that "Problem med bussen i dag" in a reply chain stays an answer (Teams delivers
@@ -147,7 +143,8 @@ def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
         return Command(actor=actor, place=place, name="")
     name = words[0].lower()
     if name in commands:
-        return Command(actor=actor, place=place, name=name, args=words[1].strip() if len(words) > 1 else "")
+        args = words[1].strip() if len(words) > 1 else ""
+        return Command(actor=actor, place=place, name=name, args=args, typed_in_view=not place.is_direct)
     return Message(actor=actor, place=place, text=text, message_id=activity.id)
 
 

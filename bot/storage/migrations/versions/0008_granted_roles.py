@@ -6,8 +6,8 @@ leder is asked once to confirm them. Draft plans' approvals by representatives b
 a draft plan's earlier approval by the leder is not a decision under the new rules and is dropped (the
 leder decides again). Decided plans keep their approvals as they are.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import bot.storage.models
 REPRESENTATIVES = ("verneombud", "hovedverneombud", "tillitsvalgt")
 
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
