@@ -64,7 +64,7 @@ def _anonymous(ctx: HandlerContext, rest: str, typed_in_view: bool) -> None:
 
 
 def register(router: Router) -> None:
-    blindspot.register()
+    blindspot.register(router.steps)
 
     @router.command("blindsone", "blindsona", "blindspot", help_key="blindspot.help")
     def command(ctx: HandlerContext, cmd: Command) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.crypto import new_key
-from bot.settings import SettingsError, load_settings
+from bot.settings import KNOWN_SETTINGS, Settings, SettingsError, load_settings
 
 
 def test_defaults_without_environment(tmp_path: Path) -> None:
@@ -44,6 +45,27 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ),
         ({"PARTSBOT_SECRET_KEY": "too-short"}, "PARTSBOT_SECRET_KEY key 1 is not a Fernet key"),
         ({"SLACK_API_URL": "http://proxy.example/api/"}, "SLACK_API_URL must start with https://"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"},
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go",
+        ),
+        (
+            {"PARTSBOT_ANONYMOUS_BATCH": "abc"},
+            "PARTSBOT_ANONYMOUS_BATCH='abc' must be a whole number of at least 3",
+        ),
+        (
+            {"PARTSBOT_ANONYMOUS_BATCH": "2"},
+            "PARTSBOT_ANONYMOUS_BATCH='2' must be a whole number of at least 3",
+        ),
+        ({"PARTSBOT_TEAMS": "kanskje"}, "PARTSBOT_TEAMS='kanskje' must be 1 or 0"),
+        (
+            {"PARTSBOT_LANGAUGE": "nn"},
+            "PARTSBOT_LANGAUGE is not a Partsbot setting; known: PARTSBOT_ANONYMOUS",
+        ),
+        (
+            {"PARTSBOT_PROMPTS_DIR": "/no/such/prompts"},
+            "PARTSBOT_PROMPTS_DIR='/no/such/prompts' is not a folder",
+        ),
     ],
 )
 def test_invalid_settings_are_one_clear_line(env: dict[str, str], message: str, tmp_path: Path) -> None:
@@ -51,6 +73,46 @@ def test_invalid_settings_are_one_clear_line(env: dict[str, str], message: str, 
         load_settings(env, env_file=tmp_path / ".env")
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_every_partsbot_setting_read_anywhere_is_known_and_checked() -> None:
+    """A PARTSBOT_* name read in the code but missing from KNOWN_SETTINGS would stop every start."""
+    root = Path(__file__).resolve().parent.parent
+    read = {
+        name
+        for folder in ("bot", "handlers")
+        for path in (root / folder).rglob("*.py")
+        for name in re.findall(r"PARTSBOT_[A-Z_]+[A-Z]", path.read_text(encoding="utf-8"))
+        if not name.startswith(("PARTSBOT_TEST", "PARTSBOT_BENCH"))
+    }
+    assert read == set(KNOWN_SETTINGS)
+
+
+def test_good_partsbot_settings_pass(tmp_path: Path) -> None:
+    s = load_settings(
+        {
+            "PARTSBOT_ANONYMOUS_BATCH": "5",
+            "PARTSBOT_TEAMS": "Yes",
+            "PARTSBOT_CHART_DIR": str(tmp_path / "new"),
+        },
+        env_file=None,
+    )
+    assert s.extra["PARTSBOT_ANONYMOUS_BATCH"] == "5"
+
+
+def test_one_answer_to_is_slack_configured(tmp_path: Path) -> None:
+    """The server and the Slack adapter ask the same property; OAuth needs the client secret too."""
+    socket_only = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "PARTSBOT_ENV": "production",
+        "PARTSBOT_SECRET_KEY": new_key(),
+    }
+    assert load_settings(socket_only, env_file=None).slack_configured
+    oauth = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"}
+    assert load_settings(oauth, env_file=None).slack_configured
+    assert not Settings(slack_client_id="1.2", slack_signing_secret="s").slack_configured
+    assert not Settings(slack_bot_token="xoxb-1").slack_configured
 
 
 def _partsbot(

@@ -3,7 +3,7 @@
 What is stored: counts per (round, question, score), the round's answer count and its comments in random
 order, and separately a marker per person saying only that they have answered (so reminders go to the
 others and nobody answers twice). Never a row per answer, so not even which scores went together in one
-answer is kept (DOMAIN: in small workplaces, combinations of answers identify people).
+answer is kept (in small workplaces, combinations of answers identify people).
 
 How an answer is written so that nothing an operator can read links it to the person (issue 10, SEC-02):
 

@@ -39,6 +39,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Message, Note, Reply, Text
+from bot.chat.steps import StepHooks
 from bot.toolbox import cases
 from bot.toolbox.models import AnonymousPool, Case, PendingQuestion, Question
 
@@ -267,9 +268,9 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     ]
 
 
-def register() -> None:
-    cases.STEP_INTROS["blindspot"] = intro
-    cases.STEP_EXITS["blindspot"] = on_close
-    cases.THREAD_HANDLERS["blindspot"] = on_message
-    cases.HEAD_BUTTONS["blindspot"] = head_buttons
-    cases.add_head_section(head_section)
+def register(steps: StepHooks) -> None:
+    steps.intros["blindspot"] = intro
+    steps.exits["blindspot"] = on_close
+    steps.thread_handlers["blindspot"] = on_message
+    steps.head_buttons["blindspot"] = head_buttons
+    steps.add_head_section(head_section)

@@ -1,8 +1,8 @@
 """Tables of the toolbox: problem threads (cases) and what people add to them.
 
-A case walks the toolbox in one thread: define → blindspot → ideas → vote → plan → agreed. Part 1 (this
-module's first tables) covers the case itself, the versions of its statement, who takes part, blind-spot
-questions and ideas; voting and plans add their own tables beside these.
+A case walks the toolbox in one thread: define → blindspot → ideas → vote → plan → agreed. These tables
+hold the case itself, the versions of its statement, who takes part, blind-spot questions and ideas;
+votes, plans and meetings have theirs in :mod:`bot.toolbox.models_plan`.
 
 Privacy: an anonymous blind-spot question is never linked to a person. While it waits for its batch it
 lives in :class:`PendingQuestion`, which has no author column and no timestamp at all, and
@@ -23,9 +23,6 @@ from bot.storage.models import Base, utcnow
 
 # The toolbox's steps in order; a case moves forward one step at a time.
 STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
-
-# What a CaseVersion holds: a (refined) problem statement, or an answer to one of the define questions.
-VERSION_KINDS = ("statement", "symptom", "cause", "why", "effect", "wish")
 
 
 def next_step(step: str) -> str | None:

@@ -25,10 +25,10 @@ async def blindspot_case(make_bot, **settings: object) -> tuple[ConsoleDriver, s
     """A case at the blind-spot step, started by Ola (verneombud); Siri and Per are staff."""
     console = ConsoleDriver(make_bot(**settings))
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
-    await console.as_("Siri", "/parts rolle ansatt")
-    await console.as_("Per", "/parts rolle ansatt")
-    out = await console.as_("Ola", "/parts rolle verneombud", "/parts blindsone Beskjeder om morgenen")
+    await console.as_("Kari leder")
+    await console.as_("Siri ansatt")
+    await console.as_("Per ansatt")
+    out = await console.as_("Ola verneombud", "/parts blindsone Beskjeder om morgenen")
     assert "*Steg 2: Finn blindsonen.*" in out
     assert "Steg: 2/6 Finn blindsonen" in out
     return console, message_number(out, "== Sak #1")

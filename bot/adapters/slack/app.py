@@ -63,12 +63,6 @@ BOT_SCOPES = (
 DRAIN_SECONDS = 10.0
 
 
-def slack_ready(settings: Settings) -> bool:
-    """Enough to talk to Slack: a token (or OAuth) and a way to receive (signed HTTP or Socket Mode)."""
-    has_token = bool(settings.slack_bot_token or settings.slack_oauth)
-    return has_token and bool(settings.slack_signing_secret or settings.slack_app_token)
-
-
 def _page(title: str, text: str, status: int) -> BoltResponse:
     body = (
         "<!doctype html><html><head><meta charset='utf-8'>"
@@ -210,7 +204,7 @@ def build_slack_adapter(
     bot: Partsbot, settings: Settings, *, post_interval: float = POST_INTERVAL
 ) -> SlackWebAdapter | None:
     """The Slack adapter for ``partsbot serve``, or ``None`` when the environment does not configure Slack."""
-    if not slack_ready(settings):
+    if not settings.slack_configured:
         if settings.slack_bot_token or settings.slack_client_id or settings.slack_app_token:
             log.warning(
                 "Slack is half configured: set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) "

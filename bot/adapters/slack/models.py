@@ -1,7 +1,7 @@
 """Slack's tables: event de-duplication, and bolt's installation and OAuth state stores on our database.
 
 The installation tables are bolt's own definitions (``SQLAlchemyInstallationStore.build_*_table``), put on
-our ``Base.metadata`` so that ``create_all`` in tests and the lead's Alembic autogenerate see them like any
+our ``Base.metadata`` so that ``create_all`` in tests and Alembic's autogenerate see them like any
 other table; :mod:`bot.adapters.slack.installs` points bolt's stores at these very ``Table`` objects.
 """
 

@@ -29,6 +29,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from bot import grants
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.payload import BadSubmission, parse_submission
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
@@ -147,10 +148,6 @@ def addressed_text(activity: Any) -> tuple[str, bool]:
     return html.unescape(text).replace("\xa0", " ").strip(), mentioned
 
 
-def message_text(activity: Any) -> str:
-    return addressed_text(activity)[0]
-
-
 def text_event(activity: Any, commands: Collection[str]) -> Command | Message:
     """A command when the text starts with a command word – in a channel or group chat only when the bot
     was @mentioned, so that "Problem med bussen i dag" in a reply chain stays an answer (Teams delivers
@@ -226,10 +223,26 @@ class TeamsTurns:
                 await self._on_invoke(turn_context)
             case ActivityTypes.conversation_update:
                 self._on_conversation_update(activity)
+                if getattr(activity.recipient, "id", None) in [m.id for m in activity.members_added or []]:
+                    await self._remember_installer(activity)
             case ActivityTypes.installation_update:
                 log.info("Teams app %s in %s", activity.action or "installation update", _describe(activity))
+                if str(activity.action or "").startswith("add"):
+                    await self._remember_installer(activity)
             case _:
                 log.info("ignoring Teams activity of type %r in %s", activity.type, _describe(activity))
+
+    async def _remember_installer(self, activity: Any) -> None:
+        """Whoever adds the app is the one Teams lets set it up: they may set up the unit's leder (once,
+        while it has none; bot/grants.py). Team owners are not visible to a bot without Microsoft Graph."""
+
+        def save() -> None:
+            with self.bot.db.transaction() as session:
+                grants.remember_installer(
+                    session, PLATFORM, tenant_of(activity), activity.from_property.id, self.bot.clock()
+                )
+
+        await asyncio.to_thread(save)
 
     async def _remember(self, activity: Any) -> None:
         if not activity.service_url:
