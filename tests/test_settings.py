@@ -155,6 +155,7 @@ def test_settings_never_print_secrets(tmp_path: Path) -> None:
     env = {
         "SLACK_BOT_TOKEN": "xoxb-SECRET",
         "SLACK_SIGNING_SECRET": "signSECRET",
+        "SLACK_CLIENT_ID": "1.2",
         "SLACK_CLIENT_SECRET": "clientSECRET",
         "SLACK_APP_TOKEN": "xapp-SECRET",
         "MICROSOFT_APP_PASSWORD": "pwSECRET",
