@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from bot.chat.model import (
     Actor,
     Command,
     Event,
+    File,
     Form,
     FormField,
     Message,
@@ -148,6 +150,19 @@ class ConsoleChat:
         self.write(indent + heading)
         for line in render(reply, self._number):
             self.write(f"{indent}  {line}")
+        for block in reply.blocks:
+            if isinstance(block, File):
+                self.write(f"{indent}  → {self._write_file(block)}")
+
+    def _write_file(self, file: File) -> Path:
+        """A file from the bot (a data export) goes into ``partsbot-files`` in the current folder, readable
+        by this user only."""
+        folder = Path.cwd() / "partsbot-files"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / Path(file.name).name
+        path.write_text(file.content, encoding="utf-8")
+        path.chmod(0o600)
+        return path
 
     # State kept in the database, so a second start continues where the first stopped ------------
 
