@@ -5,6 +5,7 @@ cannot be forgotten."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -63,7 +64,7 @@ async def test_mine_data_gives_a_readable_overview_and_a_file(make_bot, tmp_path
     assert "• saker du har startet: 1" in out
     assert "Anonyme svar på sjekk-inn" in out
     [path] = [line.split("→ ", 1)[1].strip() for line in out.splitlines() if "→ " in line]
-    exported = json.loads(Path(path).read_text(encoding="utf-8"))
+    exported = json.loads(await asyncio.to_thread(Path(path).read_text, encoding="utf-8"))
     assert exported["person"]["user_id"] == "u-per"
     started = exported["data"]["cases_started"]["toolbox_case"]
     assert [c["statement"] for c in started] == [PER_CASE]
