@@ -218,7 +218,7 @@ def cmd_data(
                     )
                 else:
                     erased = personal.delete_unit(session, found, former)
-                    text = f"deleted unit {ident} in {platform}/{workspace}; erased {erased} left without a unit"
+                    text = f"deleted unit {ident} in {platform}/{workspace}; {erased} people erased"
     finally:
         db.dispose()
     if out and action == "export":
