@@ -122,3 +122,29 @@ async def test_operators_export_and_erase_a_person_and_a_unit(  # type: ignore[n
     assert main(["data", "erase", "--unit", "console", "console", "personalet"]) == 0
     assert _traces(database, [PER_CASE, PER_QUESTION, "u-kari"]) == []
     assert main(["data", "erase", "--person", "console", "console", "u-nobody"]) == 2
+
+
+async def test_closed_cases_are_anonymised_after_the_retention_time(
+    make_bot, database: Database, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.course.retention import anonymise_closed_cases
+    from bot.settings import Settings
+
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    await _per_takes_part(console)
+    with database.transaction() as s:
+        s.scalars(select(Case)).one().closed_at = clock() - timedelta(days=700)
+    with database.transaction() as s:
+        assert anonymise_closed_cases(s, clock(), Settings(env="test")) == 0  # 23 months: kept as is
+    with database.transaction() as s:
+        assert anonymise_closed_cases(s, clock() + timedelta(days=60), Settings(env="test")) > 0
+    with database.transaction() as s:
+        case = s.scalars(select(Case)).one()
+        assert s.get_one(Member, case.started_by_id).user_id == FORMER_USER_ID
+        question = s.scalars(select(Question).where(Question.anonymous.is_(False))).one()
+        assert question.author_id == case.started_by_id
+        # Per himself is still there: only the old case forgot him.
+        assert s.scalars(select(Member.display_name).where(Member.user_id == "u-per")).one() == "Per"

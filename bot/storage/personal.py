@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 
 from sqlalchemy import Column, Table, delete, func, select, update
@@ -346,3 +346,47 @@ def delete_organisation(session: Session, org: Organisation) -> None:
             session.execute(delete(table).where(columns.team_id == workspace))
     session.delete(org)
     session.flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# Uninstalled organisations
+# --------------------------------------------------------------------------------------------------
+
+UNINSTALL_GRACE = timedelta(days=30)
+
+
+def schedule_deletion(session: Session, platform: str, workspace: str, now: datetime) -> datetime | None:
+    """The app was removed: the organisation's data is deleted after :data:`UNINSTALL_GRACE` unless it is
+    installed again. Returns when (None if the organisation never used the bot)."""
+    org = session.scalar(
+        select(Organisation).where(Organisation.platform == platform, Organisation.external_id == workspace)
+    )
+    if org is None:
+        return None
+    if org.delete_after is None:
+        org.delete_after = now + UNINSTALL_GRACE
+    return org.delete_after
+
+
+def cancel_deletion(session: Session, platform: str, workspace: str) -> bool:
+    """Installed again (or used again): nothing is deleted."""
+    org = session.scalar(
+        select(Organisation).where(Organisation.platform == platform, Organisation.external_id == workspace)
+    )
+    if org is None or org.delete_after is None:
+        return False
+    org.delete_after = None
+    return True
+
+
+def delete_due_organisations(session: Session, now: datetime) -> int:
+    due = list(
+        session.scalars(
+            select(Organisation).where(
+                Organisation.delete_after.is_not(None), Organisation.delete_after <= now
+            )
+        )
+    )
+    for org in due:
+        delete_organisation(session, org)
+    return len(due)
