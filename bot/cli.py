@@ -1,4 +1,4 @@
-"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, teams-package.
+"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, export, teams-package.
 
 Every subcommand loads and checks the settings first; a wrong setting ends the program with one line
 on stderr and exit code 2, never a traceback.
@@ -126,6 +126,24 @@ def cmd_teams_package(settings: Settings, out: str, domain: str | None) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, unit: str, fmt: str, out: str, language: str | None, trio: bool) -> int:
+    from bot.record.export import UnitNotFound, export_unit
+    from bot.record.files import FORMATS
+
+    if fmt not in FORMATS:
+        raise SettingsError(f"--format must be one of {', '.join(FORMATS)}")
+    db = open_database(settings)
+    try:
+        path = export_unit(db, unit, fmt, Path(out), language=language, for_trio=trio)
+    except UnitNotFound as exc:
+        print(f"partsbot: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    print(f"wrote {path}")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     if "@" in url and "://" in url:
@@ -153,6 +171,16 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
+    export = sub.add_parser("export", help="write a unit's HMS record (cases, plans, meetings, course)")
+    export.add_argument("--unit", required=True, help="the unit's id, or its name when that is unique")
+    export.add_argument("--format", dest="fmt", default="pdf", choices=("pdf", "csv", "json"))
+    export.add_argument("--out", default=".", help="a folder (the file is named for you) or a file name")
+    export.add_argument("--language", default=None, choices=("nb", "nn", "en"), help="default: the unit's")
+    export.add_argument(
+        "--trio",
+        action="store_true",
+        help="include cases for the parties only (for the leader, verneombud and tillitsvalgt alone)",
+    )
     pkg = sub.add_parser("teams-package", help="write the Teams app package zip")
     pkg.add_argument("--out", default="build/partsbot-teams.zip")
     pkg.add_argument("--domain", default=None, help="the public host name of partsbot serve")
@@ -174,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
+            "export": lambda: cmd_export(settings, args.unit, args.fmt, args.out, args.language, args.trio),
         }
         return actions[command]()
     except SettingsError as exc:
