@@ -1,8 +1,8 @@
 """``/parts kurs``: enrol the unit in the course, see the module plan and progress, move a module, and the
 unit's calendar settings (delivery window, summer closure, summary and check-in times).
 
-Anyone may enrol a unit (a course facilitator often holds no role there) and becomes the run's course admin;
-changing the plan afterwards is for the admin and the trio. Every change replans the pending nudges.
+The leder enrols the unit (the employer's decision) and becomes the run's course admin; changing the plan
+afterwards is for the parties of the unit (bot/toolbox/access.py). Every change replans the pending nudges.
 """
 
 from __future__ import annotations
@@ -37,15 +37,23 @@ from bot.course.unitcal import hhmm, parse_days, parse_hhmm, parse_weeks, settin
 from bot.course.words import module_name, when_text
 from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import raw
-from bot.roles import roles_of
-from bot.storage.models import PARTY_ROLES, Unit
+from bot.storage.models import Unit
+from bot.toolbox import access
 from handlers.hora import Prefill, meeting_form
 
 DEFAULT_TIME = time(9, 0)
 
 
 def _may_change(ctx: HandlerContext, run: CourseRun) -> bool:
-    return ctx.is_party or run.admin_id == ctx.member.id
+    """Moving modules, settings and ending the run: the parties of the run's unit (bot/toolbox/access.py)."""
+    return access.is_party(ctx.session, run.unit_id, ctx.member.id)
+
+
+def _require_leader(ctx: HandlerContext) -> None:
+    """Enrolling the whole unit is the employer's decision: the leder of the unit only (ux.md item 4)."""
+    unit = ctx.require_unit()
+    if not access.may_manage_unit(ctx.session, ctx.organisation.id, ctx.member.id, unit.id):
+        raise UserError("course.enrol_not_allowed")
 
 
 def _require_run(ctx: HandlerContext) -> CourseRun:
@@ -176,6 +184,7 @@ def _pending(ctx: HandlerContext, run: CourseRun) -> int:
 
 
 def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
+    _require_leader(ctx)
     unit = ctx.require_unit()
     run = runs.enrol(ctx.session, unit, ctx.member, starts, ctx.now, ctx.language)
     window = window_for(ctx.session, unit)
@@ -201,6 +210,7 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
 
 def start(ctx: HandlerContext, words: list[str]) -> None:
     unit = ctx.require_unit()
+    _require_leader(ctx)
     if not words:
         if runs.active_run(ctx.session, unit.id) is not None:
             raise UserError("course.already_enrolled")
@@ -397,7 +407,9 @@ def register(router: Router) -> None:
         unit = ctx.session.get(Unit, int(unit_text))
         # The button came in a direct message to the trio: check the role in the button's own unit, and
         # answer a stranger exactly as a unit that does not exist.
-        if unit is None or not set(roles_of(ctx.session, unit.id, ctx.member.id)) & set(PARTY_ROLES):
+        if unit is None or not access.may_prepare_gathering(
+            ctx.session, ctx.organisation.id, ctx.member.id, unit.id
+        ):
             raise UserError("gathering.not_allowed")
         if runs.active_run(ctx.session, unit.id) is None:
             raise UserError("course.not_enrolled")
