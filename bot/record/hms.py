@@ -28,10 +28,11 @@ from bot.course.unitcal import week_number
 from bot.course.words import day_text, module_name, when_text
 from bot.i18n import Translator
 from bot.storage.models import Member, Unit
+from bot.toolbox.decision import decision_text
 from bot.toolbox.hora import agenda_items
 from bot.toolbox.models import Case, Idea, Question
 from bot.toolbox.models_plan import Meeting
-from bot.toolbox.planning import actions, approval_text, obstacles, plan_of
+from bot.toolbox.planning import actions, obstacles, plan_of
 from bot.toolbox.records import name_of
 
 # Chat formatting (*bold*, _italic_, `code`) has no place in a filed document.
@@ -143,7 +144,7 @@ def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecor
         goal=plan.goal if plan else "",
         outcome=plan.outcome if plan else "",
         obstacles=tuple((o.text, o.remedy) for o in obstacles(session, plan.id)) if plan else (),
-        decision=plain(approval_text(tr, session, plan)) if plan else tr("record.no_plan"),
+        decision=plain(decision_text(tr, session, plan)) if plan else tr("record.no_plan"),
         actions=items,
     )
 
