@@ -1,4 +1,4 @@
-"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, teams-package.
+"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, export, teams-package.
 
 Every subcommand loads and checks the settings first; a wrong setting ends the program with one line
 on stderr and exit code 2, never a traceback.
@@ -123,6 +123,24 @@ def cmd_teams_package(settings: Settings, out: str, domain: str | None) -> int:
         path = build_teams_package(Path(out), settings.microsoft_app_id, domain)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_export(settings: Settings, unit: str, fmt: str, out: str, language: str | None, trio: bool) -> int:
+    from bot.record.export import UnitNotFound, export_unit
+    from bot.record.files import FORMATS
+
+    if fmt not in FORMATS:
+        raise SettingsError(f"--format must be one of {', '.join(FORMATS)}")
+    db = open_database(settings)
+    try:
+        path = export_unit(db, unit, fmt, Path(out), language=language, for_trio=trio)
+    except UnitNotFound as exc:
+        print(f"partsbot: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
     print(f"wrote {path}")
     return 0
 
@@ -264,6 +282,16 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--person", nargs=3, metavar=("PLATFORM", "WORKSPACE", "USER_ID"))
     who.add_argument("--unit", nargs=3, metavar=("PLATFORM", "WORKSPACE", "CHANNEL"))
     data.add_argument("--out", default=None, help="write the export to this file (mode 600)")
+    export = sub.add_parser("export", help="write a unit's HMS record (cases, plans, meetings, course)")
+    export.add_argument("--unit", required=True, help="the unit's id, or its name when that is unique")
+    export.add_argument("--format", dest="fmt", default="pdf", choices=("pdf", "csv", "json"))
+    export.add_argument("--out", default=".", help="a folder (the file is named for you) or a file name")
+    export.add_argument("--language", default=None, choices=("nb", "nn", "en"), help="default: the unit's")
+    export.add_argument(
+        "--trio",
+        action="store_true",
+        help="include cases for the parties only (for the leader, verneombud and tillitsvalgt alone)",
+    )
     sub.add_parser("secret-key", help="print a new key for PARTSBOT_SECRET_KEY")
     sec = sub.add_parser("secrets", help="stored secrets")
     sec_sub = sec.add_subparsers(dest="secrets_command", required=True)
@@ -291,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
+            "export": lambda: cmd_export(settings, args.unit, args.fmt, args.out, args.language, args.trio),
             "secrets": lambda: cmd_secrets_rotate(settings),
             "data": lambda: cmd_data(settings, args.data_action, args.person, args.unit, args.out),
         }

@@ -386,6 +386,11 @@ class ConsoleChat:
         if f.kind == "select":
             for i, option in enumerate(f.options, start=1):
                 self.write(f"   [{i}] {option.label}")
+        elif f.initial:
+            # Slack and Teams show a prefilled field as it is; here an empty line keeps the suggestion.
+            self.write("   " + self.say("suggested"))
+            for line in f.initial.splitlines():
+                self.write(f"   │ {line}")
 
     async def _form_answer(self, text: str) -> None:
         pending = self.pending_form
@@ -403,6 +408,8 @@ class ConsoleChat:
             elif text and text not in {o.value for o in current.options}:
                 self.write(self.say("pick_number", count=len(current.options)))
                 return
+        if not value and current.initial and current.kind != "select":
+            value = current.initial
         if not value and not current.optional:
             self.write(self.say("required"))
             return
