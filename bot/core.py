@@ -13,13 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
-from bot.chat import delivery
+from bot.chat import delivery, detached
 from bot.chat.delivery import Delivery
 from bot.chat.inbox import Inbox, mark_processed
 from bot.chat.messenger import Messenger
 from bot.chat.model import Effect, Event, OpenForm
 from bot.chat.router import Router
+from bot.chat.sanitize import clean_event
 from bot.settings import Settings, SettingsError
 from bot.storage.db import Database
 
@@ -63,6 +65,7 @@ class Partsbot:
         With ``inbox_id`` the inbox item is marked processed in the same transaction; when another replica
         processed it already, nothing happens and nothing is returned.
         """
+        event = clean_event(event)
         for attempt in (1, 2):
             now = self.clock()
             try:
@@ -72,7 +75,8 @@ class Partsbot:
                         return []
                     effects = self.router.handle(session, self.settings, event, now)
                     delivery.enqueue(session, effects, now, event.place.platform, event.place.workspace)
-                return effects
+                    later = detached.take(session)
+                return effects + self._run_detached(later, event)
             except (IntegrityError, OperationalError):
                 # A first contact racing another (two new members at once) or a serialisation failure
                 # on PostgreSQL: the whole event is retried once from a clean state.
@@ -80,6 +84,18 @@ class Partsbot:
                     raise
                 log.info("retrying event after a conflicting write", exc_info=True)
         raise AssertionError("unreachable")
+
+    def _run_detached(self, items: list[detached.DetachedWrite], event: Event) -> list[Effect]:
+        """Anonymous contributions, each in a transaction of its own after the event's has committed."""
+        place = event.place
+
+        def enqueue(session: Session, effects: list[Effect], now: datetime) -> None:
+            delivery.enqueue(session, effects, now, place.platform, place.workspace)
+
+        produced: list[Effect] = []
+        for item in items:
+            produced.extend(detached.run(self.db, item, self.clock(), enqueue))
+        return produced
 
     async def handle(
         self,

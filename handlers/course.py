@@ -1,8 +1,8 @@
 """``/parts kurs``: enrol the unit in the course, see the module plan and progress, move a module, and the
 unit's calendar settings (delivery window, summer closure, summary and check-in times).
 
-Anyone may enrol a unit (a course facilitator often holds no role there) and becomes the run's course admin;
-changing the plan afterwards is for the admin and the trio. Every change replans the pending nudges.
+The leder enrols the unit (the employer's decision) and becomes the run's course admin; changing the plan
+afterwards is for the parties of the unit (bot/toolbox/access.py). Every change replans the pending nudges.
 """
 
 from __future__ import annotations
@@ -29,21 +29,31 @@ from bot.chat.model import (
     Text,
 )
 from bot.chat.router import Router
-from bot.course import evaluation, runs
-from bot.course.calendar import local_at, next_working_day
+from bot.course import evaluation, gathering, runs
 from bot.course.models import CourseRun, CourseSettings, DueNudge
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
-from bot.course.unitcal import hhmm, parse_hhmm, parse_weeks, settings_for, window_for
+from bot.course.unitcal import hhmm, parse_days, parse_hhmm, parse_weeks, settings_for, window_for
 from bot.course.words import module_name, when_text
+from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import raw
 from bot.storage.models import Unit
+from bot.toolbox import access
+from handlers.hora import Prefill, meeting_form
 
 DEFAULT_TIME = time(9, 0)
 
 
 def _may_change(ctx: HandlerContext, run: CourseRun) -> bool:
-    return ctx.is_party or run.admin_id == ctx.member.id
+    """Moving modules, settings and ending the run: the parties of the run's unit (bot/toolbox/access.py)."""
+    return access.is_party(ctx.session, run.unit_id, ctx.member.id)
+
+
+def _require_leader(ctx: HandlerContext) -> None:
+    """Enrolling the whole unit is the employer's decision: the leder of the unit only (ux.md item 4)."""
+    unit = ctx.require_unit()
+    if not access.may_manage_unit(ctx.session, ctx.organisation.id, ctx.member.id, unit.id):
+        raise UserError("course.enrol_not_allowed")
 
 
 def _require_run(ctx: HandlerContext) -> CourseRun:
@@ -174,6 +184,7 @@ def _pending(ctx: HandlerContext, run: CourseRun) -> int:
 
 
 def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
+    _require_leader(ctx)
     unit = ctx.require_unit()
     run = runs.enrol(ctx.session, unit, ctx.member, starts, ctx.now, ctx.language)
     window = window_for(ctx.session, unit)
@@ -199,6 +210,7 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
 
 def start(ctx: HandlerContext, words: list[str]) -> None:
     unit = ctx.require_unit()
+    _require_leader(ctx)
     if not words:
         if runs.active_run(ctx.session, unit.id) is not None:
             raise UserError("course.already_enrolled")
@@ -210,6 +222,8 @@ def start(ctx: HandlerContext, words: list[str]) -> None:
         words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
     )
     enrol(ctx, runs.default_starts(first, window_for(ctx.session, unit)))
+    # Only the first date was typed: say where the staff gatherings went and how to move them.
+    ctx.private(ctx.t("course.staff_default", time=hhmm(runs.STAFF_GATHERING_TIME)))
 
 
 def move(ctx: HandlerContext, words: list[str]) -> None:
@@ -270,10 +284,14 @@ def settings_form(ctx: HandlerContext, run: CourseRun) -> Form:
     )
 
     def field(
-        name: str, initial: str, kind: FieldKind = "text", options: tuple[Option, ...] = ()
+        name: str,
+        initial: str,
+        kind: FieldKind = "text",
+        options: tuple[Option, ...] = (),
+        max_length: int = 40,
     ) -> FormField:
         label = ctx.t(f"course.settings.{name}")
-        return FormField(name, label, kind, initial=initial, options=options, max_length=40)
+        return FormField(name, label, kind, initial=initial, options=options, max_length=max_length)
 
     return Form(
         "course.settings",
@@ -283,6 +301,8 @@ def settings_form(ctx: HandlerContext, run: CourseRun) -> Form:
             field("window_start", row.window_start),
             field("window_end", row.window_end),
             field("summer_weeks", row.summer_weeks),
+            # Room for a year's five planning days written as dates.
+            field("planning_days", row.planning_days or "", max_length=200),
             field("summary_day", str(row.summary_weekday), "select", days),
             field("summary_time", row.summary_time),
             field("summary_to", "trio" if row.summary_to_trio else "leader", "select", to),
@@ -315,12 +335,17 @@ def save_settings(ctx: HandlerContext, values: dict[str, str]) -> None:
     weeks = parse_weeks(values.get("summer_weeks", ""))
     if weeks is None:
         raise UserError("course.settings.bad_weeks", value=values.get("summer_weeks", "")[:40])
+    today = ctx.now.astimezone(window_for(ctx.session, unit).zone).date()
+    planning = parse_days(values.get("planning_days", ""), today)
+    if planning is None:
+        raise UserError("course.settings.bad_days", value=values.get("planning_days", "")[:40])
     row = ctx.session.get(CourseSettings, unit.id)
     if row is None:
         row = CourseSettings(unit_id=unit.id)
         ctx.session.add(row)
     row.window_start, row.window_end = hhmm(start_at), hhmm(end_at)
     row.summer_weeks = ",".join(str(w) for w in weeks)
+    row.planning_days = ",".join(d.isoformat() for d in planning)
     row.summary_weekday = _weekday(values.get("summary_day", "0"))
     row.summary_time = hhmm(_time(values.get("summary_time", "")))
     row.summary_to_trio = values.get("summary_to") == "trio"
@@ -373,6 +398,24 @@ def register(router: Router) -> None:
                 )
             )
         enrol(ctx, starts)
+
+    @router.action("course.hora_draft")
+    def hora_draft(ctx: HandlerContext, action: Action) -> None:
+        unit_text, _, module_text = action.value.partition(":")
+        if not unit_text.isdigit() or module_text not in ("2", "4"):
+            raise UserError("errors.unknown_action")
+        unit = ctx.session.get(Unit, int(unit_text))
+        # The button came in a direct message to the trio: check the role in the button's own unit, and
+        # answer a stranger exactly as a unit that does not exist.
+        if unit is None or not access.may_prepare_gathering(
+            ctx.session, ctx.organisation.id, ctx.member.id, unit.id
+        ):
+            raise UserError("gathering.not_allowed")
+        if runs.active_run(ctx.session, unit.id) is None:
+            raise UserError("course.not_enrolled")
+        draft = gathering.draft_for(ctx.session, unit, int(module_text), ctx.language)
+        prefill = Prefill(draft.purpose, draft.desired, draft.agenda, draft.day, draft.time, draft.minutes)
+        ctx.open_form(meeting_form(ctx, draft.case_id, prefill))
 
     @router.action("course.settings")
     def settings_button(ctx: HandlerContext, action: Action) -> None:

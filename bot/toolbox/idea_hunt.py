@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Message, Note, Reply, Text
-from bot.course.calendar import local_at, next_working_day
+from bot.chat.steps import StepHooks
+from bot.dates.calendar import local_at, next_working_day
 from bot.storage.models import Member, Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case, Idea
@@ -219,8 +220,8 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     ]
 
 
-def register() -> None:
-    cases.STEP_INTROS["ideas"] = intro
-    cases.THREAD_HANDLERS["ideas"] = on_message
-    cases.HEAD_BUTTONS["ideas"] = head_buttons
-    cases.add_head_section(head_section)
+def register(steps: StepHooks) -> None:
+    steps.intros["ideas"] = intro
+    steps.thread_handlers["ideas"] = on_message
+    steps.head_buttons["ideas"] = head_buttons
+    steps.add_head_section(head_section)

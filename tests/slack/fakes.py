@@ -73,6 +73,8 @@ class FakeSlack:
         self.installed_team = {"id": "T0NEWKIDS", "name": "Eventyrskogen barnehage"}
         # response_url id → the person whose command or click it belongs to
         self.response_owners: dict[str, str] = {}
+        # users.info says these are workspace admins (may set up a unit's leder; bot/grants.py).
+        self.admins: set[str] = {"UKARI"}
 
     # Switches ----------------------------------------------------------------------------------------
 
@@ -233,6 +235,9 @@ class FakeSlack:
                         "id": user,
                         "real_name": name,
                         "locale": "nb-NO",
+                        # Kari administers the workspace: she may set up the unit's leder.
+                        "is_admin": user in self.admins,
+                        "is_owner": False,
                         "profile": {"display_name": name.split()[0], "real_name": name},
                     },
                 }

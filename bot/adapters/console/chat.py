@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from bot.chat.model import (
     Actor,
     Command,
     Event,
+    File,
     Form,
     FormField,
     Message,
@@ -148,6 +150,19 @@ class ConsoleChat:
         self.write(indent + heading)
         for line in render(reply, self._number):
             self.write(f"{indent}  {line}")
+        for block in reply.blocks:
+            if isinstance(block, File):
+                self.write(f"{indent}  → {self._write_file(block)}")
+
+    def _write_file(self, file: File) -> Path:
+        """A file from the bot (a data export) goes into ``partsbot-files`` in the current folder, readable
+        by this user only."""
+        folder = Path.cwd() / "partsbot-files"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / Path(file.name).name
+        path.write_text(file.content, encoding="utf-8")
+        path.chmod(0o600)
+        return path
 
     # State kept in the database, so a second start continues where the first stopped ------------
 
@@ -235,7 +250,8 @@ class ConsoleChat:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.person["user_id"], self.person["name"])
+        # Whoever runs the console owns the local install (bot/grants.py treats it as the platform admin).
+        return Actor(self.person["user_id"], self.person["name"], is_admin=True)
 
     def _roles_label(self) -> str:
         with self.bot.db.transaction() as session:
@@ -337,14 +353,11 @@ class ConsoleChat:
         self.person = {"user_id": slug(name), "name": name}
         self.write(self.say("you_are", name=name))
         if role_words:
-            await self.dispatch(
-                Command(
-                    self.actor,
-                    self.place.channel_only if not self.direct else self.place,
-                    "rolle",
-                    " ".join(role_words),
-                )
-            )
+            # A local test tool: the console's owner is the operator, who may grant roles directly
+            # (announced and kept in the audit trail like `partsbot roles grant`).
+            # (`/parts rolle tildel` answers only on the console platform; see handlers/role_grants.py).
+            place = self.place.channel_only if not self.direct else self.place
+            await self.dispatch(Command(self.actor, place, "rolle", "tildel " + " ".join(role_words)))
 
     async def _who(self) -> None:
         def people() -> list[str]:
@@ -373,6 +386,11 @@ class ConsoleChat:
         if f.kind == "select":
             for i, option in enumerate(f.options, start=1):
                 self.write(f"   [{i}] {option.label}")
+        elif f.initial:
+            # Slack and Teams show a prefilled field as it is; here an empty line keeps the suggestion.
+            self.write("   " + self.say("suggested"))
+            for line in f.initial.splitlines():
+                self.write(f"   │ {line}")
 
     async def _form_answer(self, text: str) -> None:
         pending = self.pending_form
@@ -390,6 +408,8 @@ class ConsoleChat:
             elif text and text not in {o.value for o in current.options}:
                 self.write(self.say("pick_number", count=len(current.options)))
                 return
+        if not value and current.initial and current.kind != "select":
+            value = current.initial
         if not value and not current.optional:
             self.write(self.say("required"))
             return

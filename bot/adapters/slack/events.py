@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -43,6 +44,7 @@ from bot.chat.messenger import DeliveryError
 from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
 from bot.core import Partsbot
 from bot.i18n import t
+from bot.storage import personal
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,8 @@ class People:
         name = (
             profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
         )
-        actor = Actor(user_id, str(name or ""), user.get("locale"))
+        admin = bool(user.get("is_admin") or user.get("is_owner"))
+        actor = Actor(user_id, str(name or ""), user.get("locale"), is_admin=admin)
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
@@ -467,7 +470,7 @@ class SlackEvents:
         place = Place("slack", workspace, channel, str(thread) if thread else None, direct)
         if addressed and mention is not None and not thread:
             name, args = split_command(text.lstrip()[len(mention) :])
-            await self.handle(Command(actor, place, name, args), job)
+            await self.handle(Command(actor, place, name, args, typed_in_view=not direct), job)
             return
         await self.handle(Message(actor, place, text, message_id=event.get("ts")), job)
 
@@ -493,8 +496,18 @@ class SlackEvents:
         if self.installations is not None:
             await self.installations.async_delete_all(enterprise_id=enterprise, team_id=workspace)
         self.tokens.forget(workspace)
-        # The workspace's cases, answers and roles stay: docs/slack.md says what happens to them.
-        log.warning("Partsbot was removed from Slack workspace %s; its tokens are deleted", workspace)
+        when = await asyncio.to_thread(self._schedule_deletion, workspace)
+        # The workspace's data is kept for a grace period (a reinstall keeps everything), then deleted.
+        log.warning(
+            "Partsbot was removed from Slack workspace %s; its tokens are deleted, its data will be deleted "
+            "after %s unless it is installed again",
+            workspace,
+            when.isoformat() if when else "-",
+        )
+
+    def _schedule_deletion(self, workspace: str) -> datetime | None:
+        with self.bot.db.transaction() as session:
+            return personal.schedule_deletion(session, "slack", workspace, self.bot.clock())
 
     async def on_tokens_revoked(self, context: AsyncBoltContext) -> None:
         self._start(context)

@@ -2,11 +2,8 @@
 
 The home view is a list of sections, each a function that gets a :class:`HomeViewer` (database session,
 who is looking, their language, now) and returns *neutral* blocks (:mod:`bot.chat.model`), so areas other
-than Slack can add sections without Slack code:
-
-* register with :func:`home_section` (``@home_section("cases", order=20)``), or
-* define ``home_blocks(viewer) -> Sequence[Block]`` in a module listed in :data:`HOME_SECTION_MODULES`;
-  a module that does not exist (yet) is skipped.
+than Slack can add sections without Slack code: register with :func:`home_section`
+(``@home_section("cases", order=20)``).
 
 Built in: my roles, my open cases, actions I own, the course modules to come. This registry has no Slack
 code; it could move to ``bot/chat`` for a Teams home tab (a personal tab) later.
@@ -16,7 +13,6 @@ A section that fails is logged and left out: a half-written table elsewhere must
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,16 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chat.model import Block, Divider, Header, Note, Text
+from bot.grants import claims_of
 from bot.i18n import normalise_language, t
+from bot.roles import roles_of
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import PARTY_ROLES, ROLES, Member, Membership, Organisation, RoleAssignment, Unit
+from bot.storage.models import Member, Membership, Organisation, Unit
+from bot.toolbox import access
 
 log = logging.getLogger(__name__)
 
-# Modules that may offer ``home_blocks(viewer)``: the toolbox (open cases, actions I own) and the course
-# (schedule). Listed here so that adding a section needs no change in the Slack adapter beyond this line.
-HOME_SECTION_MODULES: tuple[str, ...] = ("bot.toolbox.home", "bot.course.home")
 # Lines per list section; the rest is counted in a note (the view holds at most 100 blocks).
 HOME_LIST_LIMIT = 15
 MODULE_KINDS = ("digital", "staff", "exchange")
@@ -87,25 +83,6 @@ def home_section(name: str, order: int = 50) -> Callable[[Section], Section]:
     return register
 
 
-def _discovered() -> list[tuple[int, str, Section]]:
-    found: list[tuple[int, str, Section]] = []
-    for index, module_name in enumerate(HOME_SECTION_MODULES):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that area has no home section (yet)
-            log.exception("home section module %s failed to import", module_name)
-            continue
-        except Exception:
-            log.exception("home section module %s failed to import", module_name)
-            continue
-        func = getattr(module, "home_blocks", None)
-        if callable(func):
-            found.append((int(getattr(module, "HOME_ORDER", 20 + index * 10)), module_name, func))
-    return found
-
-
 @home_section("roles", order=10)
 def roles_section(viewer: HomeViewer) -> Sequence[Block]:
     blocks: list[Block] = [Text(f"*{viewer.t('slack.home.roles_title')}*")]
@@ -115,39 +92,25 @@ def roles_section(viewer: HomeViewer) -> Sequence[Block]:
         return blocks
     lines = []
     for unit in units:
-        roles = set(
-            viewer.session.scalars(
-                select(RoleAssignment.role).where(
-                    RoleAssignment.unit_id == unit.id, RoleAssignment.member_id == viewer.member.id
-                )
-            )
-        )
-        names = ", ".join(viewer.t(f"roles.names.{r}") for r in ROLES if r in roles)
+        held = roles_of(viewer.session, unit.id, viewer.member.id)
+        names = ", ".join(viewer.t(f"roles.names.{r}") for r in held)
         lines.append(
             viewer.t("slack.home.role_line", unit=unit.name, roles=names or viewer.t("slack.home.no_role"))
         )
+        waiting = [c.role for c in claims_of(viewer.session, unit.id, viewer.member.id)]
+        if waiting:
+            lines.append(
+                viewer.t(
+                    "slack.home.role_pending",
+                    roles=", ".join(viewer.t(f"roles.names.{r}") for r in waiting),
+                )
+            )
     blocks.append(Text("\n".join(lines)))
     return blocks
 
 
-# The sections below read the toolbox's and the course's tables. They import those models inside the
-# function, so the home tab still works (without that section) in a build where an area is missing.
-
-
 def _my_unit_ids(viewer: HomeViewer) -> list[int]:
     return [unit.id for unit in viewer.units]
-
-
-def _party_unit_ids(viewer: HomeViewer) -> set[int]:
-    if viewer.member is None:
-        return set()
-    return set(
-        viewer.session.scalars(
-            select(RoleAssignment.unit_id).where(
-                RoleAssignment.member_id == viewer.member.id, RoleAssignment.role.in_(PARTY_ROLES)
-            )
-        )
-    )
 
 
 @home_section("cases", order=20)
@@ -158,18 +121,17 @@ def cases_section(viewer: HomeViewer) -> Sequence[Block]:
     unit_ids = _my_unit_ids(viewer)
     if viewer.member is None or not unit_ids:
         return []
-    party_units = _party_unit_ids(viewer)
     names = {unit.id: unit.name for unit in viewer.units}
-    cases = viewer.session.scalars(
+    # The one access policy (bot/toolbox/access.py), as a query: no second copy of the visibility rule here.
+    visible = viewer.session.scalars(
         select(Case)
-        .where(Case.unit_id.in_(unit_ids), Case.closed_at.is_(None))
+        .where(
+            Case.unit_id.in_(unit_ids),
+            Case.closed_at.is_(None),
+            access.visible_case_clause(viewer.session, viewer.member.id),
+        )
         .order_by(Case.updated_at.desc())
     ).all()
-    visible = [
-        c
-        for c in cases
-        if not c.parties_only or c.unit_id in party_units or c.started_by_id == viewer.member.id
-    ]
     blocks: list[Block] = [Text(f"*{viewer.t('slack.home.cases_title')}*")]
     if not visible:
         blocks.append(Text(viewer.t("slack.home.no_cases")))
@@ -193,13 +155,23 @@ def cases_section(viewer: HomeViewer) -> Sequence[Block]:
 @home_section("actions", order=30)
 def actions_section(viewer: HomeViewer) -> Sequence[Block]:
     """Actions I own that are not done, soonest first."""
-    from bot.toolbox.models_plan import ActionItem
+    from bot.toolbox.models import Case
+    from bot.toolbox.models_plan import ActionItem, Plan
 
     if viewer.member is None:
         return []
+    # Only actions of cases I may still see, in units I belong to (a parties-only plan stays private
+    # even to an owner who has since lost the role that let them see it).
     actions = viewer.session.scalars(
         select(ActionItem)
-        .where(ActionItem.owner_id == viewer.member.id, ActionItem.done_at.is_(None))
+        .join(Plan, Plan.id == ActionItem.plan_id)
+        .join(Case, Case.id == Plan.case_id)
+        .where(
+            ActionItem.owner_id == viewer.member.id,
+            ActionItem.done_at.is_(None),
+            Case.unit_id.in_(_my_unit_ids(viewer)),
+            access.visible_case_clause(viewer.session, viewer.member.id),
+        )
         .order_by(ActionItem.due, ActionItem.id)
     ).all()
     if not actions:
@@ -271,7 +243,7 @@ def build_home(
     )
     viewer = HomeViewer(session, settings, organisation, member, user_id, language, now)
     blocks: list[Block] = [Header(viewer.t("slack.home.title")), Text(viewer.t("slack.home.intro"))]
-    for _order, name, section in sorted([*_SECTIONS, *_discovered()], key=lambda s: (s[0], s[1])):
+    for _order, name, section in sorted(_SECTIONS, key=lambda s: (s[0], s[1])):
         savepoint = session.begin_nested()
         try:
             part = list(section(viewer))

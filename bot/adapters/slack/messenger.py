@@ -60,7 +60,6 @@ POST_INTERVAL = 1.0
 NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 # The token is gone (uninstalled, revoked): forget the cached token so the next try looks again.
 TOKEN_GONE = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
-TRIGGER_GONE = frozenset({"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"})
 # Button that opens a stored form, for forms asked for without a trigger (see :meth:`open_form`).
 OPEN_FORM_ACTION = "partsbot.slack.open_form"
 FORM_STASH_PREFIX = "slack:form:"
@@ -178,6 +177,7 @@ class SlackMessenger:
                 raise
             first_ts = first_ts or str(response["ts"])
         await self._upload_images(place, reply)
+        await self._upload_files(place, reply)
         return first_ts
 
     async def update(self, place: Place, message_id: str, reply: Reply) -> None:
@@ -237,6 +237,8 @@ class SlackMessenger:
     # Forms -----------------------------------------------------------------------------------------
 
     async def show_form(self, place: Place, form: Form, trigger_id: str, language: str) -> None:
+        # One-letter keys because Slack keeps at most 3000 characters of private_metadata: f = the form's
+        # context, w = workspace, c = channel, t = thread, d = a direct message.
         metadata = json.dumps(
             {
                 "f": form.context,
@@ -345,6 +347,21 @@ class SlackMessenger:
                 )
             except (DeliveryError, OSError) as exc:
                 log.error("picture %s not uploaded to %s: %s", path.name, place.channel, exc)
+
+    async def _upload_files(self, place: Place, reply: Reply) -> None:
+        # Unlike a picture, a file is what the message is for: a failure is raised, so the outbox retries.
+        for file in render.files_of(reply):
+            await self.call(
+                place.workspace,
+                "files.uploadV2",
+                lambda c, f=file: c.files_upload_v2(  # type: ignore[misc]
+                    channel=place.channel,
+                    thread_ts=place.thread,
+                    content=f.content.encode("utf-8"),
+                    filename=f.name,
+                    title=f.name,
+                ),
+            )
 
     async def _invite_hint(self, place: Place) -> None:
         """Tell the person who just asked, through their command's response_url, to invite the bot."""

@@ -1,7 +1,7 @@
 """inbox before the ack, outbox lanes (coalescing, parking); the inbox replaces slack_event_seen
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.storage.models
 
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -35,9 +35,9 @@ from sqlalchemy import select
 from bot.adapters.console import ConsoleChat
 from bot.core import Partsbot
 from bot.i18n import raw, t
+from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.schema import metadata
 from bot.toolbox.followup import close_due_votes, due_meeting_followups
 from bot.toolbox.models import Case
 
@@ -129,7 +129,7 @@ async def play(run: DemoRun, lines: Sequence[str], transcript: list[str]) -> Non
 
 def _scheduler(run: DemoRun) -> None:
     with run.bot.db.transaction() as session:
-        close_due_votes(session, run.clock(), run.bot.settings)
+        close_due_votes(session, run.clock(), run.bot.router.steps, run.bot.settings)
         due_meeting_followups(session, run.clock())
 
 
