@@ -309,7 +309,6 @@ def parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument("action", nargs="?", default="list", choices=("list", "retry"))
 
-
     data = sub.add_parser("data", help="a person's or a unit's data: export (access request) or erase")
     data.add_argument("data_action", choices=("export", "erase"))
     who = data.add_mutually_exclusive_group(required=True)

@@ -122,7 +122,7 @@ class Server:
             DATABASE_URL=self.database_url,
             PORT=str(self.port),
             PARTSBOT_HOST="127.0.0.1",
-            PARTSBOT_ENV="development",
+            PARTSBOT_ENV="test",  # the fake Web API is plain http on 127.0.0.1
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=self.fake_url + "/api/",

@@ -139,10 +139,10 @@ async def test_a_retry_after_holds_the_channel_until_then(
 async def test_a_burst_in_one_channel_is_answered_privately_at_once_and_posted_at_slacks_pace(
     slack: SlackDriver, manual_time: ManualTime
 ) -> None:
-    """20 people set their role at once: each confirmation is private and immediate; the 20 announcements
-    in the channel go out a short burst first, then one a second – never faster."""
+    """20 people ask for a role at once: each answer is private and immediate; the 20 announcements in the
+    channel go out a short burst first, then one a second – never faster."""
     people = [f"U{n:03d}" for n in range(20)]
-    responses = await asyncio.gather(*(slack.command("rolle ansatt", user=person) for person in people))
+    responses = await asyncio.gather(*(slack.command("rolle verneombud", user=p) for p in people))
     assert {r.status for r in responses} == {200}
     answers = await slack.fake.wait_for_private(count=20)
     assert sorted(a.user for a in answers) == people

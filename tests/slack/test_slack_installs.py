@@ -172,7 +172,7 @@ async def test_uninstall_schedules_deletion_and_a_reinstall_keeps_the_data(
 
     await _install(slack)
     await slack.command("hjelp", team=NEW_TEAM)
-    await slack.fake.wait_for("chat.postEphemeral")
+    await slack.fake.wait_for_private()
     await slack.event({"type": "app_uninstalled", "event_ts": "1700000900.1"}, team=NEW_TEAM)
     await slack.idle()
     with slack.bot.db.transaction() as s:

@@ -43,9 +43,9 @@ async def test_installed_tokens_are_encrypted_in_the_database(slack: SlackDriver
     assert INSTALLED_TOKEN not in dump  # what a database reader or a backup sees
     assert "fernet:" in dump
     # The bot decrypts it and answers in the new workspace with the real token.
-    await slack.command("hjelp", team=NEW_TEAM)
-    [answer] = await slack.fake.wait_for("chat.postEphemeral")
-    assert answer.token == INSTALLED_TOKEN
+    await slack.command("rolle verneombud", team=NEW_TEAM, user="UOLA")
+    [announcement] = await slack.fake.wait_for("chat.postMessage")
+    assert announcement.token == INSTALLED_TOKEN
 
 
 def test_rotation_reencrypts_with_the_new_key_and_reads_the_old() -> None:
