@@ -74,5 +74,7 @@ async def test_mine_data_arrives_as_a_message_and_a_file_in_the_direct_chat(slac
     assert done.body["files"][0]["title"].startswith("partsbot-data-")
     dm_posts = [c for c in slack.fake.of("chat.postMessage") if "Dette har jeg lagret om deg" in str(c.body)]
     assert dm_posts and dm_posts[0].body["channel"] == done.body["channel_id"]
-    [ephemeral] = [c for c in slack.fake.of("chat.postEphemeral") if "direktemelding" in str(c.body)]
+    [ephemeral] = await slack.fake.wait_for(
+        "chat.postEphemeral", where=lambda c: "direktemelding" in str(c.body)
+    )
     assert ephemeral.body["user"] == "UPER"

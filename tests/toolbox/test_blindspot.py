@@ -212,3 +212,14 @@ async def test_anonymous_needs_a_case_and_sane_text(make_bot, database) -> None:
     assert "Jeg finner ingen sak #7 som du har tilgang til." in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
+
+
+async def test_anonym_written_in_the_case_thread_is_refused_not_stored_under_the_name(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
+    console, head = await blindspot_case(make_bot)
+    out = await console.as_("Siri", f"/tråd {head}", "anonym Hvem bestemmer egentlig?")
+    assert "Skriv ikke anonyme spørsmål i kanalen eller i en tråd" in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Question)) == 0
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
