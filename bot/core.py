@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.chat import delivery
 from bot.chat.delivery import Delivery
 from bot.chat.messenger import Messenger
-from bot.chat.model import Effect, Event, OpenForm
+from bot.chat.model import Effect, Event, OpenForm, Submission
 from bot.chat.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -56,6 +56,15 @@ class Partsbot:
                     raise
                 log.info("retrying event after a conflicting write", exc_info=True)
         raise AssertionError("unreachable")
+
+    def check_sync(self, submission: Submission) -> dict[str, str]:
+        """What is wrong with a form's fields (field name → text), checked by its handler without keeping
+        anything; empty when the form can be submitted."""
+        with self.db.transaction() as session:
+            return self.router.check(session, self.settings, submission, self.clock())
+
+    async def check(self, submission: Submission) -> dict[str, str]:
+        return await asyncio.to_thread(self.check_sync, submission)
 
     async def handle(self, event: Event) -> list[Effect]:
         """Handle an event and deliver what it produced. Never raises for a person's mistake."""

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import (
     Action,
     Block,
@@ -204,11 +204,7 @@ def start(ctx: HandlerContext, words: list[str]) -> None:
             raise UserError("course.already_enrolled")
         ctx.open_form(enrol_form(ctx))
         return
-    if len(words) > 2:
-        raise UserError("course.start_usage")
-    first = runs.parse_moment(
-        words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
-    )
+    first = runs.parse_moment(" ".join(words), unit.timezone, ctx.now, DEFAULT_TIME)
     enrol(ctx, runs.default_starts(first, window_for(ctx.session, unit)))
 
 
@@ -217,16 +213,14 @@ def move(ctx: HandlerContext, words: list[str]) -> None:
     run = _require_run(ctx)
     if not _may_change(ctx, run):
         raise UserError("course.not_allowed")
-    if len(words) not in (2, 3) or not words[0].isdigit():
+    if len(words) < 2 or not words[0].isdigit():
         raise UserError("course.move_usage")
     number = int(words[0])
     modules = runs.modules_of(ctx.session, run.id)
     if not 1 <= number <= len(modules):
         raise UserError("course.no_such_module", module=number)
     current = modules[number - 1].starts_at.astimezone(window_for(ctx.session, unit).zone).time()
-    new_start = runs.parse_moment(
-        words[1], words[2] if len(words) == 3 else None, unit.timezone, ctx.now, current
-    )
+    new_start = runs.parse_moment(" ".join(words[1:]), unit.timezone, ctx.now, current)
     runs.move_module(ctx.session, run, number, new_start, ctx.now, ctx.language)
     when = when_text(ctx.language, new_start, unit.timezone)
     ctx.post(ctx.t("course.moved", module=number, when=when))
@@ -364,14 +358,10 @@ def register(router: Router) -> None:
         unit = ctx.require_unit()
         starts = []
         for n in range(1, MODULE_COUNT + 1):
-            words = sub.values.get(f"m{n}", "").split()
-            if not words:
-                raise UserError("course.bad_date", value="")
-            starts.append(
-                runs.parse_moment(
-                    words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
+            with in_field(f"m{n}"):
+                starts.append(
+                    runs.parse_moment(sub.values.get(f"m{n}", ""), unit.timezone, ctx.now, DEFAULT_TIME)
                 )
-            )
         enrol(ctx, starts)
 
     @router.action("course.settings")

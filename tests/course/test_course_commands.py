@@ -57,9 +57,9 @@ async def test_bad_dates_get_clear_answers_and_nothing_is_stored(make_bot, clock
     out = await console.as_("Kari", "/parts kurs start 2026-12-01 09:00")
     assert "Modul 1 (tirsdag 1. desember kl. 09:00) ligger i fortiden." in out
     out = await console.type("/parts kurs start 31.02.2027 09:00")
-    assert "«31.02.2027» er ikke en dato jeg forstår." in out
+    assert "«31.02.2027» er ikke en dato." in out
     out = await console.type("/parts kurs start 2027-01-11 25:00")
-    assert "«25:00» er ikke et klokkeslett jeg forstår." in out
+    assert "«25:00» er ikke et klokkeslett." in out
     out = await console.type("/parts kurs start 2027-01-09 09:00")
     assert "Modul 1 (lørdag 9. januar kl. 09:00) faller på en helgedag." in out
     # Out of order in the form.

@@ -91,7 +91,7 @@ async def test_whole_path_with_why_chain_refinements_and_steps(make_bot, databas
     assert "Takk! Spørsmålet ditt er med i sak #1." in out
     assert "Blindsonen: 1 spørsmål, 0 av dem anonyme." in out
     out = await console.as_("Tone", "/parts neste")
-    assert "*Steg 3: Idéjakt* – til og med 26.11.2026." in out
+    assert "*Steg 3: Idéjakt* – til og med torsdag 26.11.2026." in out
     out = await console.as_("Siri", "En tavle i garderoben med dagens oppgaver.")
     assert "💡 *#1* Siri: En tavle i garderoben med dagens oppgaver." in out
     out = await console.as_("Kari", "Ja, og #1 med bilder, så barna også ser den.")

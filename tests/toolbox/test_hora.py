@@ -90,8 +90,8 @@ async def test_bad_agenda_lines_get_clear_answers(make_bot, database, fields, an
 @pytest.mark.parametrize(
     ("day", "time", "length", "answer"),
     [
-        ("31.02.2027", "14:00", "60", "«31.02.2027» skjønner jeg ikke som dato."),
-        ("26.11.", "25:00", "60", "«25:00» skjønner jeg ikke som klokkeslett."),
+        ("31.02.2027", "14:00", "60", "«31.02.2027» er ikke en dato."),
+        ("26.11.", "25:00", "60", "«25:00» er ikke et klokkeslett."),
         ("26.11.", "14:00", "lenge", "«lenge» er ikke en lengde jeg kan bruke."),
         ("2026-11-23", "14:00", "60", "ville vært i fortiden"),
         ("i dag", "08:00", "60", "ville vært i fortiden"),

@@ -127,13 +127,13 @@ async def test_standalone_vote_bad_input(make_bot, database) -> None:  # type: i
     assert "Maks prikker per idé må være fra 1 til antall prikker (3)" in await console.type(
         "/parts stemme 3 4"
     )
-    assert "«snart» skjønner jeg ikke" in await console.type("/parts stemme 3 2 snart")
+    assert "«snart» forstår jeg ikke som dato" in await console.type("/parts stemme 3 2 snart")
     await console.type("/parts stemme")
     out = await console.type("Hva først?", " ; ; ", "3", "2", "")
     assert "Teksten er tom." in out or "ingenting å stemme over" in out
     await console.type("/parts stemme")
     out = await console.type("Hva først?", "A; B", "3", "2", "2026-11-01")
-    assert "Fristen ville vært i fortiden." in out
+    assert "1.11.2026 har allerede vært. Velg en dato fram i tid." in out
     await console.type("/parts stemme")
     out = await console.type("Hva først?", "A; B", "3", "2", "fredag")
     assert "Frist: til og med fredag 27.11.2026." in out
