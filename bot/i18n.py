@@ -12,6 +12,7 @@ import logging
 import os
 import string
 from collections.abc import Iterator, Mapping
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,27 @@ class Translator:
 
     def __call__(self, key: str, /, **values: Any) -> str:
         return t(self.language, key, **values)
+
+
+# Numbers, times and plurals as each language writes them ---------------------------------------------
+
+
+def clock(language: str, at: time) -> str:
+    """A time of day: "09.00" in Norwegian (Språkrådet's norm, shown after "kl."), "09:00" in English."""
+    separator = ":" if normalise_language(language) == "en" else "."
+    return f"{at.hour:02d}{separator}{at.minute:02d}"
+
+
+def decimal(language: str, value: float | None, digits: int = 1) -> str:
+    """A decimal number with a decimal comma in Norwegian ("3,7") and a point in English ("3.7")."""
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text if normalise_language(language) == "en" else text.replace(".", ",")
+
+
+def plural(language: str, key: str, count: int, /, **values: Any) -> str:
+    """The prompt ``key.one`` for a count of one, else ``key.other``, with ``count`` filled in: "1 prikk",
+    "2 prikker" – never "1 prikker" or "prikk(er)". Bokmål, nynorsk and English all have these two forms."""
+    form = "one" if count == 1 else "other"
+    return t(language, f"{key}.{form}", count=count, **values)

@@ -29,6 +29,7 @@ from bot.course import checkin, evaluation, runs, survey
 from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.privacy import MIN_GROUP_SIZE, SCALE_MAX, SCALE_MIN
 from bot.course.unitcal import week_number
+from bot.i18n import decimal
 from bot.storage.models import Membership
 
 # --------------------------------------------------------------------------------------------------
@@ -129,7 +130,11 @@ def results_reply(ctx: HandlerContext) -> Reply:
             lines.append(ctx.t("checkin.results_hidden", min=MIN_GROUP_SIZE))
         else:
             lines.extend(
-                ctx.t("checkin.results_line", indicator=ctx.t(f"checkin.indicators.{i}"), value=f"{v:.1f}")
+                ctx.t(
+                    "checkin.results_line",
+                    indicator=ctx.t(f"checkin.indicators.{i}"),
+                    value=decimal(ctx.language, v),
+                )
                 for i, v in week.means.items()
             )
         blocks.append(Text("\n".join(lines)))

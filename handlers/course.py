@@ -36,7 +36,7 @@ from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import hhmm, parse_hhmm, parse_weeks, settings_for, window_for
 from bot.course.words import module_name, when_text
-from bot.i18n import raw
+from bot.i18n import clock, decimal, raw
 from bot.storage.models import Unit
 
 DEFAULT_TIME = time(9, 0)
@@ -68,14 +68,16 @@ def _evaluation_lines(ctx: HandlerContext, run: CourseRun) -> list[str]:
         for question, before, after in comparison.rows:
             label = ctx.t(f"evaluation.short.{question}")
             if before is None:
-                lines.append(ctx.t("evaluation.after_only", question=label, after=f"{after:.1f}"))
+                lines.append(
+                    ctx.t("evaluation.after_only", question=label, after=decimal(ctx.language, after))
+                )
             else:
                 lines.append(
                     ctx.t(
                         "evaluation.before_after",
                         question=label,
-                        before=f"{before:.1f}",
-                        after=f"{after:.1f}",
+                        before=decimal(ctx.language, before),
+                        after=decimal(ctx.language, after),
                     )
                 )
     elif comparison.reason == "too_few":
@@ -91,7 +93,9 @@ def _evaluation_lines(ctx: HandlerContext, run: CourseRun) -> list[str]:
         if means is None:
             lines.append(ctx.t("course.module_evaluation_hidden", module=number, min=MIN_GROUP_SIZE))
         else:
-            values = ", ".join(f"{ctx.t(f'evaluation.short.{q}')} {v:.1f}" for q, v in means.items())
+            values = ", ".join(
+                f"{ctx.t(f'evaluation.short.{q}')} {decimal(ctx.language, v)}" for q, v in means.items()
+            )
             lines.append(ctx.t("course.module_evaluation_line", module=number, values=values))
     return lines
 
@@ -139,14 +143,14 @@ def _calendar_note(ctx: HandlerContext, unit: Unit) -> str:
     days = _weekdays(ctx)
     return ctx.t(
         "course.calendar_note",
-        start=hhmm(window.start),
-        end=hhmm(window.end),
+        start=clock(ctx.language, window.start),
+        end=clock(ctx.language, window.end),
         weeks=", ".join(str(w) for w in window.summer_closure_weeks) or ctx.t("course.no_summer"),
         summary_day=days[row.summary_weekday % 7],
-        summary_time=row.summary_time,
+        summary_time=clock(ctx.language, parse_hhmm(row.summary_time) or window.start),
         summary_to=ctx.t("course.summary_to_trio" if row.summary_to_trio else "course.summary_to_leader"),
         checkin_day=days[row.checkin_weekday % 7],
-        checkin_time=row.checkin_time,
+        checkin_time=clock(ctx.language, parse_hhmm(row.checkin_time) or window.start),
     )
 
 
@@ -182,8 +186,8 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
             "course.enrolled",
             unit=unit.name,
             count=_pending(ctx, run),
-            start=hhmm(window.start),
-            end=hhmm(window.end),
+            start=clock(ctx.language, window.start),
+            end=clock(ctx.language, window.end),
         )
     )
     ctx.post(
@@ -305,7 +309,9 @@ def save_settings(ctx: HandlerContext, values: dict[str, str]) -> None:
     unit = ctx.require_unit()
     start_at, end_at = _time(values.get("window_start", "")), _time(values.get("window_end", ""))
     if not start_at < end_at:
-        raise UserError("course.settings.bad_window", start=hhmm(start_at), end=hhmm(end_at))
+        raise UserError(
+            "course.settings.bad_window", start=clock(ctx.language, start_at), end=clock(ctx.language, end_at)
+        )
     weeks = parse_weeks(values.get("summer_weeks", ""))
     if weeks is None:
         raise UserError("course.settings.bad_weeks", value=values.get("summer_weeks", "")[:40])

@@ -34,7 +34,7 @@ from bot.course.unitcal import (
     window_for,
 )
 from bot.course.words import day_text, module_name, when_text
-from bot.i18n import t
+from bot.i18n import decimal, t
 from bot.settings import Settings
 from bot.storage.models import Member, Unit
 
@@ -171,7 +171,12 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
         if latest.means and indicator in latest.means:
             label = t(lang, f"checkin.indicators.{indicator}")
             lines.append(
-                t(lang, "summary.indicator_line", indicator=label, value=f"{latest.means[indicator]:.1f}")
+                t(
+                    lang,
+                    "summary.indicator_line",
+                    indicator=label,
+                    value=decimal(lang, latest.means[indicator]),
+                )
             )
     head = t(
         lang,
@@ -217,15 +222,16 @@ def _evaluation(lang: str, data: SummaryData) -> list[str]:
     for question, before, after in comparison.rows:
         label = t(lang, f"evaluation.short.{question}")
         if before is None:  # asked after the course only ("Er du blitt bedre …?")
-            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=f"{after:.1f}"))
+            shown = decimal(lang, after)
+            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=shown))
         else:
             lines.append(
                 t(
                     lang,
                     "summary.evaluation_line",
                     question=label,
-                    before=f"{before:.1f}",
-                    after=f"{after:.1f}",
+                    before=decimal(lang, before),
+                    after=decimal(lang, after),
                 )
             )
     return lines

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Note, Text
 from bot.dates import parse as dates
-from bot.i18n import Translator, raw
+from bot.i18n import Translator, clock, raw
 from bot.roles import party_members, roles_of
 from bot.storage.models import PARTY_ROLES, Member
 from bot.toolbox.models import Case
@@ -60,7 +60,7 @@ def show_day(tr: Translator, day: date) -> str:
 
 def show_moment(tr: Translator, moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
-    return tr("plan.moment_format", day=show_day(tr, local.date()), time=local.strftime("%H:%M"))
+    return tr("plan.moment_format", day=show_day(tr, local.date()), time=clock(tr.language, local.time()))
 
 
 def show_deadline(tr: Translator, moment: datetime, timezone: str) -> str:

@@ -82,12 +82,12 @@ async def test_four_answers_hide_the_aggregate_five_show_it(make_bot, clock, dat
     # tillit 22/5 = 4.4, trygghet 23/5 = 4.6.
     assert "5 av 8 svarte" in week2
     for line in (
-        "Arbeidsflyt: 3.4",
-        "Motivasjon: 4.0",
-        "Engasjement: 3.2",
-        "Involvering: 2.2",
-        "Tillit: 4.4",
-        "Trygghet: 4.6",
+        "Arbeidsflyt: 3,4",
+        "Motivasjon: 4,0",
+        "Engasjement: 3,2",
+        "Involvering: 2,2",
+        "Tillit: 4,4",
+        "Trygghet: 4,6",
     ):
         assert line in week2
     # Five comments are not shown (comments need ten answers).

@@ -97,7 +97,9 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     # A day that is not one is named at the day field; the other fields are not blamed.
     response = await slack.submit(view, _meeting_values("2026-11-31"))
     answer = json.loads(await response.text())
-    assert answer["errors"] == {"day": "«2026-11-31» er ikke en dato. Skriv for eksempel «fredag», «4.12.» eller «4. desember»."}
+    assert answer["errors"] == {
+        "day": "«2026-11-31» er ikke en dato. Skriv for eksempel «fredag», «4.12.» eller «4. desember»."
+    }
 
     # Two days on, at 14:00 Oslo time: the agenda is posted in the channel (not in a thread).
     day = today + timedelta(days=2)
@@ -108,7 +110,7 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     [agenda] = _since(fake, mark, "chat.postMessage")
     assert agenda.body["channel"] == CHANNEL and not agenda.body.get("thread_ts")
     shown = _text(agenda)
-    assert f"{day.day}.{day.month}.{day.year} kl. 14:00" in shown
+    assert f"{day.day}.{day.month}.{day.year} kl. 14.00" in shown
     assert PURPOSE in shown and DESIRED in shown
     assert all(title in shown for title in ("Nytt vaktsystem", "Bedre garderobe", "Ny vaktliste"))
     assert "Sum: 45 av 60 min" in shown

@@ -80,7 +80,7 @@ async def test_deadline_rules(make_bot, database, clock) -> None:  # type: ignor
     out = await console.type("/parts idejakt frist 1.11.")  # never moved to next year without asking
     assert "«1.11.» er 1.11.2026, og den har allerede vært. Mener du neste år, skriv 1.11.2027." in out
     out = await console.type("/parts idejakt frist 25.11.2026 12:00")
-    assert "Frist for idéjakten: onsdag 25.11.2026 kl. 12:00." in out
+    assert "Frist for idéjakten: onsdag 25.11.2026 kl. 12.00." in out
     # The deadline form (a date picker on Slack and Teams).
     out = await console.type("/kanal", "/parts problem #1")
     out = await console.type(option_number(out, "Sett frist"), "2026-11-27")

@@ -72,12 +72,13 @@ async def test_case_vote_flow_with_hidden_results(make_bot, database) -> None:  
     # Per votes with the buttons of his private ballot; a double-click changes nothing.
     out = await console.as_("Per", "/parts stemme")
     assert "(bare synlig for Per)" in out and "4 av 4 igjen" in out
-    add_two = option_number(out, "+ #2")
+    # In the voting thread a bare number is a vote, so the buttons are pressed with /velg.
+    add_two = "/velg " + option_number(out, "+ #2")
     out = await console.type(add_two)
     assert "3 av 4 igjen" in out
     assert "2 har stemt så langt." in out  # the head shows how many, nothing more
     assert "Det er allerede registrert." in await console.type(add_two)
-    out = await console.type(option_number(out, "+ #2"), "#2 #2 #3")
+    out = await console.type("/velg " + option_number(out, "+ #2"), "#2 #2 #3")
     assert "1 av 4 igjen" in out
     assert "har stemt så langt" not in out  # the number of voters did not change: no head update
     assert not any("●" in message for message in public_messages(console.transcript))
