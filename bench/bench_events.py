@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, select, text
 
 from bot.chat.model import Actor, Command, Form, Message, Place, Platform, Reply
 from bot.core import Partsbot
+from bot.schema import metadata
 from bot.settings import Settings, normalise_database_url
 from bot.storage.db import Database
 from bot.storage.models import KeyValue, PostedMessage
-from bot.storage.schema import metadata
 from handlers import build_router
 
 

@@ -99,10 +99,10 @@ def cmd_run(settings: Settings) -> int:
 
 def cmd_demo(settings: Settings, which: str) -> int:
     if which in ("kurs", "course"):
-        from bot.course.demo import run_course_demo
+        from bot.demo.course import run_course_demo
 
         return run_course_demo(settings, sys.stdout)
-    from bot.demo import run_demo
+    from bot.demo.case import run_demo
 
     return run_demo(settings, sys.stdout)
 

@@ -30,12 +30,12 @@ from bot.chat.model import (
 )
 from bot.chat.router import Router
 from bot.course import evaluation, runs
-from bot.course.calendar import local_at, next_working_day
 from bot.course.models import CourseRun, CourseSettings, DueNudge
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
-from bot.course.unitcal import hhmm, parse_hhmm, parse_weeks, settings_for, window_for
+from bot.course.unitcal import hhmm, parse_days, parse_hhmm, parse_weeks, settings_for, window_for
 from bot.course.words import module_name, when_text
+from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import clock, decimal, raw
 from bot.storage.models import Unit
 
@@ -210,6 +210,8 @@ def start(ctx: HandlerContext, words: list[str]) -> None:
         return
     first = runs.parse_moment(" ".join(words), unit.timezone, ctx.now, DEFAULT_TIME)
     enrol(ctx, runs.default_starts(first, window_for(ctx.session, unit)))
+    # Only the first date was typed: say where the staff gatherings went and how to move them.
+    ctx.private(ctx.t("course.staff_default", time=clock(ctx.language, runs.STAFF_GATHERING_TIME)))
 
 
 def move(ctx: HandlerContext, words: list[str]) -> None:
@@ -268,10 +270,14 @@ def settings_form(ctx: HandlerContext, run: CourseRun) -> Form:
     )
 
     def field(
-        name: str, initial: str, kind: FieldKind = "text", options: tuple[Option, ...] = ()
+        name: str,
+        initial: str,
+        kind: FieldKind = "text",
+        options: tuple[Option, ...] = (),
+        max_length: int = 40,
     ) -> FormField:
         label = ctx.t(f"course.settings.{name}")
-        return FormField(name, label, kind, initial=initial, options=options, max_length=40)
+        return FormField(name, label, kind, initial=initial, options=options, max_length=max_length)
 
     return Form(
         "course.settings",
@@ -281,6 +287,8 @@ def settings_form(ctx: HandlerContext, run: CourseRun) -> Form:
             field("window_start", row.window_start),
             field("window_end", row.window_end),
             field("summer_weeks", row.summer_weeks),
+            # Room for a year's five planning days written as dates.
+            field("planning_days", row.planning_days or "", max_length=200),
             field("summary_day", str(row.summary_weekday), "select", days),
             field("summary_time", row.summary_time),
             field("summary_to", "trio" if row.summary_to_trio else "leader", "select", to),
@@ -315,12 +323,17 @@ def save_settings(ctx: HandlerContext, values: dict[str, str]) -> None:
     weeks = parse_weeks(values.get("summer_weeks", ""))
     if weeks is None:
         raise UserError("course.settings.bad_weeks", value=values.get("summer_weeks", "")[:40])
+    today = ctx.now.astimezone(window_for(ctx.session, unit).zone).date()
+    planning = parse_days(values.get("planning_days", ""), today)
+    if planning is None:
+        raise UserError("course.settings.bad_days", value=values.get("planning_days", "")[:40])
     row = ctx.session.get(CourseSettings, unit.id)
     if row is None:
         row = CourseSettings(unit_id=unit.id)
         ctx.session.add(row)
     row.window_start, row.window_end = hhmm(start_at), hhmm(end_at)
     row.summer_weeks = ",".join(str(w) for w in weeks)
+    row.planning_days = ",".join(d.isoformat() for d in planning)
     row.summary_weekday = _weekday(values.get("summary_day", "0"))
     row.summary_time = hhmm(_time(values.get("summary_time", "")))
     row.summary_to_trio = values.get("summary_to") == "trio"

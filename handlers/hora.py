@@ -11,8 +11,9 @@ from __future__ import annotations
 from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
 from bot.chat.router import Router
-from bot.course.calendar import local_at
 from bot.dates import parse as dates
+from bot.dates.calendar import local_at
+from bot.dates.days import local_today
 from bot.toolbox import cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
@@ -27,7 +28,7 @@ from bot.toolbox.hora import (
 )
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Meeting
-from bot.toolbox.planning import local_today, show_moment
+from bot.toolbox.planning import show_moment
 
 MAX_AGENDA_TEXT = 3000
 

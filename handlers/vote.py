@@ -33,11 +33,11 @@ from bot.chat.model import (
     Text,
 )
 from bot.chat.router import Router
+from bot.dates.days import parse_deadline
 from bot.storage.models import Unit
 from bot.toolbox import cases, idea_hunt, voting
 from bot.toolbox.models import Case, Idea
 from bot.toolbox.models_plan import Vote
-from bot.toolbox.planning import parse_deadline
 
 CLOSE_WORDS = ("lukk", "steng", "avslutt", "close", "end")
 # A standalone vote with the same title from the same person this soon is a repeated submission.

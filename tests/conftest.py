@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from bot.core import Partsbot
+from bot.schema import metadata
 from bot.settings import Settings, normalise_database_url
 from bot.storage.db import Database
-from bot.storage.schema import metadata
 from handlers import build_router
 
 TEST_DATABASE_URL = os.environ.get("PARTSBOT_TEST_DATABASE_URL", "")

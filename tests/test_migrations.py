@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from bot.schema import metadata
 from bot.storage import migrate
 from bot.storage.db import make_engine
-from bot.storage.schema import metadata
 
 
 def _differences(url: str) -> list[object]:

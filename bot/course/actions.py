@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from bot.chat.model import Effect, Header, Note, Reply, Text
 from bot.course.audience import direct, language_of, organisation_of
-from bot.course.calendar import local_at, next_allowed
 from bot.course.jobs import Job, Skip, already_sent
 from bot.course.toolbox_view import ActionLine, due_by_today, units_with_open_actions
 from bot.course.unitcal import window_for
 from bot.course.words import day_text
+from bot.dates.calendar import local_at, next_allowed
 from bot.i18n import t
 from bot.storage.models import Member, Unit
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from bot.chat.model import Button, Buttons, Effect, Header, Note, Reply, Text
 from bot.course import survey
 from bot.course.audience import direct, language_of, members_of, organisation_of
-from bot.course.calendar import DeliveryWindow, local_at, next_allowed
 from bot.course.jobs import Job, Skip, already_sent
 from bot.course.models import CheckinRound
 from bot.course.privacy import MIN_GROUP_SIZE
@@ -33,6 +32,7 @@ from bot.course.unitcal import (
     week_label,
     window_for,
 )
+from bot.dates.calendar import DeliveryWindow, local_at, next_allowed
 from bot.i18n import t
 from bot.storage.models import Unit
 

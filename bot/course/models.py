@@ -67,6 +67,9 @@ class CourseSettings(Base):
     summary_to_trio: Mapped[bool] = mapped_column(Boolean, default=False)
     checkin_weekday: Mapped[int] = mapped_column(Integer, default=3)
     checkin_time: Mapped[str] = mapped_column(String(5), default="13:00")
+    # Planning days (planleggingsdager), ISO dates comma separated: closed for the children, so no nudges
+    # then, and the natural day for a staff gathering.
+    planning_days: Mapped[str] = mapped_column(String(400), default="", server_default="")
 
 
 class DueNudge(Base):

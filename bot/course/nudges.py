@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from bot.chat.model import Block, Button, Buttons, Effect, Header, Note, Reply, Text
 from bot.course import evaluation
 from bot.course.audience import effects_for
-from bot.course.calendar import next_allowed
 from bot.course.jobs import Job, Skip
 from bot.course.models import CourseModule, CourseRun, DueNudge, SendLedger
 from bot.course.plan import Plan, load_plan, occurrences
 from bot.course.unitcal import local_week, window_for
 from bot.course.words import module_name, when_text
+from bot.dates.calendar import next_allowed
 from bot.i18n import catalogue, t
 from bot.storage.models import Unit
 
@@ -96,7 +96,7 @@ def replan(session: Session, run: CourseRun, now: datetime, plan: Plan | None = 
                 key=key,
                 nudge_id=occ.spec.id,
                 module=occ.module,
-                audience=occ.spec.to,
+                audience=occ.audience,
                 text_key=occ.spec.text.format(**occ.values),
                 kind=occ.spec.kind,
                 phase=occ.spec.phase,
@@ -117,9 +117,11 @@ def cancel_pending(session: Session, run_id: int) -> None:
 # Sending -----------------------------------------------------------------------------------------------
 
 
-def _title(language: str, nudge: DueNudge) -> str:
+def _title(language: str, nudge: DueNudge, values: dict[str, Any]) -> str:
     key = f"nudges_text.titles.{nudge.nudge_id}"
-    return t(language, key) if key in catalogue(language) else t(language, "nudges_text.titles.default")
+    if key not in catalogue(language):
+        key = "nudges_text.titles.default"
+    return t(language, key, **values)
 
 
 def render_nudge(session: Session, nudge: DueNudge, unit: Unit, language: str, round_id: int | None) -> Reply:
@@ -136,7 +138,7 @@ def render_nudge(session: Session, nudge: DueNudge, unit: Unit, language: str, r
         "next_module_name": module_name(language, number + 1, kinds[number + 1]) if following else "",
         "next_when": when_text(language, following, unit.timezone) if following else "",
     }
-    title = _title(language, nudge)
+    title = _title(language, nudge, values)
     text = t(language, nudge.text_key, **values)
     blocks: list[Block] = [Header(title), Text(text)]
     if round_id is not None:

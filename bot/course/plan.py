@@ -8,7 +8,7 @@ unit's calendar in, raw moments out (quiet time is applied by :mod:`bot.course.n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -17,13 +17,17 @@ from typing import Any
 import yaml
 
 from bot.course.audience import AUDIENCES
-from bot.course.calendar import DeliveryWindow, is_working_day, local_at
 from bot.course.unitcal import parse_hhmm
+from bot.dates.calendar import DeliveryWindow, is_working_day, local_at
 from bot.i18n import prompts_dir
 
 KINDS = ("message", "evaluation")
 PHASES = ("baseline", "module", "after")
 MODULE_COUNT = 6
+# ``to: module`` sends a nudge to the people the module is for (the plan's ``audience`` section).
+MODULE_AUDIENCE = "module"
+# Who a module is for: the trio (leader, verneombud, tillitsvalgt) or the whole staff.
+MODULE_GROUPS = ("trio", "all")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,20 @@ class Plan:
     exercises: tuple[str, ...]
     evaluation: dict[str, tuple[str, ...]]
     nudges: tuple[NudgeSpec, ...]
+    # module -> "trio" | "all"; see prompts/nudges.yaml.
+    module_groups: dict[int, str] = field(default_factory=dict)
+
+    def audience_for(self, spec: NudgeSpec, module: int) -> str:
+        """The stored audience of one nudge: ``to: module`` resolved to the module's people.
+
+        A trio module reaches the trio privately. An all-staff module reaches the unit's channel, except an
+        evaluation, whose anonymous form needs a private place: then every member privately.
+        """
+        if spec.to != MODULE_AUDIENCE:
+            return spec.to
+        if self.module_groups.get(module, "all") == "trio":
+            return "trio"
+        return "members" if spec.kind == "evaluation" else "channel"
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,8 @@ class Occurrence:
     # A weekly exercise belongs to its week: one that quiet time (fellesferie) would push into another week
     # is dropped rather than piled onto the first day back.
     same_week: bool = False
+    # Who gets it (one of bot.course.audience.AUDIENCES), with ``to: module`` already resolved.
+    audience: str = ""
 
 
 # Loading ---------------------------------------------------------------------------------------------
@@ -94,8 +114,8 @@ def _spec(entry: Mapping[str, Any]) -> NudgeSpec:
     if not modules or any(not 1 <= m <= MODULE_COUNT for m in modules):
         raise ValueError(f"nudge {name}: modules must be numbers 1-{MODULE_COUNT}")
     to = str(entry.get("to", ""))
-    if to not in AUDIENCES:
-        raise ValueError(f"nudge {name}: to must be one of {', '.join(AUDIENCES)}")
+    if to not in (*AUDIENCES, MODULE_AUDIENCE):
+        raise ValueError(f"nudge {name}: to must be one of {', '.join((*AUDIENCES, MODULE_AUDIENCE))}")
     kind = str(entry.get("kind", "message"))
     phase = str(entry.get("phase", ""))
     if kind not in KINDS or (kind == "evaluation") != (phase in PHASES):
@@ -136,7 +156,22 @@ def load_plan(path: Path | None = None) -> Plan:
     if any("{exercise}" in s.text for s in specs) and not exercises:
         raise ValueError("nudge plan: a text uses {exercise} but the exercises list is empty")
     evaluation = {str(k): tuple(str(q) for q in v) for k, v in (data.get("evaluation") or {}).items()}
-    return Plan(kinds, exercises, evaluation, specs)
+    return Plan(kinds, exercises, evaluation, specs, _module_groups(data.get("audience"), kinds))
+
+
+def _module_groups(section: object, kinds: Mapping[int, str]) -> dict[int, str]:
+    """Who each module is for. Without the section: staff gatherings for all, the rest for the trio."""
+    if section is None:
+        return {n: "all" if kind == "staff" else "trio" for n, kind in kinds.items()}
+    if not isinstance(section, Mapping):
+        raise ValueError("nudge plan: audience must map modules 1-6 to trio or all")
+    groups = {int(k): str(v) for k, v in section.items()}
+    if sorted(groups) != list(range(1, MODULE_COUNT + 1)):
+        raise ValueError(f"nudge plan: audience must list modules 1-{MODULE_COUNT}")
+    wrong = sorted(n for n, group in groups.items() if group not in MODULE_GROUPS)
+    if wrong:
+        raise ValueError(f"nudge plan: audience of module {wrong[0]} must be trio or all")
+    return groups
 
 
 # Occurrences -------------------------------------------------------------------------------------------
@@ -174,9 +209,14 @@ def occurrences(plan: Plan, modules: Mapping[int, datetime], window: DeliveryWin
                 first = day + timedelta(days=spec.days or 0)
             expires = start if spec.before_module else None
             base_values = {"module": number}
+            audience = plan.audience_for(spec, number)
             if spec.every is None:
                 raw = local_at(first, spec.at, zone)
-                found.append(Occurrence(f"{spec.id}:m{number}", spec, number, raw, expires, base_values))
+                found.append(
+                    Occurrence(
+                        f"{spec.id}:m{number}", spec, number, raw, expires, base_values, audience=audience
+                    )
+                )
                 continue
             following = modules.get(number + 1)
             limit = following - timedelta(days=spec.every.until_days_before_next) if following else None
@@ -187,7 +227,9 @@ def occurrences(plan: Plan, modules: Mapping[int, datetime], window: DeliveryWin
                 if (limit is None and week > 4) or (limit is not None and raw > limit):
                     break
                 found.append(
-                    Occurrence(f"{spec.id}:m{number}:w{week}", spec, number, raw, None, base_values, True)
+                    Occurrence(
+                        f"{spec.id}:m{number}:w{week}", spec, number, raw, None, base_values, True, audience
+                    )
                 )
                 week += 1
                 current += timedelta(days=spec.every.days)
@@ -198,6 +240,6 @@ def occurrences(plan: Plan, modules: Mapping[int, datetime], window: DeliveryWin
         if "{exercise}" in occ.spec.text:
             values = {**occ.values, "exercise": plan.exercises[counter % len(plan.exercises)]}
             counter += 1
-            occ = Occurrence(occ.key, occ.spec, occ.module, occ.raw, occ.expires, values, occ.same_week)
+            occ = replace(occ, values=values)
         numbered.append(occ)
     return numbered

@@ -15,19 +15,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.chat.context import UserError
-from bot.course.calendar import DeliveryWindow, is_working_day, local_at, norwegian_public_holidays
-from bot.course.calendar import next_working_day as _next_working_day
 from bot.course.models import CourseModule, CourseRun
 from bot.course.nudges import cancel_pending, replan
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.unitcal import window_for
 from bot.course.words import when_text
 from bot.dates import parse as dates
+from bot.dates.calendar import DeliveryWindow, is_working_day, local_at, norwegian_public_holidays
+from bot.dates.calendar import next_working_day as _next_working_day
 from bot.i18n import t
 from bot.storage.models import Member, Unit
 
 # Default spacing when only the first module's date is given; move single modules with "kurs flytt".
 DEFAULT_GAP = timedelta(weeks=3)
+# Kindergartens are open about 07:00-17:00 (DOMAIN.md). A gathering of the whole staff in that time would
+# leave the children without adults, so staff gatherings go in the evening or on a planning day.
+OPENING_HOURS = (time(7, 0), time(17, 0))
+# Staff meetings in kindergartens are usually held in the evening, after closing.
+STAFF_GATHERING_TIME = time(18, 0)
+STAFF = "staff"
 # Check-ins and weekly summaries go on for a while after module 6, so the evaluation shows up in them.
 RUN_TAIL = timedelta(weeks=4)
 
@@ -104,11 +110,27 @@ def parse_moment(text: str, timezone: str, now: datetime, default: time | None =
 
 
 def default_starts(first: datetime, window: DeliveryWindow) -> list[datetime]:
-    """The first start as given, then five more :data:`DEFAULT_GAP` apart at its wall time, each moved to a
-    working day (the given one is checked, not moved: a person typed it)."""
+    """The first start as given, then five more :data:`DEFAULT_GAP` apart, each moved to a working day
+    outside romjul (the given one is checked, not moved: a person typed it). Digital modules keep the first
+    one's wall time; staff gatherings are put at :data:`STAFF_GATHERING_TIME`, after closing."""
     local = first.astimezone(window.zone)
-    days = [_next_working_day(local.date() + DEFAULT_GAP * i, window) for i in range(1, MODULE_COUNT)]
-    return [first, *(local_at(d, local.time(), window.zone) for d in days)]
+    kinds = load_plan().module_kinds
+    starts = [first]
+    for number in range(2, MODULE_COUNT + 1):
+        day = local.date() + DEFAULT_GAP * (number - 1)
+        while True:
+            day = _next_working_day(day, window)
+            if not _in_romjul(day):
+                break
+            day += timedelta(days=1)
+        at = STAFF_GATHERING_TIME if kinds[number] == STAFF else local.time()
+        starts.append(local_at(day, at, window.zone))
+    return starts
+
+
+def _in_romjul(d: date) -> bool:
+    # Julaften to nyttårsaften: many are on holiday and the rest cover for them; no time for a course.
+    return d.month == 12 and d.day >= 24
 
 
 def _closed_reason(d: date, window: DeliveryWindow) -> str:
@@ -121,6 +143,27 @@ def _closed_reason(d: date, window: DeliveryWindow) -> str:
     return "closed"
 
 
+def _check_day(number: int, start: datetime, window: DeliveryWindow, language: str) -> None:
+    """A module on a closed day is refused; a staff gathering also while the children are there.
+
+    A planning day (one of the unit's closed dates) is closed for the children, so it is exactly the day
+    for a staff gathering, at any time; on other working days the gathering must be outside opening hours.
+    """
+    when = when_text(language, start, window.timezone)
+    local = start.astimezone(window.zone)
+    day = local.date()
+    staff = load_plan().module_kinds[number] == STAFF
+    if staff and day in window.closed_dates and day.weekday() < 5 and not _in_romjul(day):
+        return
+    if not is_working_day(day, window):
+        reason = t(language, f"course.closed.{_closed_reason(day, window)}")
+        raise UserError("course.closed_day", module=number, when=when, reason=reason)
+    if _in_romjul(day):
+        raise UserError("course.romjul", module=number, when=when)
+    if staff and OPENING_HOURS[0] <= local.time() < OPENING_HOURS[1]:
+        raise UserError("course.staff_while_open", module=number, when=when)
+
+
 def check_starts(
     starts: Sequence[datetime],
     now: datetime,
@@ -128,18 +171,16 @@ def check_starts(
     language: str,
     changed: Sequence[int] | None = None,
 ) -> None:
-    """Refuse dates in the past, on closed days, or out of order. ``changed`` limits the past/closed checks
-    to the modules being set (modules already held may lie in the past)."""
+    """Refuse dates in the past, on closed days or in romjul, staff gatherings while the children are there,
+    and modules out of order. ``changed`` limits the past/day checks to the modules being set (modules
+    already held may lie in the past)."""
     numbers = changed if changed is not None else range(1, len(starts) + 1)
     for number in numbers:
         start = starts[number - 1]
         when = when_text(language, start, window.timezone)
         if start.astimezone(UTC) <= now.astimezone(UTC):
             raise UserError("course.in_past", module=number, when=when)
-        day = start.astimezone(window.zone).date()
-        if not is_working_day(day, window):
-            reason = t(language, f"course.closed.{_closed_reason(day, window)}")
-            raise UserError("course.closed_day", module=number, when=when, reason=reason)
+        _check_day(number, start, window, language)
     for number in range(2, len(starts) + 1):
         if starts[number - 1].astimezone(UTC) <= starts[number - 2].astimezone(UTC):
             raise UserError(

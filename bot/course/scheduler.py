@@ -22,28 +22,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import inspect
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from bot.chat import delivery
+from bot.chat.delivery import Delivery
 from bot.chat.model import Effect, OpenForm
-from bot.core import Partsbot
 from bot.course import actions, checkin, nudges, summary
 from bot.course.audience import organisation_of
 from bot.course.jobs import Job, JobSource, Skip
 from bot.course.models import SendLedger
+from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Unit
+from bot.toolbox import followup, hora
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +54,15 @@ log = logging.getLogger(__name__)
 LOCK_KEY = int.from_bytes(b"Partsbot", "big")
 DEFAULT_INTERVAL = 30.0
 
-# The toolbox's own time hooks: called as fn(session, now) inside a transaction; they enqueue what they send.
-TOOLBOX_HOOKS = (
-    ("bot.toolbox.followup", "close_due_votes"),
-    ("bot.toolbox.hora", "due_meeting_followups"),
-)
+
+class Bot(Protocol):
+    """What the scheduler uses of :class:`bot.core.Partsbot`. The course sits beneath the core (see the
+    import contracts in pyproject.toml), so it names the parts it needs instead of importing the class."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+    delivery: Delivery
 
 
 @dataclass
@@ -69,7 +76,7 @@ class TickReport:
     delivered: int = 0
 
 
-def sources(bot: Partsbot) -> list[tuple[str, JobSource]]:
+def sources(bot: Bot) -> list[tuple[str, JobSource]]:
     return [
         ("nudges", nudges.due_jobs),
         ("checkin", checkin.due_jobs),
@@ -78,22 +85,24 @@ def sources(bot: Partsbot) -> list[tuple[str, JobSource]]:
     ]
 
 
-def _run_hooks(bot: Partsbot, now: datetime) -> None:
-    for module_name, name in TOOLBOX_HOOKS:
-        try:
-            hook = getattr(importlib.import_module(module_name), name)
-        except (ImportError, AttributeError):
-            continue  # that part of the toolbox is not there (yet)
-        # Hooks that word messages in the default language take the settings.
-        extra = {"settings": bot.settings} if "settings" in inspect.signature(hook).parameters else {}
+def _toolbox_hooks(bot: Bot) -> list[tuple[str, Callable[[Session, datetime], object]]]:
+    """The toolbox's own time hooks, each run in its own transaction; they enqueue what they send."""
+    return [
+        ("close_due_votes", partial(followup.close_due_votes, settings=bot.settings)),
+        ("due_meeting_followups", hora.due_meeting_followups),
+    ]
+
+
+def _run_hooks(bot: Bot, now: datetime) -> None:
+    for name, hook in _toolbox_hooks(bot):
         try:
             with bot.db.transaction() as session:
-                hook(session, now, **extra)
+                hook(session, now)
         except Exception:
-            log.exception("toolbox hook %s.%s failed", module_name, name)
+            log.exception("toolbox hook %s failed", name)
 
 
-def _collect(bot: Partsbot, now: datetime) -> list[Job]:
+def _collect(bot: Bot, now: datetime) -> list[Job]:
     jobs: list[Job] = []
     for name, source in sources(bot):
         try:
@@ -133,7 +142,7 @@ def send_job(
     return "sent"
 
 
-def run_due(bot: Partsbot, now: datetime) -> TickReport:
+def run_due(bot: Bot, now: datetime) -> TickReport:
     """The synchronous part of a tick (runs in a worker thread)."""
     report = TickReport()
     # Whatever clock the caller used, the messages are due at once.
@@ -147,7 +156,7 @@ def run_due(bot: Partsbot, now: datetime) -> TickReport:
     return report
 
 
-def next_due(bot: Partsbot, now: datetime) -> datetime | None:
+def next_due(bot: Bot, now: datetime) -> datetime | None:
     """The next moment after ``now`` when a nudge, check-in, reminder or summary falls due (action reminders
     and the toolbox hooks are left to the regular beat). The demo uses it to jump through simulated time."""
     found: list[datetime] = []
@@ -159,7 +168,7 @@ def next_due(bot: Partsbot, now: datetime) -> datetime | None:
     return min(found) if found else None
 
 
-async def tick(bot: Partsbot, now: datetime) -> TickReport:
+async def tick(bot: Bot, now: datetime) -> TickReport:
     """Send everything due at ``now``, then deliver the outbox. Safe to call any number of times."""
     report = await asyncio.to_thread(run_due, bot, now)
     report.delivered = await bot.delivery.flush()
@@ -216,7 +225,14 @@ class Leadership:
         self.is_leader = not self.is_postgres
 
     def release(self) -> None:
-        """Give the lead up (closing the session releases the lock) and close the connection."""
+        """Give the lead up and close the connection.
+
+        Closing the session would release the lock too, but the server ends a closed session a moment
+        later; unlocking first hands the lead over at once, so a replica's next beat can take it.
+        """
+        if self.is_postgres and self.is_leader and self._conn is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
         self._drop()
         if self._engine is not None:
             self._engine.dispose()
@@ -226,9 +242,7 @@ class Leadership:
 class CourseScheduler:
     """What ``partsbot serve`` and the console chat start: beats every ``interval`` seconds."""
 
-    def __init__(
-        self, bot: Partsbot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None
-    ) -> None:
+    def __init__(self, bot: Bot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None) -> None:
         self.bot = bot
         self.interval = interval
         self.leadership = Leadership(lock_url or bot.db.url)
@@ -274,7 +288,7 @@ class CourseScheduler:
 
 
 def build_scheduler(
-    bot: Partsbot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None
+    bot: Bot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None
 ) -> CourseScheduler:
     """The scheduler ``partsbot serve`` and the console chat start and stop with the event loop."""
     return CourseScheduler(bot, interval=interval, lock_url=lock_url)

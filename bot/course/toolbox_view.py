@@ -9,7 +9,6 @@ available" rather than raising.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -21,12 +20,13 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Member
-from bot.storage.schema import metadata
+# The models are imported for their tables on Base.metadata, which this view reads.
+import bot.toolbox.followup
+import bot.toolbox.models
+import bot.toolbox.models_plan
+from bot.storage.models import Base, Member
 
 log = logging.getLogger(__name__)
-
-DEFAULT_STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ActionLine:
 
 
 def _table(name: str) -> Table | None:
-    return metadata().tables.get(name)
+    return Base.metadata.tables.get(name)
 
 
 def _has(table: Table, *columns: str) -> bool:
@@ -62,10 +62,7 @@ def _safely(what: str, read: Callable[[], Any]) -> Any:
 
 
 def steps() -> tuple[str, ...]:
-    try:
-        return tuple(importlib.import_module("bot.toolbox.models").STEPS)
-    except (ImportError, AttributeError):
-        return DEFAULT_STEPS
+    return tuple(bot.toolbox.models.STEPS)
 
 
 def cases_by_step(session: Session, unit_id: int) -> dict[str, list[str | None]] | None:
@@ -176,11 +173,8 @@ def _owner(session: Session, owner_id: int) -> str:
 
 
 def _from_hook(session: Session, unit_id: int, now: datetime) -> list[ActionLine] | None:
-    """Part 2's ``actions_due(session, unit_id, now)`` when it exists and returns action-like objects."""
-    try:
-        hook = importlib.import_module("bot.toolbox.followup").actions_due
-    except (ImportError, AttributeError):
-        return None
+    """The toolbox's ``actions_due(session, unit_id, now)``."""
+    hook = bot.toolbox.followup.actions_due
     items = _safely("actions_due", lambda: list(hook(session, unit_id, now)))
     if items is None:
         return None

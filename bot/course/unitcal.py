@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.course.calendar import DeliveryWindow, local_at, next_working_day
 from bot.course.models import CourseSettings
+from bot.dates.calendar import DeliveryWindow, local_at, next_working_day
+from bot.dates.days import parse_clock, parse_day
 from bot.storage.models import Unit
-from bot.toolbox.planning import parse_clock
 
 # The moment something weekly happens in the week starting on the given Monday (None: not that week).
 WeeklyMoment = Callable[[date], datetime | None]
@@ -20,7 +20,7 @@ WeeklyMoment = Callable[[date], datetime | None]
 def parse_hhmm(text: str) -> time | None:
     """``"9:00"``, ``"09.00"``, ``"0900"``, ``"kl. 9"`` → 09:00; None when it is not a time of day.
 
-    The same words as everywhere in the toolbox (:func:`bot.toolbox.planning.parse_clock`).
+    The same words as everywhere in the toolbox (:func:`bot.dates.days.parse_clock`).
     """
     return parse_clock(text)
 
@@ -35,6 +35,29 @@ def parse_weeks(text: str) -> tuple[int, ...] | None:
     if not all(w.isdigit() and 1 <= int(w) <= 53 for w in words):
         return None
     return tuple(sorted({int(w) for w in words}))
+
+
+def parse_days(text: str, today: date) -> tuple[date, ...] | None:
+    """``"2027-01-04, 13.08.2027"`` → those days, sorted; ``""`` → (); None when one is not a date.
+
+    The same day words as everywhere in the toolbox; a day without a year is its next occurrence.
+    """
+    words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
+    days = [parse_day(w, today) for w in words]
+    if any(d is None for d in days):
+        return None
+    return tuple(sorted({d for d in days if d is not None}))
+
+
+def stored_days(text: str) -> frozenset[date]:
+    """The planning days as stored (ISO dates); a value the code did not write is ignored, not fatal."""
+    found = set()
+    for word in text.split(","):
+        try:
+            found.add(date.fromisoformat(word.strip()))
+        except ValueError:
+            continue
+    return frozenset(found)
 
 
 # Column defaults apply at INSERT only; a detached default row gets them from here.
@@ -60,6 +83,7 @@ def window_for(session: Session, unit: Unit) -> DeliveryWindow:
         start=start,
         end=end,
         summer_closure_weeks=parse_weeks(row.summer_weeks) or (),
+        closed_dates=stored_days(row.planning_days or ""),
     )
 
 

@@ -36,6 +36,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chat.context import UserError
+from bot.dates.calendar import local_at
 
 # How far from today a day without a year may lie before the other year is meant (either way).
 HALF_YEAR = timedelta(days=183)
@@ -336,14 +337,6 @@ def parse_clock(text: str) -> time:
     if got is None or got[1] != len(words):
         raise DateError("dates.not_a_time", text=cleaned[:20])
     return got[0]
-
-
-def local_at(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """Wall time ``at`` on ``day`` in ``zone`` (a time skipped by daylight saving moves forward)."""
-    naive = datetime.combine(day, at)
-    aware = naive.replace(tzinfo=zone)
-    # Round-trip through UTC to normalise a non-existent wall time in the spring gap.
-    return aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
 
 
 def moment_of(when: When, now: datetime, zone: ZoneInfo, *, end_of_day: bool = True) -> datetime:

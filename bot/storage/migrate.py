@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -22,6 +23,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def revision(url: str, message: str) -> None:
-    """Autogenerate a migration from the models (developers only)."""
-    command.revision(alembic_config(url), message=message, autogenerate=True)
+def revision(url: str, message: str, target: MetaData) -> None:
+    """Autogenerate a migration from the models (developers only), given the whole schema:
+    ``revision(url, "add x", bot.schema.metadata())``."""
+    cfg = alembic_config(url)
+    cfg.attributes["target_metadata"] = target
+    command.revision(cfg, message=message, autogenerate=True)

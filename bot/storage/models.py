@@ -2,7 +2,7 @@
 what is waiting to be sent (outbox), and the roles exercise.
 
 Tables of other areas live beside their code (``bot/toolbox/models.py``, ``bot/course/models.py``, …) and
-are collected by :mod:`bot.storage.schema`.
+are collected by :mod:`bot.schema`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.chat import delivery
 from bot.chat.context import HandlerContext
 from bot.chat.model import Actor, Command, Place, Platform
+from bot.dates.days import local_today
 from bot.i18n import normalise_language
 from bot.settings import Settings
 from bot.storage.models import Member, Organisation, Unit
@@ -29,7 +30,7 @@ from bot.toolbox import cases, voting
 from bot.toolbox.hora import due_meeting_followups
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Plan, Vote
-from bot.toolbox.planning import actions, approvals, local_today, missing_roles, obstacles, plan_of
+from bot.toolbox.planning import actions, approvals, missing_roles, obstacles, plan_of
 from bot.toolbox.records import name_of
 
 __all__ = [

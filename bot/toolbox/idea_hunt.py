@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Message, Note, Reply, Text
-from bot.course.calendar import local_at, next_working_day
 from bot.dates import parse as dates
+from bot.dates.calendar import local_at, next_working_day
 from bot.storage.models import Member, Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case, Idea

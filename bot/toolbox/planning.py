@@ -21,34 +21,13 @@ from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Note, Text
-from bot.dates import parse as dates
+from bot.dates.days import local_today
 from bot.i18n import Translator, clock, raw
 from bot.roles import party_members, roles_of
 from bot.storage.models import PARTY_ROLES, Member
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Approval, Obstacle, Plan
 from bot.toolbox.records import name_of
-
-
-def parse_day(text: str, today: date) -> date | None:
-    """A calendar day from what a person typed, or ``None`` (see :mod:`bot.dates.parse` for the words and
-    for the specific errors; use that module where the person should hear what is wrong)."""
-    try:
-        return dates.parse_day(text, today)
-    except dates.DateError:
-        return None
-
-
-def parse_clock(text: str) -> time | None:
-    """A wall-clock time: "14:30", "14.30", "1430", "kl. 14"; ``None`` if it is not one."""
-    try:
-        return dates.parse_clock(text)
-    except dates.DateError:
-        return None
-
-
-def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def show_day(tr: Translator, day: date) -> str:
@@ -69,13 +48,6 @@ def show_deadline(tr: Translator, moment: datetime, timezone: str) -> str:
     if local.time() == time(0, 0):
         return tr("plan.through", day=show_day(tr, local.date() - timedelta(days=1)))
     return show_moment(tr, moment, timezone)
-
-
-def parse_deadline(text: str, now: datetime, timezone: str) -> datetime:
-    """A day, optionally with a time ("fredag", "3.12. 14:00", "i morgen kl. 12"); a day alone means through
-    that day (midnight after it). Raises :class:`bot.dates.parse.DateError` naming what is wrong, also for a
-    moment that has passed."""
-    return dates.parse_deadline(text, now, ZoneInfo(timezone))
 
 
 # --------------------------------------------------------------------------------------------------

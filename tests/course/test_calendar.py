@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
-from bot.course.calendar import (
+from bot.dates.calendar import (
     DeliveryWindow,
     is_allowed,
     is_working_day,

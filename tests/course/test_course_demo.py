@@ -6,7 +6,7 @@ import io
 import time
 from pathlib import Path
 
-from bot.course.demo import run_course_demo
+from bot.demo.course import run_course_demo
 from bot.settings import Settings
 
 
@@ -19,9 +19,13 @@ def test_the_course_demo_plays_a_whole_run_and_ends_with_the_summary_and_chart(t
     text = out.getvalue()
     lines = text.splitlines()
     # Every module's reminder, the tools after the digital modules, the exercises, the evaluations.
+    # Digital modules and the exchange are for the trio (three direct messages), staff gatherings for all
+    # (one post in the channel).
     for module in range(1, 7):
-        assert f"→ påminnelse før modul {module} (kanalen) · 1 melding(er)" in text
+        sent = 1 if module in (2, 4) else 3
+        assert f"→ påminnelse før modul {module} (de modulen er for) · {sent} melding(er)" in text
     for module in (1, 3, 5):
+        assert f"→ modul {module} i korte trekk (kanalen) · 1 melding(er)" in text
         assert f"→ verktøy å prøve etter modul {module} (kanalen)" in text
     assert text.count("→ ukens lille øvelse (kanalen)") == 10
     assert "→ evaluering etter kurset (alle, privat) · 6 melding(er)" in text

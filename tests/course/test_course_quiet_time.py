@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.course import plan as plan_module
-from bot.course.calendar import DeliveryWindow, next_allowed
 from bot.course.models import DueNudge
+from bot.dates.calendar import DeliveryWindow, next_allowed
 from tests.console_driver import ConsoleDriver
 from tests.course.course_helpers import keys, local, oslo, team, walk
 

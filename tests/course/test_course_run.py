@@ -3,13 +3,14 @@ clock: every nudge of the plan goes exactly once, on a working day inside the wi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC
 
 from sqlalchemy import func, select
 
-from bot.course.calendar import DeliveryWindow, is_allowed
 from bot.course.models import DueNudge, SendLedger
+from bot.dates.calendar import DeliveryWindow, is_allowed
 from tests.console_driver import ConsoleDriver
 from tests.course.course_helpers import keys, local, oslo, team, walk
 
@@ -71,6 +72,7 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
         [f"run:1:prepare:m{n}" for n in range(1, 7)]
         + ["run:1:trio-plan:m2", "run:1:trio-plan:m4", "run:1:baseline:m1", "run:1:evaluation:m6"]
         + [f"run:1:tool:m{n}" for n in (1, 3, 5)]
+        + [f"run:1:in-brief:m{n}" for n in (1, 3, 5)]
         + ["run:1:reflect:m2", "run:1:reflect:m4"]
         + [f"run:1:module-evaluation:m{n}" for n in range(1, 6)]
         + [f"run:1:exercise:m{n}:w{w}" for n in range(1, 6) for w in (1, 2)]
@@ -102,11 +104,25 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
     transcript = console.transcript
     assert transcript.count("== Ukens lille øvelse ==") == 10
     assert "Denne uka: Spør én kollega «Hva forventer du av meg i rollen min?»" in transcript
-    assert "Før Modul 2: samling med personalet (mandag 1. februar kl. 09.00): Start en runde" in transcript
+    assert "Før Modul 2: samling med personalet (mandag 1. februar kl. 18.00): Start en runde" in transcript
     assert "[direktemelding til Siri] Partsbot:\n  == Til leder, verneombud og tillitsvalgt ==" in transcript
     assert (
         "[direktemelding til Per] Partsbot:\n  == Til leder, verneombud og tillitsvalgt ==" not in transcript
     )
+    # Digital modules are for the trio: their reminders and evaluations go to the trio privately; staff
+    # gatherings are for all: their reminders go to the channel and their evaluations to every member.
+    assert transcript.count("[direktemelding til Siri] Partsbot:\n  == Snart: neste modul ==") == 4
+    assert "[direktemelding til Per] Partsbot:\n  == Snart: neste modul ==" not in transcript
+    assert len(re.findall(r"^#\d+ Partsbot:\n  == Snart: neste modul ==", transcript, re.MULTILINE)) == 2
+    assert transcript.count("[direktemelding til Per] Partsbot:\n  == Hvordan var modulen? ==") == 2
+    assert transcript.count("[direktemelding til Siri] Partsbot:\n  == Hvordan var modulen? ==") == 5
+    # After each digital module, what it was about, in the channel, with the course's source.
+    for module in (1, 3, 5):
+        assert f"== Modul {module} i korte trekk ==" in transcript
+    assert "«Dårlig kommunikasjon» er ofte en merkelapp som skjuler årsakene." in transcript
+    source = "_Kilde: Kurs i rolleforståelse og partssamarbeid, Bransjeprogram barnehage._"
+    assert transcript.count(source) == 3
+    assert local(when_of["run:1:in-brief:m1"]) == "2027-01-12 09:00 +0100"
 
     # The plan shows the course done and the evaluation before and after (5 answers each: shown).
     out = await console.as_("Kari", "/parts kurs")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.course.calendar import DeliveryWindow
 from bot.course.plan import load_plan, occurrences, shift_working_days
+from bot.dates.calendar import DeliveryWindow
 from bot.i18n import LANGUAGES, catalogue
 from tests.course.course_helpers import local, oslo
 
@@ -106,3 +106,65 @@ def test_exercises_are_numbered_through_the_run() -> None:
     exercises = [o.values["exercise"] for o in occurrences(PLAN, starts, WINDOW) if o.spec.id == "exercise"]
     # Two between 1 and 2, two between 2 and 3, four after 3 (no module 4 given): e1..e8 in order.
     assert exercises == list(PLAN.exercises[:8])
+
+
+def test_each_module_reaches_the_people_it_is_for() -> None:
+    # Digital gatherings and the exchange are for the trio; the staff gatherings are for all.
+    assert PLAN.module_groups == {1: "trio", 2: "all", 3: "trio", 4: "all", 5: "trio", 6: "trio"}
+    starts = {n: oslo(2027, 1, 11, 9) + (n - 1) * (oslo(2027, 2, 1) - oslo(2027, 1, 11)) for n in range(1, 7)}
+    found = {o.key: o for o in occurrences(PLAN, starts, WINDOW)}
+    assert [found[f"prepare:m{n}"].audience for n in range(1, 7)] == [
+        "trio",
+        "channel",
+        "trio",
+        "channel",
+        "trio",
+        "trio",
+    ]
+    # An evaluation needs a private place: an all-staff module's evaluation goes to every member.
+    assert [found[f"module-evaluation:m{n}"].audience for n in range(1, 6)] == [
+        "trio",
+        "members",
+        "trio",
+        "members",
+        "trio",
+    ]
+    # Nudges with a fixed audience keep it; the short summary of a digital module is for everyone.
+    assert found["in-brief:m3"].audience == "channel"
+    assert found["trio-plan:m2"].audience == "trio"
+    assert found["exercise:m1:w1"].audience == "channel"
+
+
+def test_a_module_can_be_opened_to_the_whole_staff(tmp_path: Path) -> None:
+    path = tmp_path / "nudges.yaml"
+    path.write_text(
+        "modules: {1: digital, 2: staff, 3: digital, 4: staff, 5: digital, 6: exchange}\n"
+        "audience: {1: all, 2: all, 3: trio, 4: all, 5: trio, 6: trio}\n"
+        "nudges:\n"
+        "  - {id: p, modules: [1, 3], when: {days: -1, time: '10:00'}, to: module, text: x}\n"
+        "  - {id: q, modules: [1, 3], when: {days: 1, time: '10:00'}, to: module, text: y,"
+        " kind: evaluation, phase: module}\n",
+        encoding="utf-8",
+    )
+    plan = load_plan(path)
+    starts = {1: oslo(2027, 1, 11, 9), 3: oslo(2027, 2, 22, 9)}
+    found = {o.key: o.audience for o in occurrences(plan, starts, WINDOW)}
+    assert found == {"p:m1": "channel", "p:m3": "trio", "q:m1": "members", "q:m3": "trio"}
+
+
+@pytest.mark.parametrize(
+    ("audience", "message"),
+    [
+        ("audience: {1: trio, 2: all}", "audience must list modules 1-6"),
+        ("audience: {1: trio, 2: all, 3: trio, 4: alle, 5: trio, 6: trio}", "audience of module 4"),
+        ("audience: [trio, all]", "audience must map"),
+    ],
+)
+def test_mistakes_in_the_audience_section_fail_at_start(tmp_path: Path, audience: str, message: str) -> None:
+    path = tmp_path / "nudges.yaml"
+    path.write_text(
+        "modules: {1: digital, 2: staff, 3: digital, 4: staff, 5: digital, 6: exchange}\n" + audience + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match=message):
+        load_plan(path)

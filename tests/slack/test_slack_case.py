@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import String, Text, select
 
+from bot.schema import metadata
 from bot.storage.models import Member
-from bot.storage.schema import metadata
 from bot.toolbox.models import Case, CaseParticipant, Idea, PendingQuestion, Question
 from bot.toolbox.models_plan import ActionItem, Approval, Obstacle, Plan, Vote, VoteDot
 from tests.conftest import FakeClock

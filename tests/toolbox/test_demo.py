@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.demo import run_demo
+from bot.demo.case import run_demo
 from bot.i18n import t
 from bot.settings import Settings
 

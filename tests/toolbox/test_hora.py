@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.chat.context import UserError
+from bot.dates.days import parse_clock, parse_day
 from bot.toolbox.hora import due_meeting_followups, parse_agenda
 from bot.toolbox.models_plan import AgendaItem, Meeting
-from bot.toolbox.planning import parse_clock, parse_day
 from tests.console_driver import ConsoleDriver, option_number
 
 # The clock fixture says Tuesday 24 November 2026, 10:30 in Oslo.

@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, func, select, text
 
 from bot.chat.model import Action, Actor, Place, Submission
 from bot.core import Partsbot
+from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Member
-from bot.storage.schema import metadata
 from bot.toolbox.followup import close_due_votes
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Vote, VoteDot, VoteOption

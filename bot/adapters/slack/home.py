@@ -2,11 +2,8 @@
 
 The home view is a list of sections, each a function that gets a :class:`HomeViewer` (database session,
 who is looking, their language, now) and returns *neutral* blocks (:mod:`bot.chat.model`), so areas other
-than Slack can add sections without Slack code:
-
-* register with :func:`home_section` (``@home_section("cases", order=20)``), or
-* define ``home_blocks(viewer) -> Sequence[Block]`` in a module listed in :data:`HOME_SECTION_MODULES`;
-  a module that does not exist (yet) is skipped.
+than Slack can add sections without Slack code: register with :func:`home_section`
+(``@home_section("cases", order=20)``).
 
 Built in: my roles, my open cases, actions I own, the course modules to come. This registry has no Slack
 code; it could move to ``bot/chat`` for a Teams home tab (a personal tab) later.
@@ -16,7 +13,6 @@ A section that fails is logged and left out: a half-written table elsewhere must
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,9 +30,6 @@ from bot.storage.models import PARTY_ROLES, ROLES, Member, Membership, Organisat
 
 log = logging.getLogger(__name__)
 
-# Modules that may offer ``home_blocks(viewer)``: the toolbox (open cases, actions I own) and the course
-# (schedule). Listed here so that adding a section needs no change in the Slack adapter beyond this line.
-HOME_SECTION_MODULES: tuple[str, ...] = ("bot.toolbox.home", "bot.course.home")
 # Lines per list section; the rest is counted in a note (the view holds at most 100 blocks).
 HOME_LIST_LIMIT = 15
 MODULE_KINDS = ("digital", "staff", "exchange")
@@ -87,25 +80,6 @@ def home_section(name: str, order: int = 50) -> Callable[[Section], Section]:
     return register
 
 
-def _discovered() -> list[tuple[int, str, Section]]:
-    found: list[tuple[int, str, Section]] = []
-    for index, module_name in enumerate(HOME_SECTION_MODULES):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that area has no home section (yet)
-            log.exception("home section module %s failed to import", module_name)
-            continue
-        except Exception:
-            log.exception("home section module %s failed to import", module_name)
-            continue
-        func = getattr(module, "home_blocks", None)
-        if callable(func):
-            found.append((int(getattr(module, "HOME_ORDER", 20 + index * 10)), module_name, func))
-    return found
-
-
 @home_section("roles", order=10)
 def roles_section(viewer: HomeViewer) -> Sequence[Block]:
     blocks: list[Block] = [Text(f"*{viewer.t('slack.home.roles_title')}*")]
@@ -128,10 +102,6 @@ def roles_section(viewer: HomeViewer) -> Sequence[Block]:
         )
     blocks.append(Text("\n".join(lines)))
     return blocks
-
-
-# The sections below read the toolbox's and the course's tables. They import those models inside the
-# function, so the home tab still works (without that section) in a build where an area is missing.
 
 
 def _my_unit_ids(viewer: HomeViewer) -> list[int]:
@@ -271,7 +241,7 @@ def build_home(
     )
     viewer = HomeViewer(session, settings, organisation, member, user_id, language, now)
     blocks: list[Block] = [Header(viewer.t("slack.home.title")), Text(viewer.t("slack.home.intro"))]
-    for _order, name, section in sorted([*_SECTIONS, *_discovered()], key=lambda s: (s[0], s[1])):
+    for _order, name, section in sorted(_SECTIONS, key=lambda s: (s[0], s[1])):
         savepoint = session.begin_nested()
         try:
             part = list(section(viewer))

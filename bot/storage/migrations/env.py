@@ -5,10 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from bot.storage.db import make_engine
-from bot.storage.schema import metadata
 
 config = context.config
-target_metadata = metadata()
+# Only autogenerate compares with the models; its caller hands the whole schema in (bot.schema sits above
+# every area, and storage imports none of them).
+target_metadata = config.attributes.get("target_metadata")
 
 
 def run_migrations_online() -> None:

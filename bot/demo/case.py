@@ -35,9 +35,9 @@ from sqlalchemy import select
 from bot.adapters.console import ConsoleChat
 from bot.core import Partsbot
 from bot.i18n import raw, t
+from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.schema import metadata
 from bot.toolbox.followup import close_due_votes, due_meeting_followups
 from bot.toolbox.models import Case
 

@@ -6,7 +6,7 @@ shown in full; after that one line per moment keeps the output readable, while t
 check-ins and evaluations through the same console forms (their answers are simulated, deterministic and
 improve over the weeks). It ends with the last weekly summary in full and the path of its chart.
 
-Uses the case demo's :func:`bot.demo.demo_run` (temporary database, console chat, simulated clock); the
+Uses the case demo's :func:`bot.demo.case.demo_run` (temporary database, console chat, simulated clock); the
 chart goes to ``PARTSBOT_CHART_DIR`` or a folder that outlives the run, so the printed path can be opened.
 """
 
@@ -31,7 +31,7 @@ from bot.course.evaluation import questions_for
 from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.unitcal import latest_summary_occurrence
 from bot.course.words import when_text
-from bot.demo import DemoRun, demo_run
+from bot.demo.case import DemoRun, demo_run
 from bot.i18n import catalogue, raw, t
 from bot.settings import Settings
 from bot.storage.models import Unit
