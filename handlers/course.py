@@ -36,7 +36,7 @@ from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import hhmm, parse_days, parse_hhmm, parse_weeks, settings_for, window_for
 from bot.course.words import module_name, when_text
 from bot.dates.calendar import local_at, next_working_day
-from bot.i18n import clock, decimal, raw
+from bot.i18n import clock, decimal, plural, raw
 from bot.storage.models import Unit
 
 DEFAULT_TIME = time(9, 0)
@@ -185,7 +185,7 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
         ctx.t(
             "course.enrolled",
             unit=unit.name,
-            count=_pending(ctx, run),
+            count=plural(ctx.language, "counts.reminders", _pending(ctx, run)),
             start=clock(ctx.language, window.start),
             end=clock(ctx.language, window.end),
         )
@@ -230,7 +230,8 @@ def move(ctx: HandlerContext, words: list[str]) -> None:
     runs.move_module(ctx.session, run, number, new_start, ctx.now, ctx.language)
     when = when_text(ctx.language, new_start, unit.timezone)
     ctx.post(ctx.t("course.moved", module=number, when=when))
-    ctx.private(ctx.t("course.moved_private", module=number, count=_pending(ctx, run)))
+    count = plural(ctx.language, "counts.reminders", _pending(ctx, run))
+    ctx.private(ctx.t("course.moved_private", module=number, count=count))
 
 
 def enrol_form(ctx: HandlerContext) -> Form:

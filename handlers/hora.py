@@ -14,6 +14,7 @@ from bot.chat.router import Router
 from bot.dates import parse as dates
 from bot.dates.calendar import local_at
 from bot.dates.days import local_today
+from bot.i18n import plural
 from bot.toolbox import cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
@@ -146,7 +147,8 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     ctx.private(ctx.t("hora.created", id=meeting.id))
     over = overrun(ctx.session, meeting)
     if over:
-        ctx.private(ctx.t("hora.over_time_warning", over=over, length=meeting.length_minutes))
+        minutes = plural(ctx.language, "counts.minutes", over)
+        ctx.private(ctx.t("hora.over_time_warning", over=minutes, length=meeting.length_minutes))
 
 
 def _render(ctx: HandlerContext, meeting: Meeting) -> Reply:

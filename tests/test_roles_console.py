@@ -13,7 +13,7 @@ async def test_three_roles_set_and_shown(make_bot) -> None:  # type: ignore[no-u
     await console.start()
     out = await console.as_("Kari", "/parts rolle leder")
     assert "Rollen din i Solsikken barnehage er nå: leder." in out
-    assert "Kari er nå leder i Solsikken barnehage." in out
+    assert "Kari er med i Partsbot som leder i Solsikken barnehage." in out
     await console.as_("Ola", "/parts rolle verneombud")
     await console.as_("Siri", "/parts rolle tillitsvald")  # nynorsk word, stored as the canonical role
     out = await console.type("/parts rolle")

@@ -34,7 +34,7 @@ from bot.course.unitcal import (
     window_for,
 )
 from bot.course.words import day_text, module_name, when_text
-from bot.i18n import decimal, t
+from bot.i18n import decimal, plural, t
 from bot.settings import Settings
 from bot.storage.models import Member, Unit
 
@@ -137,11 +137,19 @@ def _activity(lang: str, data: SummaryData) -> list[str]:
     lines = []
     if data.questions_ideas is not None:
         questions, ideas = data.questions_ideas
-        lines.append(t(lang, "summary.questions_ideas", questions=questions, ideas=ideas))
+        lines.append(
+            t(
+                lang,
+                "summary.questions_ideas",
+                questions=plural(lang, "counts.new_questions", questions),
+                ideas=plural(lang, "counts.new_ideas", ideas),
+            )
+        )
     if data.votes:
         for vote in data.votes:
             key = "summary.vote_won" if vote.winner else "summary.vote_empty"
-            lines.append(t(lang, key, title=vote.title, winner=vote.winner, dots=vote.dots))
+            dots = plural(lang, "counts.dots", vote.dots)
+            lines.append(t(lang, key, title=vote.title, winner=vote.winner, dots=dots))
     elif data.votes is not None:
         lines.append(t(lang, "summary.no_votes"))
     return lines or [t(lang, "summary.not_available")]

@@ -21,6 +21,7 @@ from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Message, Note, Reply, Text
 from bot.dates import parse as dates
 from bot.dates.calendar import local_at, next_working_day
+from bot.i18n import plural
 from bot.storage.models import Member, Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case, Idea
@@ -188,7 +189,8 @@ def head_section(ctx: HandlerContext, case: Case) -> list[Block]:
             ctx.t("ideas.head_line", chain=chain_text(chain(ctx, idea)), text=cases.short(idea.text, 80))
         )
     if len(ideas) > HEAD_IDEAS:
-        lines.append(ctx.t("ideas.head_more", count=len(ideas) - HEAD_IDEAS))
+        more = plural(ctx.language, "counts.earlier_ideas", len(ideas) - HEAD_IDEAS)
+        lines.append(ctx.t("ideas.head_more", count=more))
     return [Text("\n".join(lines))]
 
 

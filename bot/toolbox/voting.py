@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Header, Note, Reply, Text
-from bot.i18n import Translator
+from bot.i18n import Translator, plural
 from bot.storage.models import Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case
@@ -250,7 +250,7 @@ def option_line(tr: Translator, option: VoteOption) -> str:
 
 
 def rules_text(tr: Translator, vote: Vote, timezone: str) -> str:
-    rules = tr("vote.rules", budget=vote.budget, cap=vote.cap)
+    rules = tr("vote.rules", budget=plural(tr.language, "counts.dots", vote.budget), cap=vote.cap)
     if vote.deadline is not None:
         rules += " " + tr("vote.deadline", when=show_deadline(tr, vote.deadline, timezone))
     return rules
@@ -259,7 +259,8 @@ def rules_text(tr: Translator, vote: Vote, timezone: str) -> str:
 def results_text(tr: Translator, session: Session, vote: Vote) -> str:
     placings = results(session, vote)
     voters = voter_count(session, vote.id)
-    lines = [tr("vote.results_title", voters=voters, dots=sum(p.dots for p in placings))]
+    dots = plural(tr.language, "counts.dots", sum(p.dots for p in placings))
+    lines = [tr("vote.results_title", voters=voters, dots=dots)]
     if voters == 0:
         lines.append(tr("vote.nobody_voted"))
         return "\n".join(lines)

@@ -77,7 +77,7 @@ async def test_rolle_leder_sets_the_role_and_tells_the_channel(teams: TeamsDrive
     assert "leder" in confirmation.text
     [announcement] = teams.connector.posts_to(CHANNEL)
     assert announcement.activity_id is None  # a new post in the channel, not a reply
-    assert "Aisha Berg er nå leder" in announcement.text
+    assert "Aisha Berg er med i Partsbot som leder" in announcement.text
     assert count(teams, RoleAssignment.id) == 1
 
 
@@ -88,7 +88,7 @@ async def test_rolle_in_the_personal_chat_without_mention(teams: TeamsDriver) ->
 
     assert "leder" in teams.since(mark)[0].text and teams.since(mark)[0].conversation == AISHA.chat
     announcement = teams.connector.posts_to(CHANNEL)[-1]
-    assert "Aisha Berg er nå leder" in announcement.text  # the unit's channel hears it
+    assert "Aisha Berg er med i Partsbot som leder" in announcement.text  # the unit's channel hears it
     assert count(teams, RoleAssignment.id) == 1
 
 

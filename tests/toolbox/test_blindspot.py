@@ -59,7 +59,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     out += await console.type("/kanal")
     await bot.delivery.flush()
     out += console.take()
-    assert "Takk – spørsmålet ditt er lagt anonymt i sak #1." in out
+    assert "Takk – spørsmålet ditt er lagt inn anonymt i sak #1." in out
     assert QUESTIONS["Siri"] not in out.split("(bare synlig for Siri) Partsbot:", 1)[1]
 
     # The pending pool has no column that could hold a person or a time.
@@ -71,7 +71,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     for _ in range(2):
         out = await console.as_("Per", "/parts problem #1")
         out = await console.type(option_number(out, "Still spørsmål"), QUESTIONS["Per"], "ja")
-        assert "Takk – spørsmålet ditt er lagt anonymt i sak #1." in out
+        assert "Takk – spørsmålet ditt er lagt inn anonymt i sak #1." in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 2
         assert s.scalar(select(func.count()).select_from(Question)) == 0

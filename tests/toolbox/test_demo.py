@@ -25,7 +25,7 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
     lines = out.splitlines()
     assert lines[0].startswith("### Partsbot-demo: Solsikken barnehage")
     expected_in_order = [
-        "Ola er nå verneombud i Solsikken barnehage.",
+        "Ola er med i Partsbot som verneombud i Solsikken barnehage.",
         "== Sak #1: Det går bort svært mye tid på å formidle beskjeder",
         "(hvorfor 2 av 5)",
         "*Problemet nå:* Det brukes for mye tid på å avklare hvem som skal gjøre hva og hvor.",
