@@ -32,7 +32,7 @@ async def test_whole_path_with_why_chain_refinements_and_steps(make_bot, databas
     assert f"== Sak #1: {SEED} ==" in out
     assert "Startet av: Ola (verneombud)" in out
     assert "Steg: 1/6 Definer riktig problem" in out
-    assert "Er dette et *symptom* eller selve *problemet*: «Det går bort mye tid" in out and "*problemet*" in out
+    assert "Er dette et *symptom* eller selve *problemet*: «Det går bort mye tid" in out
     assert "Sak #1 er startet." in out
     head = message_number(out, "== Sak #1")
 
@@ -77,7 +77,7 @@ async def test_whole_path_with_why_chain_refinements_and_steps(make_bot, databas
 
     # Staff may not close the step; the case owner may. A second click on the old button changes nothing.
     out = await console.as_("Siri", f"/tråd {head}", "/parts neste")
-    assert "Bare den som startet saken, eller leder, verneombud eller tillitsvalgt, kan styre saken videre." in out
+    assert "Bare den som startet saken, eller leder, verneombud eller tillitsvalgt, kan styre saken" in out
     out = await console.as_("Ola", "/kanal", "/parts problem #1")
     next_button = option_number(out, "Neste steg")
     out = await console.type(next_button)
