@@ -12,6 +12,7 @@ import logging
 import os
 import string
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,7 @@ def t(language: str, key: str, /, **values: Any) -> str:
     text = raw(language, key)
     if isinstance(text, list):
         text = "\n".join(str(line) for line in text)
+    values = {name: v.text(language) if isinstance(v, Counted) else v for name, v in values.items()}
     try:
         return str(text).format(**values)
     except (KeyError, IndexError):
@@ -131,3 +133,16 @@ def plural(language: str, key: str, count: int, /, **values: Any) -> str:
     "2 prikker" – never "1 prikker" or "prikk(er)". Bokmål, nynorsk and English all have these two forms."""
     form = "one" if count == 1 else "other"
     return t(language, f"{key}.{form}", count=count, **values)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A count with its noun, put into the person's language when the text is made: code that raises a
+    :class:`UserError` does not know the language, so it passes ``Counted("counts.dots", 1)`` and the
+    answer reads "1 prikk"."""
+
+    key: str
+    count: int
+
+    def text(self, language: str) -> str:
+        return plural(language, self.key, self.count)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Header, Note, Reply, Text
-from bot.i18n import Translator, plural
+from bot.i18n import Counted, Translator, plural
 from bot.storage.models import Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case
@@ -149,10 +149,10 @@ def set_ballot(session: Session, vote_id: int, member_id: int, wanted: dict[int,
     if set(wanted) - valid:
         raise UserError("errors.unknown_action")
     if any(count > vote.cap for count in wanted.values()):
-        raise UserError("vote.over_cap", cap=vote.cap)
+        raise UserError("vote.over_cap", cap=Counted("counts.dots", vote.cap))
     mine = dots_of(session, vote.id, member_id)
     if sum(wanted.values()) > vote.budget:
-        raise UserError("vote.over_budget", budget=vote.budget, used=len(mine))
+        raise UserError("vote.over_budget", budget=Counted("counts.dots", vote.budget), used=len(mine))
     if Counter(dot.option_id for dot in mine) == Counter(wanted):
         return False
     keep: list[VoteDot] = []
