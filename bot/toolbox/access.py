@@ -18,6 +18,8 @@ from bot.storage.models import PARTY_ROLES, Membership, Unit
 from bot.toolbox.models import Case
 
 _CASE_REF = re.compile(r"^#(\d+)\b\s*")
+# "1" as well as "#1" (people leave the # out), but only as a word of its own: "12.12." is a date.
+_BARE_REF = re.compile(r"^(\d{1,9})(?=\s|$)\s*")
 
 
 def _is_party(session: Session, unit_id: int, member_id: int) -> bool:
@@ -89,6 +91,12 @@ def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]
     number, rest = split_case_ref(args)
     if number is not None:
         return load_case(ctx, number), rest
+    bare = _BARE_REF.match(args.strip())
+    if bare is not None:
+        try:
+            return load_case(ctx, int(bare.group(1))), args.strip()[bare.end() :]
+        except UserError:
+            pass  # no such case: the number belongs to the rest (a date, a count)
     case = case_from_thread(ctx)
     if case is None:
         raise UserError("case.which", usage=usage)

@@ -126,3 +126,31 @@ async def test_course_start_with_the_words_of_the_toolbox(make_bot, database) ->
     assert "Modul 1" in out and "tirsdag 1. desember kl. 09.00" in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(CourseRun)) == 1
+
+
+async def test_typos_numbers_and_a_hello_in_a_direct_message(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    out = await console.as_("Kari leder", "/parts nest")
+    assert "Jeg kjenner ikke kommandoen «nest». Mente du `/parts neste`?" in out
+    assert "Mente du `/parts problem`?" in await console.type("/parts problme Noe")
+    out = await console.type("/parts problem Det går for mye tid til å avklare hvem som gjør hva")
+    # "1" works like "#1"; "/parts sak 1" shows case 1 and starts no case "1".
+    out = await console.type("/kanal", "/parts neste 1")
+    assert "Sak #1 har gått videre til steg 2/6 Finn blindsonen." in out
+    out = await console.type("/parts sak 1")
+    assert "== Sak #1: Det går for mye tid til å avklare hvem som gjør hva ==" in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+    # A direct message always gets an answer.
+    out = await console.type("/dm", "hei")
+    assert "Hei! Her er det jeg kan hjelpe med." in out and "`/parts neste`" in out
+
+
+async def test_english_help_shows_english_command_words(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    out = await console.as_("Jonas", "/parts language en", "/parts help")
+    assert "`/parts next`" in out and "`/parts vote`" in out and "`/parts meeting`" in out
+    assert "`/parts neste`" not in out and "`/parts stemme`" not in out
+    assert "Did you mean `/parts next`?" in await console.type("/parts nxt")
