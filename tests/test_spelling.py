@@ -24,6 +24,8 @@ _WORD = re.compile(rf"[{_LETTERS}]+(?:[-'][{_LETTERS}]+)*")
 
 def _texts(language: str) -> Iterator[tuple[str, str]]:
     for key, value in catalogue(language).items():
+        if key.startswith("commands."):
+            continue  # command words (sjekkinn, idejakt) are typed, not read as prose
         for text in value if isinstance(value, list) else [value]:
             yield key, str(text)
 

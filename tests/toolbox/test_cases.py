@@ -220,5 +220,5 @@ async def test_case_messages_speak_the_units_language_and_answers_the_persons(ma
     assert "Case #1 has started. Follow the thread in the channel." in out  # Per's own receipt: English
     out = await console.type("/parts hjelp")
     assert "`/parts problem` – start a case" in out
-    assert "`/parts blindsone` – find the blind spot" in out
+    assert "`/parts blindspot` – find the blind spot" in out
     assert "`/parts idejakt` – idea hunt" in out
