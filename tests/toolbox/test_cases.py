@@ -221,4 +221,4 @@ async def test_case_messages_speak_the_units_language_and_answers_the_persons(ma
     out = await console.type("/parts hjelp")
     assert "`/parts problem` – start a case" in out
     assert "`/parts blindspot` – find the blind spot" in out
-    assert "`/parts idejakt` – idea hunt" in out
+    assert "`/parts ideas` – idea hunt" in out
