@@ -30,8 +30,9 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
-    for noisy in ("alembic", "apscheduler", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from bot.logs import cap_libraries
+
+    cap_libraries(level)
 
 
 def open_database(settings: Settings) -> Database:
@@ -126,6 +127,47 @@ def cmd_teams_package(settings: Settings, out: str, domain: str | None) -> int:
     return 0
 
 
+def cmd_secret_key() -> int:
+    from bot.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_secrets_rotate(settings: Settings) -> int:
+    """Re-encrypt every stored secret with the first key of ``PARTSBOT_SECRET_KEY`` (and encrypt what was
+    stored before encryption was switched on)."""
+    from sqlalchemy import select, update
+
+    from bot.adapters.slack.models import TOKEN_COLUMNS
+    from bot.adapters.teams.references import CARD_SECRET_KEY
+    from bot.crypto import Box
+    from bot.storage.models import KeyValue
+
+    box = Box(settings.secret_key)
+    if not box.enabled:
+        raise SettingsError("PARTSBOT_SECRET_KEY is not set: there is nothing to encrypt with")
+    db = open_database(settings)
+    changed = 0
+    try:
+        with db.transaction() as session:
+            for table, names in TOKEN_COLUMNS.items():
+                key = next(iter(table.primary_key.columns))
+                for row in session.execute(select(table)).mappings():
+                    values = {n: box.rotate(row[n]) for n in names if row[n] is not None}
+                    if values:
+                        session.execute(update(table).where(key == row[key.name]).values(**values))
+                        changed += 1
+            card = session.get(KeyValue, CARD_SECRET_KEY)
+            if card is not None:
+                card.value = box.rotate(card.value) or ""
+                changed += 1
+    finally:
+        db.dispose()
+    print(f"re-encrypted {changed} stored secret(s) with the first key of PARTSBOT_SECRET_KEY")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     if "@" in url and "://" in url:
@@ -153,6 +195,10 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
+    sub.add_parser("secret-key", help="print a new key for PARTSBOT_SECRET_KEY")
+    sec = sub.add_parser("secrets", help="stored secrets")
+    sec_sub = sec.add_subparsers(dest="secrets_command", required=True)
+    sec_sub.add_parser("rotate", help="re-encrypt stored tokens with the first key of PARTSBOT_SECRET_KEY")
     pkg = sub.add_parser("teams-package", help="write the Teams app package zip")
     pkg.add_argument("--out", default="build/partsbot-teams.zip")
     pkg.add_argument("--domain", default=None, help="the public host name of partsbot serve")
@@ -162,6 +208,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "run"
+    if command == "secret-key":
+        return cmd_secret_key()  # before the settings: production without a key asks for exactly this
     try:
         settings = load_settings()
         configure_logging(
@@ -174,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
+            "secrets": lambda: cmd_secrets_rotate(settings),
         }
         return actions[command]()
     except SettingsError as exc:

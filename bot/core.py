@@ -11,12 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
-from bot.chat import delivery
+from bot.chat import delivery, detached
 from bot.chat.delivery import Delivery
 from bot.chat.messenger import Messenger
 from bot.chat.model import Effect, Event, OpenForm, Submission
 from bot.chat.router import Router
+from bot.chat.sanitize import clean_event
 from bot.settings import Settings
 from bot.storage.db import Database
 
@@ -42,13 +44,15 @@ class Partsbot:
 
     def handle_sync(self, event: Event) -> list[Effect]:
         """Handle one event in one transaction; store its effects in the outbox. Returns the effects."""
+        event = clean_event(event)
         for attempt in (1, 2):
             now = self.clock()
             try:
                 with self.db.transaction() as session:
                     effects = self.router.handle(session, self.settings, event, now)
                     delivery.enqueue(session, effects, now, event.place.platform, event.place.workspace)
-                return effects
+                    later = detached.take(session)
+                return effects + self._run_detached(later, event)
             except (IntegrityError, OperationalError):
                 # A first contact racing another (two new members at once) or a serialisation failure
                 # on PostgreSQL: the whole event is retried once from a clean state.
@@ -65,6 +69,18 @@ class Partsbot:
 
     async def check(self, submission: Submission) -> dict[str, str]:
         return await asyncio.to_thread(self.check_sync, submission)
+
+    def _run_detached(self, items: list[detached.DetachedWrite], event: Event) -> list[Effect]:
+        """Anonymous contributions, each in a transaction of its own after the event's has committed."""
+        place = event.place
+
+        def enqueue(session: Session, effects: list[Effect], now: datetime) -> None:
+            delivery.enqueue(session, effects, now, place.platform, place.workspace)
+
+        produced: list[Effect] = []
+        for item in items:
+            produced.extend(detached.run(self.db, item, self.clock(), enqueue))
+        return produced
 
     async def handle(self, event: Event) -> list[Effect]:
         """Handle an event and deliver what it produced. Never raises for a person's mistake."""

@@ -17,6 +17,7 @@ from handlers import (
     hora,
     ideas,
     language,
+    matter,
     plan,
     problem,
     roles,
@@ -29,6 +30,7 @@ from handlers import (
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     help,
     roles,
+    matter,
     language,
     problem,
     blindspot,

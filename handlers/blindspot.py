@@ -1,8 +1,10 @@
 """``/parts blindsone``: find the blind spot, in a case or on its own, with named or anonymous questions.
 
 * in a case's thread (or ``#12``): start the step now (owner or trio), or show how to take part;
-* ``spør [#12] <spørsmål>``: a named question; ``anonym [#]12 <spørsmål>``: an anonymous one – best sent
-  in a direct message to the bot, where nobody sees you typing it;
+* ``spør [#12] <spørsmål>``: a named question; ``anonym [#]12 <spørsmål>``: an anonymous one – by slash
+  command or in a direct message to the bot; typed as a channel or thread message (where everyone sees the
+  author) it is refused with advice (SEC-07). The receipt says that a typed direct message stays in the
+  platform's history under the person's name, and that the form leaves none;
 * in a channel, outside a case: ``/parts blindsone <tema>`` starts a mini-case at the blind-spot step.
 
 The "Still spørsmål" button opens a form with an "anonymous" checkbox.
@@ -45,7 +47,7 @@ def ask_form(ctx: HandlerContext, case: Case) -> Form:
     )
 
 
-def _anonymous(ctx: HandlerContext, rest: str) -> None:
+def _anonymous(ctx: HandlerContext, rest: str, typed_in_view: bool) -> None:
     match = _NUMBER.match(rest.strip())
     if match is not None:
         case = cases.load_case(ctx, int(match.group(1)))
@@ -55,17 +57,20 @@ def _anonymous(ctx: HandlerContext, rest: str) -> None:
         if found is None:
             raise UserError("case.which", usage=ctx.t("blindspot.usage.anonymous"))
         case, text = found, rest
+    if typed_in_view:
+        # Everyone in the channel saw who typed it: storing it as anonymous would be a pretence.
+        raise UserError("blindspot.typed_in_view", number=case.id)
     blindspot.ask_anonymous(ctx, case, text)
 
 
 def register(router: Router) -> None:
-    blindspot.register()
+    blindspot.register(router.steps)
 
     @router.command("blindsone", "blindsona", "blindspot", help_key="blindspot.help")
     def command(ctx: HandlerContext, cmd: Command) -> None:
         word, _, rest = cmd.args.strip().partition(" ")
         if word.lower() in ANONYMOUS_WORDS:
-            _anonymous(ctx, rest)
+            _anonymous(ctx, rest, cmd.typed_in_view)
             return
         if word.lower() in ASK_WORDS:
             case, text = cases.resolve_case(ctx, rest, ctx.t("blindspot.usage.ask"))

@@ -129,14 +129,15 @@ def results_reply(ctx: HandlerContext) -> Reply:
         if week.means is None:
             lines.append(ctx.t("checkin.results_hidden", min=MIN_GROUP_SIZE))
         else:
-            lines.extend(
-                ctx.t(
-                    "checkin.results_line",
-                    indicator=ctx.t(f"checkin.indicators.{i}"),
-                    value=decimal(ctx.language, v),
-                )
-                for i, v in week.means.items()
-            )
+            for indicator in checkin.INDICATORS:
+                label = ctx.t(f"checkin.indicators.{indicator}")
+                if indicator in week.means:
+                    value = decimal(ctx.language, week.means[indicator])
+                elif indicator in week.bands:
+                    value = "{}–{}".format(*week.bands[indicator])
+                else:
+                    continue
+                lines.append(ctx.t("checkin.results_line", indicator=label, value=value))
         blocks.append(Text("\n".join(lines)))
     blocks.append(Note(ctx.t("checkin.results_note", min=MIN_GROUP_SIZE)))
     return Reply(fallback=title, blocks=tuple(blocks))
@@ -179,6 +180,9 @@ def register(router: Router) -> None:
     def sjekkinn(ctx: HandlerContext, cmd: Command) -> None:
         unit = ctx.require_unit()
         if cmd.args.strip().lower() in ("resultat", "resultater", "results", "result"):
+            # Results are the trio's working material, as the weekly summary is (SEC-15).
+            if not ctx.is_party:
+                raise UserError("checkin.results_trio_only")
             ctx.private(results_reply(ctx))
             return
         run = runs.active_run(ctx.session, unit.id)
@@ -199,13 +203,7 @@ def register(router: Router) -> None:
     def checkin_submitted(ctx: HandlerContext, sub: Submission) -> None:
         round_ = _checkin_round(ctx, sub.context)
         try:
-            checkin.answer(
-                ctx.session,
-                round_,
-                ctx.member.id,
-                _scores(sub.values, checkin.INDICATORS),
-                _comment(ctx, sub.values),
-            )
+            checkin.answer(ctx, round_, _scores(sub.values, checkin.INDICATORS), _comment(ctx, sub.values))
         except survey.AlreadyAnswered:
             raise UserError("checkin.already") from None
         ctx.private(ctx.t("checkin.thanks"))
@@ -236,7 +234,7 @@ def register(router: Router) -> None:
         round_ = _evaluation_round(ctx, sub.context)
         scores = _scores(sub.values, evaluation.questions_for(round_.phase))
         try:
-            evaluation.answer(ctx.session, round_, ctx.member.id, scores, _comment(ctx, sub.values))
+            evaluation.answer(ctx, round_, scores, _comment(ctx, sub.values))
         except survey.AlreadyAnswered:
             raise UserError("evaluation.already") from None
         ctx.private(ctx.t("evaluation.thanks"))

@@ -1,8 +1,8 @@
 """``/parts kurs``: enrol the unit in the course, see the module plan and progress, move a module, and the
 unit's calendar settings (delivery window, summer closure, summary and check-in times).
 
-Anyone may enrol a unit (a course facilitator often holds no role there) and becomes the run's course admin;
-changing the plan afterwards is for the admin and the trio. Every change replans the pending nudges.
+The leder enrols the unit (the employer's decision) and becomes the run's course admin; changing the plan
+afterwards is for the parties of the unit (bot/toolbox/access.py). Every change replans the pending nudges.
 """
 
 from __future__ import annotations
@@ -38,12 +38,21 @@ from bot.course.words import module_name, when_text
 from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import clock, decimal, plural, raw
 from bot.storage.models import Unit
+from bot.toolbox import access
 
 DEFAULT_TIME = time(9, 0)
 
 
 def _may_change(ctx: HandlerContext, run: CourseRun) -> bool:
-    return ctx.is_party or run.admin_id == ctx.member.id
+    """Moving modules, settings and ending the run: the parties of the run's unit (bot/toolbox/access.py)."""
+    return access.is_party(ctx.session, run.unit_id, ctx.member.id)
+
+
+def _require_leader(ctx: HandlerContext) -> None:
+    """Enrolling the whole unit is the employer's decision: the leder of the unit only (ux.md item 4)."""
+    unit = ctx.require_unit()
+    if not access.may_manage_unit(ctx.session, ctx.organisation.id, ctx.member.id, unit.id):
+        raise UserError("course.enrol_not_allowed")
 
 
 def _require_run(ctx: HandlerContext) -> CourseRun:
@@ -178,6 +187,7 @@ def _pending(ctx: HandlerContext, run: CourseRun) -> int:
 
 
 def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
+    _require_leader(ctx)
     unit = ctx.require_unit()
     run = runs.enrol(ctx.session, unit, ctx.member, starts, ctx.now, ctx.language)
     window = window_for(ctx.session, unit)
@@ -203,6 +213,7 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
 
 def start(ctx: HandlerContext, words: list[str]) -> None:
     unit = ctx.require_unit()
+    _require_leader(ctx)
     if not words:
         if runs.active_run(ctx.session, unit.id) is not None:
             raise UserError("course.already_enrolled")

@@ -15,7 +15,7 @@ from bot.dates import parse as dates
 from bot.dates.calendar import local_at
 from bot.dates.days import local_today
 from bot.i18n import plural
-from bot.toolbox import cases
+from bot.toolbox import access, cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
     MAX_TITLE,
@@ -163,7 +163,12 @@ def post_meeting(ctx: HandlerContext, meeting: Meeting) -> None:
 
 def _meeting(ctx: HandlerContext, value: str) -> Meeting:
     meeting = ctx.session.get(Meeting, int(value)) if value.isdigit() and len(value) < 10 else None
-    if meeting is None or (ctx.unit is not None and meeting.unit_id != ctx.unit.id):
+    # Scoped to the caller's organisation and units (SEC-13): a meeting elsewhere is "unknown".
+    if (
+        meeting is None
+        or not access.may_see_meeting(ctx.session, ctx.organisation.id, ctx.member.id, meeting)
+        or (ctx.unit is not None and meeting.unit_id != ctx.unit.id)
+    ):
         raise UserError("hora.unknown", value=value[:20])
     return meeting
 

@@ -62,7 +62,7 @@ def _require_open(ctx: HandlerContext, case: Case) -> None:
 
 
 def register(router: Router) -> None:
-    idea_hunt.register()
+    idea_hunt.register(router.steps)
 
     @router.command("idejakt", "idéjakt", "ideas", "idehunt", help_key="ideas.help")
     def command(ctx: HandlerContext, cmd: Command) -> None:

@@ -121,7 +121,7 @@ def start(ctx: HandlerContext, args: str, step: str, source_text: str | None = N
 
 
 def register(router: Router) -> None:
-    define.register()
+    define.register(router.steps)
 
     @router.command("problem", "sak", "case", help_key="case.help.problem")
     def problem(ctx: HandlerContext, cmd: Command) -> None:

@@ -13,7 +13,6 @@ double-click or a repeated message changes nothing.
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,17 +32,16 @@ from bot.chat.model import (
     Text,
 )
 from bot.chat.router import Router
+from bot.chat.steps import StepHooks
 from bot.dates.days import parse_deadline
 from bot.storage.models import Unit
-from bot.toolbox import cases, idea_hunt, voting
+from bot.toolbox import access, cases, idea_hunt, voting
 from bot.toolbox.models import Case, Idea
 from bot.toolbox.models_plan import Vote
 
 CLOSE_WORDS = ("lukk", "steng", "avslutt", "close", "end")
 # A standalone vote with the same title from the same person this soon is a repeated submission.
 REPEAT_WINDOW = timedelta(minutes=10)
-# Settings typed with the command that opens a case's vote step, read by the step's intro.
-_PENDING: ContextVar[tuple[int, int, datetime | None] | None] = ContextVar("vote_settings", default=None)
 
 
 def _timezone(ctx: HandlerContext, unit_id: int) -> str:
@@ -76,14 +74,13 @@ def case_vote(ctx: HandlerContext, case: Case) -> Vote | None:
     return voting.case_vote(ctx.session, case.id)
 
 
-def intro(ctx: HandlerContext, case: Case) -> Reply:
-    """Entering the vote step opens the vote over the case's ideas (refused when there are none)."""
+def open_case_vote(ctx: HandlerContext, case: Case, budget: int, cap: int, deadline: datetime | None) -> Vote:
+    """The vote over the case's ideas (refused when there are none); a vote the case has is kept."""
     ideas = list(ctx.session.scalars(select(Idea).where(Idea.case_id == case.id).order_by(Idea.number)))
     if not ideas:
         raise UserError("vote.no_ideas", number=case.id)
     timezone = _timezone(ctx, case.unit_id)
-    budget, cap, deadline = _PENDING.get() or (voting.DEFAULT_BUDGET, voting.DEFAULT_CAP, None)
-    vote = case_vote(ctx, case) or voting.open_vote(
+    return case_vote(ctx, case) or voting.open_vote(
         ctx.session,
         unit_id=case.unit_id,
         owner_id=case.started_by_id,
@@ -95,6 +92,13 @@ def intro(ctx: HandlerContext, case: Case) -> Reply:
         now=ctx.now,
         case_id=case.id,
     )
+
+
+def intro(ctx: HandlerContext, case: Case) -> Reply:
+    """Entering the vote step opens the vote with the default settings, unless the command that started
+    the step (``/parts stemme 5 2 fredag``) opened it with its own just before."""
+    vote = open_case_vote(ctx, case, voting.DEFAULT_BUDGET, voting.DEFAULT_CAP, None)
+    timezone = _timezone(ctx, case.unit_id)
     options = "\n".join(voting.option_line(ctx.t, o) for o in voting.options_of(ctx.session, vote.id))
     text = ctx.t("vote.case_intro", rules=voting.rules_text(ctx.t, vote, timezone))
     return Reply(fallback=text, blocks=(Text(text), Text(options), Text(ctx.t("vote.case_how"))))
@@ -127,12 +131,12 @@ def on_message(ctx: HandlerContext, case: Case, msg: Message) -> None:
     vote_by_numbers(ctx, vote, msg.text)
 
 
-def register_case_step() -> None:
-    cases.STEP_INTROS["vote"] = intro
-    cases.STEP_EXITS["vote"] = voting.finish_case_vote
-    cases.THREAD_HANDLERS["vote"] = on_message
-    cases.HEAD_BUTTONS["vote"] = head_buttons
-    cases.add_head_section(head_section)
+def register_case_step(steps: StepHooks) -> None:
+    steps.intros["vote"] = intro
+    steps.exits["vote"] = voting.finish_case_vote
+    steps.thread_handlers["vote"] = on_message
+    steps.head_buttons["vote"] = head_buttons
+    steps.add_head_section(head_section)
 
 
 def close_case_vote(ctx: HandlerContext, case: Case) -> None:
@@ -282,7 +286,7 @@ def create_standalone(ctx: HandlerContext, values: dict[str, str], context: str)
 
 
 def close_standalone(ctx: HandlerContext, vote: Vote) -> None:
-    if vote.owner_id != ctx.member.id and not ctx.is_party:
+    if not access.may_close_vote(ctx.session, ctx.organisation.id, ctx.member.id, vote):
         raise UserError("vote.close_not_allowed")
     if voting.close(ctx.session, vote.id, ctx.member.id, ctx.now) is None:
         raise UserError("vote.closed")
@@ -335,11 +339,10 @@ def command(ctx: HandlerContext, cmd: Command) -> None:
     if closing:
         close_case_vote(ctx, case)
     elif case.step in ("define", "blindspot", "ideas"):
-        token = _PENDING.set(parse_settings(ctx, words, _timezone(ctx, case.unit_id)))
-        try:
-            cases.jump_to(ctx, case, "vote")
-        finally:
-            _PENDING.reset(token)
+        budget, cap, deadline = parse_settings(ctx, words, _timezone(ctx, case.unit_id))
+        cases.require_steer(ctx, case)
+        open_case_vote(ctx, case, budget, cap, deadline)
+        cases.jump_to(ctx, case, "vote")
         ctx.private(ctx.t("vote.started", number=case.id))
     elif case.step == "vote":
         current = case_vote(ctx, case)
@@ -370,7 +373,7 @@ def reconfigure(
 
 
 def register(router: Router) -> None:
-    register_case_step()
+    register_case_step(router.steps)
 
     @router.command("stemme", "stem", "røyste", "royste", "vote", "prikkstemming", help_key="vote.help")
     def stemme(ctx: HandlerContext, cmd: Command) -> None:

@@ -13,7 +13,7 @@ from bot.chat.model import Action, Actor, Command, Event, Message, Place, Post, 
 from bot.chat.router import Router
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import KeyValue, Member, Unit
+from bot.storage.models import KeyValue, Member, RoleAssignment, Unit
 
 PLACE = Place("slack", "T1", "C1")
 ACTOR = Actor("U1", "Kari")
@@ -37,6 +37,20 @@ def make_router() -> Router:
     def crashes(ctx: HandlerContext, cmd: Command) -> None:
         ctx.session.add(KeyValue(key="half-done", value="x"))
         raise RuntimeError("boom")
+
+    @router.command("dobbel")
+    def twice(ctx: HandlerContext, cmd: Command) -> None:
+        ctx.session.add(KeyValue(key="same", value=cmd.args))
+        ctx.session.flush()
+        ctx.session.add(RoleAssignment(unit_id=ctx.require_unit().id, member_id=ctx.member.id, role="leder"))
+        ctx.session.add(RoleAssignment(unit_id=ctx.require_unit().id, member_id=ctx.member.id, role="leder"))
+        ctx.session.flush()
+
+    @router.command("nullfeil")
+    def null_bug(ctx: HandlerContext, cmd: Command) -> None:
+        ctx.session.add(KeyValue(key="half-done", value="x"))
+        ctx.session.add(Member(organisation_id=None, user_id=cmd.args))  # a bug: every member has one
+        ctx.session.flush()
 
     @router.action("a.b")
     def act(ctx: HandlerContext, action: Action) -> None:
@@ -115,3 +129,32 @@ def test_direct_message_uses_home_unit(database: Database) -> None:
     with database.transaction() as session:
         member = session.scalar(select(Member))
         assert member is not None and member.home_unit_id is not None
+
+
+def test_a_known_unique_key_is_answered_as_already_registered(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = make_router()
+    with caplog.at_level("INFO", logger="bot.chat.router"):
+        effects = handle(database, router, Command(ACTOR, PLACE, "dobbel", "hemmelig tekst"))
+    assert [e.reply.fallback for e in effects] == ["Det er allerede registrert. Ingenting ble endret."]
+    assert "duplicate ignored (uq_role_assignment_unit_id_member_id_role)" in caplog.text
+    assert count(database, KeyValue) == 0
+
+
+def test_any_other_integrity_error_is_a_bug_logged_without_the_row(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NOT NULL (like a foreign key or CHECK) is not a double click: "noe gikk galt", and a log line that
+    says where, without the driver's message (it quotes the row, and so what a person wrote)."""
+    router = make_router()
+    with caplog.at_level("INFO", logger="bot.chat.router"):
+        effects = handle(database, router, Command(ACTOR, PLACE, "nullfeil", "hemmelig tekst"))
+    assert [e.reply.fallback for e in effects] == [
+        "Beklager, noe gikk galt hos meg. Ingenting av det du sendte ble lagret – prøv igjen om litt."
+    ]
+    (line,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert line.getMessage().startswith("integrity error ")
+    assert "tests/test_router.py:" in line.getMessage()
+    assert "hemmelig" not in caplog.text
+    assert count(database, KeyValue) == 0

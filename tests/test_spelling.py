@@ -32,6 +32,8 @@ def _texts(language: str) -> Iterator[tuple[str, str]]:
 
 def prose_words(text: str) -> list[str]:
     """The words a person reads: without commands (`…`, /parts), placeholders, <nr>-style hints, URLs."""
+    if text.lstrip().startswith("/"):
+        return []  # a command line typed in a demo script
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"\{[^}]*\}", " ", text)
     text = re.sub(r"(?<![\w])[/@]\S+", " ", text)

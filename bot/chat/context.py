@@ -5,15 +5,15 @@ after the transaction commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.chat import detached
 from bot.chat.model import (
     Actor,
     Direct,
@@ -27,9 +27,11 @@ from bot.chat.model import (
     Reply,
     Update,
 )
+from bot.chat.steps import StepHooks
 from bot.i18n import Translator, normalise_language
+from bot.roles import roles_of
 from bot.settings import Settings
-from bot.storage.models import PARTY_ROLES, Member, Organisation, RoleAssignment, Unit
+from bot.storage.models import PARTY_ROLES, Member, Organisation, Unit
 
 # Longest free text a person may send in one answer. Long enough for a careful paragraph, short enough to
 # fit a Slack section (3000 characters) with room for the author's name.
@@ -76,6 +78,8 @@ class HandlerContext:
     member: Member
     unit: Unit | None
     language: str
+    # The step hooks of the router that built this context (see bot.chat.steps).
+    steps: StepHooks
     thread_key: str | None = None
     effects: list[Effect] = field(default_factory=list)
 
@@ -100,15 +104,11 @@ class HandlerContext:
         return self.unit
 
     def roles_of(self, member: Member | None = None) -> set[str]:
+        """Granted roles in the event's unit (:func:`bot.roles.roles_of`). Checks about data of another
+        unit go through :mod:`bot.toolbox.access` with that data's unit."""
         if self.unit is None:
             return set()
-        who = member or self.member
-        rows = self.session.scalars(
-            select(RoleAssignment.role).where(
-                RoleAssignment.unit_id == self.unit.id, RoleAssignment.member_id == who.id
-            )
-        )
-        return set(rows)
+        return set(roles_of(self.session, self.unit.id, (member or self.member).id))
 
     @property
     def roles(self) -> set[str]:
@@ -116,7 +116,7 @@ class HandlerContext:
 
     @property
     def is_party(self) -> bool:
-        """Leader, verneombud or tillitsvalgt: the trio that steers cases together."""
+        """Leader or an employees' representative in the event's unit."""
         return bool(self.roles & set(PARTY_ROLES))
 
     def language_of(self, member: Member) -> str:
@@ -170,6 +170,17 @@ class HandlerContext:
     def open_form(self, form: Form) -> None:
         trigger = getattr(self.event, "trigger_id", None)
         self.effects.append(OpenForm(self.place, self.actor.user_id, form, trigger))
+
+    def detach(
+        self,
+        name: str,
+        write: Callable[[HandlerContext], None],
+        undo: Callable[[HandlerContext], None] | None = None,
+    ) -> None:
+        """Run ``write`` after this event's transaction commits, in a transaction of its own: for anonymous
+        contributions, which must not share a transaction id with anything that names the person (see
+        :mod:`bot.chat.detached`). Dropped if this handler fails."""
+        detached.pending(self.session).append(detached.DetachedWrite(name, self, write, undo))
 
     def channel_place(self) -> Place:
         """The unit's channel: where cases and rounds live even when the command came by direct message."""

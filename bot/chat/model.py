@@ -8,7 +8,7 @@ toolbox run everywhere and be tested through the console.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Platform = Literal["console", "slack", "teams"]
@@ -50,6 +50,9 @@ class Actor:
     user_id: str
     display_name: str = ""
     locale: str | None = None
+    # The platform says this person administers the workspace (Slack admin/owner): may set up the
+    # unit's leder when it has none (bot/grants.py). Never a party role by itself.
+    is_admin: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -72,6 +75,9 @@ class Command:
     trigger_id: str | None = None
     # Text of a message the command was started from (Slack's message shortcut), if any.
     source_text: str | None = None
+    # Typed as a message that others in the conversation read with the author's name (a channel or thread
+    # @mention), not a slash command or a direct message: anonymous input is refused from there.
+    typed_in_view: bool = False
 
 
 @dataclass(frozen=True)
@@ -295,10 +301,3 @@ class OpenForm:
 
 
 Effect = Post | Update | Private | Direct | OpenForm
-
-
-@dataclass
-class Outcome:
-    """What handling one event produced, in order."""
-
-    effects: list[Effect] = field(default_factory=list)

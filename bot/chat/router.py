@@ -16,22 +16,28 @@ language; a crash is logged with its context, never shown as a traceback in chat
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.chat import detached
 from bot.chat.context import FieldError, HandlerContext, UserError
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
+from bot.chat.steps import StepHooks
 from bot.i18n import normalise_language, t
 from bot.settings import Settings
+from bot.storage.db import duplicate_key
 from bot.storage.models import Member, Membership, Organisation, PostedMessage, Unit
 
 log = logging.getLogger(__name__)
+_PROJECT = str(Path(__file__).resolve().parents[2])
 
 Handler = Callable[[HandlerContext, Any], None]
 H = TypeVar("H", bound=Handler)
@@ -61,6 +67,11 @@ class Router:
         self.threads: dict[str, Handler] = {}
         self.direct_handler: Handler | None = None
         self.fallback_command: Handler | None = None
+        # Run after every handled event, in its transaction (e.g. the one-time role review).
+        self.after_hooks: list[Callable[[HandlerContext], None]] = []
+
+        # What each step of a case does; filled by the modules that register on this router.
+        self.steps = StepHooks()
 
     # Registration ----------------------------------------------------------------------------------
 
@@ -93,6 +104,9 @@ class Router:
             return func
 
         return register
+
+    def after_each(self, hook: Callable[[HandlerContext], None]) -> None:
+        self.after_hooks.append(hook)
 
     def unknown_command(self) -> Callable[[H], H]:
         def register(func: H) -> H:
@@ -163,6 +177,7 @@ class Router:
             member=member,
             unit=unit,
             language=language,
+            steps=self.steps,
             thread_key=thread_key,
         )
         handler = self.find(event, thread_key)
@@ -176,30 +191,70 @@ class Router:
         savepoint = session.begin_nested()
         try:
             handler(ctx, event)
+            for hook in self.after_hooks:
+                hook(ctx)
             session.flush()
             if keep:
                 savepoint.commit()
             else:
                 savepoint.rollback()
+                detached.discard(session)  # a check keeps nothing, anonymous contributions included
         except UserError as err:
             savepoint.rollback()
+            detached.discard(session)
             log.info("user error %s for %s", err.key, _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, err.key, **err.values))
             if isinstance(err, FieldError):
                 fields[err.field] = t(language, err.key, **err.values)
-        except IntegrityError:
-            # Two clicks racing for the same unique row: the first one won, the second changes nothing.
+        except IntegrityError as exc:
             savepoint.rollback()
-            log.info("duplicate ignored for %s", _describe(event), exc_info=True)
+            detached.discard(session)
             ctx.effects.clear()
-            ctx.private(t(language, "errors.duplicate"))
+            key = duplicate_key(exc)
+            if key is not None:
+                # Two clicks racing for the same unique row: the first one won, the second changes nothing.
+                log.info("duplicate ignored (%s) for %s", key, _describe(event))
+                ctx.private(t(language, "errors.duplicate"))
+            else:
+                # NOT NULL, a foreign key, a CHECK: a bug, not a person's double click. The driver's message
+                # is left out: it can quote the row, and so what a person wrote.
+                log.error("integrity error %s at %s for %s", _error_code(exc), _origin(exc), _describe(event))
+                ctx.private(t(language, "errors.internal"))
         except Exception:
             savepoint.rollback()
+            detached.discard(session)
             log.exception("handler failed for %s", _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))
         return ctx.effects, fields
+
+
+def who_and_where(
+    session: Session, settings: Settings, event: Event
+) -> tuple[Organisation, Member, Unit | None]:
+    """The organisation, member and unit an event is about, created on first contact (as for a handler).
+    For tools that act without a handler: the operator's role grant and the console's ``/som``."""
+    organisation = _organisation(session, event.place)
+    member = _member(session, organisation, event)
+    return organisation, member, _unit(session, organisation, member, event.place, settings)
+
+
+def _error_code(exc: IntegrityError) -> str:
+    return str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None) or "?")
+
+
+def _origin(exc: BaseException) -> str:
+    """Where our code raised it: file and line of the innermost frame outside the router and installed
+    packages (SQLAlchemy, the standard library), for the log."""
+    ours = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename.startswith(_PROJECT)
+        and "site-packages" not in frame.filename
+        and frame.filename != __file__
+    ]
+    return f"{'/'.join(Path(ours[-1].filename).parts[-2:])}:{ours[-1].lineno}" if ours else "?"
 
 
 def _describe(event: Event) -> str:

@@ -10,12 +10,13 @@ minimum group size (see :mod:`bot.course.survey` for how answers are kept withou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.chat.context import HandlerContext
 from bot.chat.model import Button, Buttons, Effect, Header, Note, Reply, Text
 from bot.course import survey
 from bot.course.audience import direct, language_of, members_of, organisation_of
@@ -104,10 +105,9 @@ def is_open(round_: CheckinRound, now: datetime) -> bool:
     return _utc(round_.opened_at) <= _utc(now) < _utc(round_.closes_at)
 
 
-def answer(
-    session: Session, round_: CheckinRound, member_id: int, scores: dict[str, int], comment: str
-) -> None:
-    survey.record(session, round_, member_id, scores, comment)
+def answer(ctx: HandlerContext, round_: CheckinRound, scores: dict[str, int], comment: str) -> None:
+    """The person's marker now, their answer in a transaction of its own (see :mod:`bot.course.survey`)."""
+    survey.answer(ctx, round_, scores, comment)
 
 
 # Results -----------------------------------------------------------------------------------------------
@@ -120,6 +120,8 @@ class WeekResult:
     asked: int
     means: dict[str, float] | None  # None: hidden below the minimum group size
     comments: list[str]
+    # Indicators everyone scored alike: shown as a band, never as the score each of them gave.
+    bands: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def closed_rounds(
@@ -143,6 +145,7 @@ def results(
             asked=max(r.member_count, r.answer_count),
             means=survey.means(session, r, INDICATORS, min_group),
             comments=survey.visible_comments(r),
+            bands=survey.bands(session, r, INDICATORS, min_group),
         )
         for r in closed_rounds(session, unit_id, now, limit)
     ]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.chat.context import HandlerContext
 from bot.course import survey
 from bot.course.audience import members_of
 from bot.course.models import CourseRun, EvaluationRound
@@ -67,10 +68,9 @@ def is_open(round_: EvaluationRound, now: datetime) -> bool:
     return round_.opened_at <= now < round_.closes_at
 
 
-def answer(
-    session: Session, round_: EvaluationRound, member_id: int, scores: dict[str, int], comment: str
-) -> None:
-    survey.record(session, round_, member_id, scores, comment)
+def answer(ctx: HandlerContext, round_: EvaluationRound, scores: dict[str, int], comment: str) -> None:
+    """The person's marker now, their answer in a transaction of its own (see :mod:`bot.course.survey`)."""
+    survey.answer(ctx, round_, scores, comment)
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,13 @@ from sqlalchemy.pool import NullPool
 from bot.chat import delivery
 from bot.chat.delivery import Delivery
 from bot.chat.model import Effect, OpenForm
-from bot.course import actions, checkin, nudges, summary
+from bot.chat.router import Router
+from bot.course import actions, checkin, nudges, retention, summary
 from bot.course.audience import organisation_of
 from bot.course.jobs import Job, JobSource, Skip
 from bot.course.models import SendLedger
 from bot.settings import Settings
-from bot.storage.db import Database
+from bot.storage.db import Database, duplicate_key
 from bot.storage.models import Unit
 from bot.toolbox import followup, hora
 
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 # "Partsbot" in ASCII as one signed 64-bit number: the advisory lock every replica competes for.
 LOCK_KEY = int.from_bytes(b"Partsbot", "big")
 DEFAULT_INTERVAL = 30.0
+# The send ledger's unique key (bot.storage.models.NAMING): a collision on it, and only on it, means "sent
+# before".
+LEDGER_KEY = "uq_course_send_ledger_key"
 
 
 class Bot(Protocol):
@@ -61,6 +65,7 @@ class Bot(Protocol):
 
     settings: Settings
     db: Database
+    router: Router
     clock: Callable[[], datetime]
     delivery: Delivery
 
@@ -86,10 +91,16 @@ def sources(bot: Bot) -> list[tuple[str, JobSource]]:
 
 
 def _toolbox_hooks(bot: Bot) -> list[tuple[str, Callable[[Session, datetime], object]]]:
-    """The toolbox's own time hooks, each run in its own transaction; they enqueue what they send."""
+    """Time hooks that are not course jobs, each run in its own transaction: the toolbox's follow-ups
+    (they enqueue what they send) and the course's retention (markers of closed rounds, delivered charts)."""
     return [
-        ("close_due_votes", partial(followup.close_due_votes, settings=bot.settings)),
+        ("close_due_votes", partial(followup.close_due_votes, steps=bot.router.steps, settings=bot.settings)),
         ("due_meeting_followups", hora.due_meeting_followups),
+        ("forget_closed_markers", retention.forget_closed_markers),
+        (
+            "delete_delivered_charts",
+            partial(retention.delete_delivered_charts, folder=summary.chart_dir(bot.settings)),
+        ),
     ]
 
 
@@ -129,7 +140,11 @@ def send_job(
             delivery.enqueue(
                 session, effects, enqueue_at, org.platform if org else "", org.external_id if org else ""
             )
-    except IntegrityError:
+    except IntegrityError as exc:
+        if duplicate_key(exc) != LEDGER_KEY:
+            # Any other constraint is a bug in the job, not a second replica: retried, and loud.
+            log.error("course job %s broke a constraint; it is tried again on the next tick", job.key)
+            return "failed"
         log.info("course job %s was sent before; skipped", job.key)
         return "duplicate"
     except Skip:

@@ -138,10 +138,19 @@ def next_summary_after(session: Session, unit: Unit, moment: datetime) -> dateti
     window = window_for(session, unit)
     row = settings_for(session, unit.id)
     at = parse_hhmm(row.summary_time) or time(8, 0)
+    return next_weekly(
+        moment, window, lambda monday: summary_occurrence_for_week(monday, row.summary_weekday, at, window)
+    )
+
+
+def next_weekly(
+    moment: datetime, window: DeliveryWindow, moment_of_week: Callable[[date], datetime]
+) -> datetime:
+    """The first ``moment_of_week(monday)`` strictly after ``moment``, comparing instants (UTC)."""
     today = moment.astimezone(window.zone).date()
     base = today - timedelta(days=today.weekday())
     while True:
-        candidate = summary_occurrence_for_week(base, row.summary_weekday, at, window)
+        candidate = moment_of_week(base)
         if candidate.astimezone(UTC) > moment.astimezone(UTC):
             return candidate
         base += timedelta(days=7)

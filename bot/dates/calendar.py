@@ -152,37 +152,3 @@ def next_allowed(moment: datetime, window: DeliveryWindow = DEFAULT_WINDOW) -> d
             return instant.astimezone(zone)
         day += timedelta(days=1)
     raise ValueError(f"no allowed moment within {_MAX_DAYS_AHEAD} days of {moment}; check the calendar")
-
-
-def next_weekday_at(
-    now: datetime,
-    weekday: int,
-    t: time,
-    window: DeliveryWindow = DEFAULT_WINDOW,
-    *,
-    respect_window: bool = False,
-) -> datetime:
-    """The next ``weekday`` (0 = Monday) at wall time ``t`` strictly after ``now``, on a working day.
-
-    When that day is not a working day (2. påskedag, fellesferie) the same wall time on the next working
-    day is used. An occurrence that was moved that way still counts while it lies ahead: on the Tuesday
-    after 2. påskedag at 07:00 the answer is that Tuesday 08:00, not the following Monday, so a scheduler
-    that recomputes after a restart does not skip the week.
-
-    The weekly summary goes at 08:00, before the nudge window, so the window is ignored unless
-    ``respect_window`` is set, in which case the result is moved on with :func:`next_allowed`.
-    """
-    _require_aware(now)
-    if not 0 <= weekday <= 6:
-        raise ValueError(f"weekday is 0 (Monday) to 6 (Sunday), got {weekday}")
-    zone = window.zone
-    instant = now.astimezone(UTC)
-    today = now.astimezone(zone).date()
-    # Start from the most recent such weekday: moving to the next working day is monotone, so if any
-    # earlier occurrence still lies ahead, this one lies ahead at the same moment.
-    base = today - timedelta(days=(today.weekday() - weekday) % 7)
-    while True:
-        result = local_at(next_working_day(base, window), t, zone)
-        if result.astimezone(UTC) > instant:
-            return next_allowed(result, window) if respect_window else result
-        base += timedelta(days=7)

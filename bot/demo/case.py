@@ -131,7 +131,7 @@ async def play(run: DemoRun, lines: Sequence[str], transcript: list[str]) -> Non
 
 def _scheduler(run: DemoRun) -> None:
     with run.bot.db.transaction() as session:
-        close_due_votes(session, run.clock(), run.bot.settings)
+        close_due_votes(session, run.clock(), run.bot.router.steps, run.bot.settings)
         due_meeting_followups(session, run.clock())
 
 

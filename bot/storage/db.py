@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, PrimaryKeyConstraint, Table, UniqueConstraint, create_engine, event, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from bot.settings import SettingsError
+from bot.storage.models import Base
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +40,71 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """``hide_parameters``: an error's message and traceback never quote the values of a statement, which
+    are people's free text (security review SEC-08, code review B5)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
+
+
+_SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def duplicate_key(exc: IntegrityError) -> str | None:
+    """The declared unique key that ``exc`` collided with, by name, or ``None``.
+
+    A collision on a declared unique key (a unique constraint or index, or a natural primary key) is a
+    double click or two replicas racing: the first one won. Any other integrity error – NOT NULL, a
+    foreign key, a CHECK, a surrogate id – is a bug. Works on PostgreSQL (SQLSTATE 23505 and the
+    constraint's name) and on SQLite (its extended error code and the columns it names).
+    """
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        diag = getattr(orig, "diag", None)
+        table = Base.metadata.tables.get(getattr(diag, "table_name", None) or "")
+        name = getattr(diag, "constraint_name", None)
+        if sqlstate != "23505" or table is None or name not in _unique_keys(table):
+            return None
+        return str(name)
+    if getattr(orig, "sqlite_errorname", "") not in _SQLITE_UNIQUE:
+        return None
+    # "UNIQUE constraint failed: vote_dot.vote_id, vote_dot.member_id, vote_dot.slot"
+    named = [part.strip().split(".", 1) for part in str(orig).split(":", 1)[-1].split(",")]
+    tables = {pair[0] for pair in named if len(pair) == 2}
+    if len(tables) != 1 or any(len(pair) != 2 for pair in named):
+        return None
+    table = Base.metadata.tables.get(tables.pop())
+    columns = frozenset(pair[1] for pair in named)
+    found = [name for name, key in _unique_keys(table).items() if key == columns] if table is not None else []
+    return found[0] if found else None
+
+
+def _unique_keys(table: Table) -> dict[str, frozenset[str]]:
+    keys: dict[str, frozenset[str]] = {}
+    for constraint in table.constraints:
+        if not isinstance(constraint, ColumnCollectionConstraint):
+            continue
+        # A primary key is a declared key unless it is a generated id (then a collision is a bug).
+        natural_key = isinstance(constraint, PrimaryKeyConstraint) and (
+            table.autoincrement_column is None or table.autoincrement_column.name not in constraint.columns
+        )
+        if isinstance(constraint, UniqueConstraint) or natural_key:
+            keys[str(constraint.name)] = frozenset(column.name for column in constraint.columns)
+    for index in table.indexes:
+        if index.unique:
+            keys[str(index.name)] = frozenset(column.name for column in index.columns)
+    return keys
 
 
 class Database:

@@ -1,14 +1,27 @@
-"""Alembic, driven from code: ``partsbot db upgrade`` and the upgrade applied at every start."""
+"""Alembic, driven from code: ``partsbot db upgrade`` and the upgrade applied at every start.
+
+Every replica upgrades at start. On PostgreSQL the upgrade runs under a session advisory lock, so replicas
+that start together against a new database take turns: the first creates the tables, the others wait and
+then find nothing to do, instead of racing on CREATE TABLE.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from bot.settings import normalise_database_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# "PbSchema" in ASCII as one signed 64-bit number; advisory locks are per database, and this key differs
+# from the scheduler's leadership lock.
+MIGRATION_LOCK_KEY = int.from_bytes(b"PbSchema", "big")
 
 
 def alembic_config(url: str) -> Config:
@@ -20,7 +33,31 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Hold the migration lock (PostgreSQL; SQLite has one process) on a connection of its own.
+
+    The connection runs in autocommit, so waiting for the lock holds no transaction open; the lock goes
+    with the connection if the process dies.
+    """
+    url = normalise_database_url(url)
+    if not url.startswith("postgresql"):
+        yield
+        return
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    finally:
+        engine.dispose()
 
 
 def revision(url: str, message: str, target: MetaData) -> None:

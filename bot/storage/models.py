@@ -24,8 +24,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-ROLES = ("leder", "verneombud", "tillitsvalgt", "ansatt")
-PARTY_ROLES = ("leder", "verneombud", "tillitsvalgt")
+ROLES = ("leder", "verneombud", "hovedverneombud", "tillitsvalgt", "ansatt")
+# The employees' representatives: elected, so a claim waits for the leder (see bot/roles.py).
+REPRESENTATIVE_ROLES = ("verneombud", "hovedverneombud", "tillitsvalgt")
+PARTY_ROLES = ("leder", *REPRESENTATIVE_ROLES)
 
 # Stable constraint names, so Alembic migrations can drop and rename them on both databases.
 NAMING = {
@@ -76,6 +78,9 @@ class Organisation(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the app is uninstalled: everything of the organisation is deleted after this moment unless it
+    # is installed again (bot/privacy/retention.py).
+    delete_after: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Unit(Base):

@@ -1,15 +1,28 @@
 """Step 2, "Finne blindsonen": questions we did not know we did not know – named or anonymous.
 
-Named questions are shown at once. Anonymous ones wait in a pool that knows neither who asked nor when
-(:class:`~bot.toolbox.models.PendingQuestion`) and are released together once the pool holds a whole
-batch (three by default, ``PARTSBOT_ANONYMOUS_BATCH`` for more), in random order, stamped with the batch
-time. A single anonymous question in a small staff group is easily traced to whoever was on shift when it
-appeared; in a batch it is one of several.
+Named questions are shown at once. Anonymous ones wait in a pool and are released together once the pool
+holds a whole batch (three by default, ``PARTSBOT_ANONYMOUS_BATCH`` for more) **from at least that many
+different people**, in random order, stamped with the batch time. A single anonymous question in a small
+staff group is easily traced to whoever was on shift when it appeared; in a batch it is one of several.
 
-When the step closes, what is left in the pool is released if it is at least :data:`CLOSE_RELEASE_MIN`
-questions (two can no longer be told apart by timing, since they appear together at a moment the person
-closing the step chose). A single leftover question stays unpublished: the person closing the step is told
-that one question was held back, and every anonymous asker is told up front that this can happen.
+How an anonymous question is kept unlinkable (issue 10, SEC-02/03):
+
+* The event's transaction writes only the private receipt (which names the asker, in the outbox until
+  delivered). The question goes into the pool afterwards, in a transaction of its own that names nobody
+  (:meth:`HandlerContext.detach`), so no transaction id is shared between the receipt and the question.
+* That transaction locks the case, then **rewrites the whole pool** of the case: every pending question
+  is deleted and written again, in random order, with new random ids. All pool rows therefore carry the
+  same ``xmin`` and a random physical order and id, whoever asked which.
+* Different people are counted without storing who: :class:`~bot.toolbox.models.AnonymousPool` keeps a
+  sorted set of keyed hashes of member ids (HMAC under a key derived from a random per-batch salt and
+  ``PARTSBOT_SECRET_KEY``). The row, salt included, is deleted when the batch is released, so the hashes
+  cannot be recomputed afterwards. One person asking three questions adds one hash: a member can no longer
+  flush a batch with questions of their own (the "n−1" attack, SEC-03), and closing the step never
+  releases a batch that fewer people could have filled; leftovers are deleted then, unpublished.
+
+While a batch is pending, someone holding both the database and ``PARTSBOT_SECRET_KEY`` can test whether
+a given person has a question waiting (not which one). Without the secret key (development), the key is
+derived from the salt alone and the database reader can do the same. Nothing of this survives a release.
 
 Nothing here logs, and an anonymous asker is never added as a participant: both would link them to it.
 """
@@ -17,20 +30,24 @@ Nothing here logs, and an anonymous asker is never added as a participant: both 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
+import secrets
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Message, Note, Reply, Text
+from bot.chat.steps import StepHooks
 from bot.toolbox import cases
-from bot.toolbox.models import Case, PendingQuestion, Question
+from bot.toolbox.models import AnonymousPool, Case, PendingQuestion, Question
 
 DEFAULT_BATCH = 3
-CLOSE_RELEASE_MIN = 2
 # Shuffling must not be predictable from the submission order; the system source is cheap here.
 _shuffle = random.SystemRandom().shuffle
+# The pool's own reordering on every write (separate, so a test can fix the batch order alone).
+_scramble = random.SystemRandom().shuffle
 
 
 def batch_size(ctx: HandlerContext) -> int:
@@ -86,31 +103,75 @@ def ask_named(ctx: HandlerContext, case: Case, text: str, *, echo: bool) -> Ques
 
 
 def ask_anonymous(ctx: HandlerContext, case: Case, text: str) -> None:
-    """An anonymous question: into the pool, a private receipt without the text, a batch when ready."""
+    """An anonymous question: a private receipt without the text now; into the pool (and out in a batch
+    when ready) in a transaction of its own."""
     cases.require_step(case, "blindspot")
     cleaned = ctx.text(text)
-    key = digest(case, cleaned)
+    ctx.private(ctx.t(_thanks_key(ctx), number=case.id, batch=batch_size(ctx)))
+    case_id, member_id, batch = case.id, ctx.member.id, batch_size(ctx)
+
+    def write(later: HandlerContext) -> None:
+        add_to_pool(later, case_id, member_id, cleaned, batch)
+
+    ctx.detach("blindspot.anonymous", write)
+
+
+def _thanks_key(ctx: HandlerContext) -> str:
+    # A question typed in a direct message stays in the platform's chat history under the person's name;
+    # a form leaves no message. The receipt says which applies.
+    return "blindspot.thanks_anonymous_typed" if ctx.place.is_direct else "blindspot.thanks_anonymous"
+
+
+def _asker_key(pool: AnonymousPool, secret: str) -> bytes:
+    return hmac.new(secret.encode(), bytes.fromhex(pool.salt), hashlib.sha256).digest()
+
+
+def asker_hash(pool: AnonymousPool, secret: str, member_id: int) -> str:
+    return hmac.new(_asker_key(pool, secret), str(member_id).encode(), hashlib.sha256).hexdigest()
+
+
+def add_to_pool(ctx: HandlerContext, case_id: int, member_id: int, text: str, batch: int) -> None:
+    """Add a question to the case's pool and release a batch when enough different people asked.
+
+    Runs in a transaction that writes nothing about the asker (see the module docstring)."""
+    case = ctx.session.scalars(
+        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    key = digest(case, text)
     known = ctx.session.scalar(
-        select(func.count())
-        .select_from(PendingQuestion)
-        .where(PendingQuestion.case_id == case.id, PendingQuestion.digest == key)
-    ) or ctx.session.scalar(
         select(func.count()).select_from(Question).where(Question.case_id == case.id, Question.digest == key)
     )
-    # A repeat (double submit, or the same words from someone else) gets the same receipt and adds
-    # nothing: a different answer would tell the asker that somebody else had asked it.
-    if not known:
-        savepoint = ctx.session.begin_nested()
-        try:
-            ctx.session.add(PendingQuestion(case_id=case.id, text=cleaned, digest=key))
-            ctx.session.flush()
-            savepoint.commit()
-        except IntegrityError:
-            # Two identical submissions racing. Caught here, not by the router, whose log line would
-            # carry the statement's parameters – the question's text.
-            savepoint.rollback()
-    ctx.private(ctx.t("blindspot.thanks_anonymous", number=case.id, batch=batch_size(ctx)))
-    release(ctx, case, batch_size(ctx))
+    pool = ctx.session.get(AnonymousPool, case.id)
+    if pool is None:
+        pool = AnonymousPool(case_id=case.id, salt=secrets.token_hex(32), askers=[])
+        ctx.session.add(pool)
+    items = [
+        (q.text, q.digest)
+        for q in ctx.session.scalars(select(PendingQuestion).where(PendingQuestion.case_id == case.id))
+    ]
+    # A repeat (double submit, or the same words from someone else) adds nothing and counts nobody: a
+    # different receipt would tell the asker that somebody else had asked it.
+    if not known and all(d != key for _, d in items):
+        items.append((text, key))
+        pool.askers = sorted({*pool.askers, asker_hash(pool, ctx.settings.secret_key, member_id)})
+    else:
+        pool.askers = list(pool.askers)
+    _rewrite_pool(ctx, case, items)
+    if len(pool.askers) >= batch and len(items) >= batch:
+        release(ctx, case)
+
+
+def _rewrite_pool(ctx: HandlerContext, case: Case, items: list[tuple[str, str]]) -> None:
+    """Delete and write again every pending question of the case, shuffled, with new random ids."""
+    ctx.session.execute(delete(PendingQuestion).where(PendingQuestion.case_id == case.id))
+    ctx.session.flush()
+    shuffled = list(items)
+    _scramble(shuffled)
+    for text, key in shuffled:
+        ctx.session.add(PendingQuestion(id=secrets.token_hex(16), case_id=case.id, text=text, digest=key))
+    # The pool row is written on every change too (``askers`` reassigned), so it moves with the items.
+    flag_modified(ctx.session.get_one(AnonymousPool, case.id), "askers")
+    ctx.session.flush()
 
 
 def pending_count(ctx: HandlerContext, case: Case) -> int:
@@ -120,10 +181,20 @@ def pending_count(ctx: HandlerContext, case: Case) -> int:
     return int(count or 0)
 
 
-def release(ctx: HandlerContext, case: Case, minimum: int, *, refresh: bool = True) -> int:
-    """Publish the pool as one shuffled batch if it holds at least ``minimum`` questions."""
+def distinct_askers(ctx: HandlerContext, case: Case) -> int:
+    pool = ctx.session.get(AnonymousPool, case.id)
+    return len(pool.askers) if pool else 0
+
+
+def discard_pool(ctx: HandlerContext, case: Case) -> None:
+    ctx.session.execute(delete(PendingQuestion).where(PendingQuestion.case_id == case.id))
+    ctx.session.execute(delete(AnonymousPool).where(AnonymousPool.case_id == case.id))
+
+
+def release(ctx: HandlerContext, case: Case, *, refresh: bool = True) -> int:
+    """Publish the whole pool as one shuffled batch and throw the pool's key away."""
     pool = list(ctx.session.scalars(select(PendingQuestion).where(PendingQuestion.case_id == case.id)))
-    if len(pool) < minimum:
+    if not pool:
         return 0
     _shuffle(pool)
     last = ctx.session.scalar(select(func.max(Question.batch)).where(Question.case_id == case.id))
@@ -144,7 +215,7 @@ def release(ctx: HandlerContext, case: Case, minimum: int, *, refresh: bool = Tr
             )
         )
         texts.append(item.text)
-        ctx.session.delete(item)
+    discard_pool(ctx, case)
     ctx.session.flush()
     speaker = cases.for_case(ctx, case)
     title = speaker.t("blindspot.batch_title", batch=batch, count=len(texts))
@@ -156,9 +227,12 @@ def release(ctx: HandlerContext, case: Case, minimum: int, *, refresh: bool = Tr
 
 
 def on_close(ctx: HandlerContext, case: Case) -> None:
-    # The step change refreshes the head right after, so the release need not.
-    release(ctx, case, CLOSE_RELEASE_MIN, refresh=False)
+    """Closing the step releases a batch only under the usual rule (enough different people, which would
+    already have released it); anything left is deleted unpublished, and the closer is told how many."""
+    if distinct_askers(ctx, case) >= batch_size(ctx) and pending_count(ctx, case) >= batch_size(ctx):
+        release(ctx, case, refresh=False)
     held = pending_count(ctx, case)
+    discard_pool(ctx, case)
     if held:
         ctx.private(ctx.t("blindspot.held_back", count=held))
 
@@ -194,9 +268,9 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     ]
 
 
-def register() -> None:
-    cases.STEP_INTROS["blindspot"] = intro
-    cases.STEP_EXITS["blindspot"] = on_close
-    cases.THREAD_HANDLERS["blindspot"] = on_message
-    cases.HEAD_BUTTONS["blindspot"] = head_buttons
-    cases.add_head_section(head_section)
+def register(steps: StepHooks) -> None:
+    steps.intros["blindspot"] = intro
+    steps.exits["blindspot"] = on_close
+    steps.thread_handlers["blindspot"] = on_message
+    steps.head_buttons["blindspot"] = head_buttons
+    steps.add_head_section(head_section)

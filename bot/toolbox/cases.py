@@ -2,14 +2,8 @@
 
 A case lives in one thread rooted at its head message (key ``case:<id>:head``), which always shows the
 current problem statement, the step, who started it and who takes part, updated in place. Each step's
-module plugs into the registries below, so later steps (vote, plan) add themselves without this module
-knowing them:
-
-* ``HEAD_SECTIONS`` – functions adding blocks to the head message (in order);
-* ``HEAD_BUTTONS`` – per step, the buttons shown on the head besides "next step" and "history";
-* ``STEP_INTROS`` – per step, what is posted in the thread when the case enters it (may also set up state);
-* ``STEP_EXITS`` – per step, what happens when it closes (may refuse with a :class:`UserError`);
-* ``THREAD_HANDLERS`` – per step, what a message in the case's thread means.
+module plugs into the router's step hooks (:mod:`bot.chat.steps`, reached as ``ctx.steps``), so later
+steps (vote, plan) add themselves without this module knowing them.
 
 A parties-only case has no thread in the open channel: its messages go as direct messages to the people
 who may see it, and its head is sent again at each step instead of being updated in place.
@@ -18,7 +12,6 @@ who may see it, and its head is sent again at each step instead of being updated
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -46,13 +39,7 @@ from bot.toolbox.records import add_participant, add_version, name_of, participa
 
 # The interface later steps (vote, plan) and the handlers build on.
 __all__ = [
-    "HEAD_BUTTONS",
-    "HEAD_SECTIONS",
     "STEPS",
-    "STEP_EXITS",
-    "STEP_INTROS",
-    "THREAD_HANDLERS",
-    "add_head_section",
     "add_participant",
     "add_version",
     "advance",
@@ -83,30 +70,12 @@ __all__ = [
     "visible_cases",
 ]
 
-HeadSection = Callable[[HandlerContext, Case], list[Block]]
-StepIntro = Callable[[HandlerContext, Case], Reply | None]
-StepExit = Callable[[HandlerContext, Case], None]
-ThreadHandler = Callable[[HandlerContext, Case, Message], None]
-HeadButtons = Callable[[HandlerContext, Case], list[Button]]
-
-HEAD_SECTIONS: list[HeadSection] = []
-HEAD_BUTTONS: dict[str, HeadButtons] = {}
-STEP_INTROS: dict[str, StepIntro] = {}
-STEP_EXITS: dict[str, StepExit] = {}
-THREAD_HANDLERS: dict[str, ThreadHandler] = {}
-
 # A case title is the first words of the first statement; the statement itself may be longer.
 TITLE_LENGTH = 80
 # Earlier statements shown on the head; the "history" button shows all of them.
 HEAD_VERSIONS = 3
 # The same statement from the same person within this window is a repeated submission, not a new case.
 REPEAT_WINDOW = timedelta(minutes=10)
-
-
-def add_head_section(section: HeadSection) -> None:
-    """Register a head section once (a module imported twice, or a router built per test, adds nothing)."""
-    if section not in HEAD_SECTIONS:
-        HEAD_SECTIONS.append(section)
 
 
 def head_key(case_id: int) -> str:
@@ -216,14 +185,15 @@ def render_head(ctx: HandlerContext, case: Case) -> Reply:
         shown = list(enumerate(earlier, start=1))[-HEAD_VERSIONS:]
         lines = [ctx.t("case.earlier_line", n=n, text=short(v.text)) for n, v in shown]
         blocks.append(Note(ctx.t("case.earlier_title", count=len(earlier)) + "\n" + "\n".join(lines)))
-    for section in HEAD_SECTIONS:
+    for section in ctx.steps.head_sections:
         blocks.extend(section(ctx, case))
     blocks.append(Buttons(tuple(_head_buttons(ctx, case))))
     return Reply(fallback=title, blocks=tuple(blocks))
 
 
 def _head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
-    buttons = list(HEAD_BUTTONS[case.step](ctx, case)) if case.step in HEAD_BUTTONS else []
+    step_buttons = ctx.steps.head_buttons.get(case.step)
+    buttons = list(step_buttons(ctx, case)) if step_buttons is not None else []
     if next_step(case.step) is not None:
         buttons.append(Button(ctx.t("case.next_button"), "case.next", f"{case.id}:{case.step}"))
     buttons.append(Button(ctx.t("case.history_button"), "case.history", str(case.id)))
@@ -238,11 +208,11 @@ def _head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
 def advance(ctx: HandlerContext, case: Case, step: str) -> None:
     """Move ``case`` to ``step``: close the current step, post the new step's intro, refresh the head.
 
-    Rights are checked by the caller (:func:`close_step` for people; part 2 may close a vote by time).
+    Rights are checked by the caller (:func:`close_step` for people; the scheduler closes a vote on time).
     """
     if step not in STEPS:
         raise ValueError(f"unknown step {step!r}")
-    leaving = STEP_EXITS.get(case.step)
+    leaving = ctx.steps.exits.get(case.step)
     if leaving is not None:
         leaving(ctx, case)
     case.step = step
@@ -251,7 +221,7 @@ def advance(ctx: HandlerContext, case: Case, step: str) -> None:
         case.closed_at = ctx.now
     ctx.session.flush()
     speaker = for_case(ctx, case)
-    intro = STEP_INTROS.get(step)
+    intro = ctx.steps.intros.get(step)
     reply = intro(speaker, case) if intro is not None else None
     if reply is None:
         reply = Reply.text(speaker.t("case.entered_step", step=step_label(speaker, step)))
@@ -320,7 +290,7 @@ def open_case(
     add_version(ctx, case, "statement", text)
     add_participant(ctx, case)
     # The intro may set up the step (the first question, a deadline) before the head shows it.
-    intro = STEP_INTROS.get(step)
+    intro = ctx.steps.intros.get(step)
     reply = intro(for_case(ctx, case), case) if intro is not None else None
     ctx.session.flush()
     post_head(ctx, case)
@@ -335,7 +305,7 @@ def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
     if case is None:
         return
-    handler = THREAD_HANDLERS.get(case.step)
+    handler = ctx.steps.thread_handlers.get(case.step)
     if handler is None:
         raise UserError("case.thread_quiet", step=step_label(ctx, case.step))
     handler(ctx, case, msg)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Message, Reply, Text
+from bot.chat.steps import StepHooks
 from bot.toolbox import cases
 from bot.toolbox.models import Case
 
@@ -139,8 +140,8 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     return [Button(ctx.t("case.define.refine_button"), "case.refine", str(case.id), "primary")]
 
 
-def register() -> None:
-    cases.STEP_INTROS["define"] = intro
-    cases.THREAD_HANDLERS["define"] = on_message
-    cases.HEAD_BUTTONS["define"] = head_buttons
-    cases.add_head_section(head_section)
+def register(steps: StepHooks) -> None:
+    steps.intros["define"] = intro
+    steps.thread_handlers["define"] = on_message
+    steps.head_buttons["define"] = head_buttons
+    steps.add_head_section(head_section)

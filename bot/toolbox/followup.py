@@ -7,14 +7,14 @@ that transaction, so the caller commits and then flushes delivery):
 * :func:`bot.toolbox.hora.due_meeting_followups` – asks organisers whether a meeting reached its result.
 
 Data for the course rhythm and summaries: :func:`actions_due` (actions due today or overdue, not done,
-with their owner) and :func:`plan_summary` (a case's plan: goal, obstacles, actions, approvals).
+with their owner).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.chat import delivery
 from bot.chat.context import HandlerContext
 from bot.chat.model import Actor, Command, Place, Platform
+from bot.chat.steps import StepHooks
 from bot.dates.days import local_today
 from bot.i18n import normalise_language
 from bot.settings import Settings
@@ -30,7 +31,6 @@ from bot.toolbox import cases, voting
 from bot.toolbox.hora import due_meeting_followups
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Plan, Vote
-from bot.toolbox.planning import actions, approvals, missing_roles, obstacles, plan_of
 from bot.toolbox.records import name_of
 
 __all__ = [
@@ -38,13 +38,12 @@ __all__ = [
     "actions_due",
     "close_due_votes",
     "due_meeting_followups",
-    "plan_summary",
     "system_context",
 ]
 
 
 def system_context(
-    session: Session, now: datetime, unit: Unit, settings: Settings | None = None
+    session: Session, now: datetime, unit: Unit, steps: StepHooks, settings: Settings | None = None
 ) -> HandlerContext:
     """A handler context for what the bot does on its own (a deadline passing), not for a person.
 
@@ -63,10 +62,13 @@ def system_context(
         member=bot_member,
         unit=unit,
         language=normalise_language(unit.language),
+        steps=steps,
     )
 
 
-def close_due_votes(session: Session, now: datetime, settings: Settings | None = None) -> list[int]:
+def close_due_votes(
+    session: Session, now: datetime, steps: StepHooks, settings: Settings | None = None
+) -> list[int]:
     """Close every open vote whose deadline is at or before ``now``; return their ids.
 
     A case's vote publishes its result in the case's thread and the case moves on to the plan; a
@@ -84,7 +86,7 @@ def close_due_votes(session: Session, now: datetime, settings: Settings | None =
         unit = session.get(Unit, vote.unit_id)
         if unit is None:
             continue
-        ctx = system_context(session, now, unit, settings)
+        ctx = system_context(session, now, unit, steps, settings)
         case = session.get(Case, vote.case_id) if vote.case_id is not None else None
         if case is not None:
             voting.finish_case_vote(ctx, case)
@@ -154,46 +156,3 @@ def actions_due(session: Session, unit_id: int, now: datetime) -> list[DueAction
         )
         for item, case_id, owner in rows
     ]
-
-
-def plan_summary(session: Session, case_id: int) -> dict[str, Any] | None:
-    """A case's plan for summaries and export, ``None`` when the case has no plan.
-
-    ``approvals`` are those of the current revision (older ones no longer count); ``missing_roles`` the
-    party roles present in the unit that have not approved it.
-    """
-    plan = plan_of(session, case_id)
-    if plan is None:
-        return None
-
-    def member_name(member_id: int | None) -> str | None:
-        return name_of(session.get(Member, member_id)) if member_id is not None else None
-
-    return {
-        "case_id": case_id,
-        "plan_id": plan.id,
-        "status": plan.status,
-        "revision": plan.revision,
-        "goal": plan.goal,
-        "outcome": plan.outcome,
-        "agreed_at": plan.agreed_at,
-        "obstacles": [
-            {"number": o.number, "text": o.text, "remedy": o.remedy} for o in obstacles(session, plan.id)
-        ],
-        "actions": [
-            {
-                "number": a.number,
-                "text": a.text,
-                "owner": member_name(a.owner_id),
-                "owner_id": a.owner_id,
-                "due": a.due,
-                "done_at": a.done_at,
-            }
-            for a in actions(session, plan.id)
-        ],
-        "approvals": [
-            {"role": role, "member": member_name(row.member_id), "at": row.approved_at}
-            for role, row in approvals(session, plan).items()
-        ],
-        "missing_roles": missing_roles(session, plan),
-    }

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Message, Note, Reply, Text
+from bot.chat.steps import StepHooks
 from bot.dates import parse as dates
 from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import plural
@@ -201,8 +202,8 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     ]
 
 
-def register() -> None:
-    cases.STEP_INTROS["ideas"] = intro
-    cases.THREAD_HANDLERS["ideas"] = on_message
-    cases.HEAD_BUTTONS["ideas"] = head_buttons
-    cases.add_head_section(head_section)
+def register(steps: StepHooks) -> None:
+    steps.intros["ideas"] = intro
+    steps.thread_handlers["ideas"] = on_message
+    steps.head_buttons["ideas"] = head_buttons
+    steps.add_head_section(head_section)

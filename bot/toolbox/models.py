@@ -1,29 +1,28 @@
 """Tables of the toolbox: problem threads (cases) and what people add to them.
 
-A case walks the toolbox in one thread: define → blindspot → ideas → vote → plan → agreed. Part 1 (this
-module's first tables) covers the case itself, the versions of its statement, who takes part, blind-spot
-questions and ideas; voting and plans add their own tables beside these.
+A case walks the toolbox in one thread: define → blindspot → ideas → vote → plan → agreed. These tables
+hold the case itself, the versions of its statement, who takes part, blind-spot questions and ideas;
+votes, plans and meetings have theirs in :mod:`bot.toolbox.models_plan`.
 
 Privacy: an anonymous blind-spot question is never linked to a person. While it waits for its batch it
-lives in :class:`PendingQuestion`, which has no author column and no timestamp at all; when a batch is
+lives in :class:`PendingQuestion`, which has no author column and no timestamp at all, and
+:class:`AnonymousPool` counts how many different people asked without saying who. When a batch is
 released the rows move to :class:`Question` in shuffled order with the batch time only, and the pending
-rows are deleted. So neither the table nor its ids tell who asked or when.
+rows and the pool's key are deleted. So neither the table nor its ids tell who asked or when (see
+:mod:`bot.toolbox.blindspot`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
 
 # The toolbox's steps in order; a case moves forward one step at a time.
 STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
-
-# What a CaseVersion holds: a (refined) problem statement, or an answer to one of the define questions.
-VERSION_KINDS = ("statement", "symptom", "cause", "why", "effect", "wish")
 
 
 def next_step(step: str) -> str | None:
@@ -109,15 +108,32 @@ class Question(Base):
 
 
 class PendingQuestion(Base):
-    """An anonymous question waiting for its batch. Deliberately no author and no time column."""
+    """An anonymous question waiting for its batch. Deliberately no author and no time column, and a random
+    id: the whole pool of a case is rewritten in random order whenever a question joins it, so neither the
+    ids, the row order nor the rows' transaction ids tell which question came last."""
 
     __tablename__ = "toolbox_pending_question"
     __table_args__ = (UniqueConstraint("case_id", "digest"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("toolbox_case.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class AnonymousPool(Base):
+    """How many *different* people have questions waiting in a case, without saying who.
+
+    ``askers`` holds one keyed hash per person (HMAC of the member id under a key made from ``salt`` and
+    ``PARTSBOT_SECRET_KEY``), sorted, so it can count people but not name them or order them. The row,
+    salt included, is deleted when the batch is released: the key is thrown away with it.
+    """
+
+    __tablename__ = "toolbox_anonymous_pool"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("toolbox_case.id", ondelete="CASCADE"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    askers: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Idea(Base):

@@ -194,3 +194,27 @@ class AgendaItem(Base):
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
     minutes: Mapped[int] = mapped_column(Integer)
+
+
+class Stance(Base):
+    """A person's stance on one revision of a plan, in one role.
+
+    The plan is the employer's decision after the employees' representatives are heard (arbeidsmiljøloven
+    §§ 2-1, 6-2; Hovedavtalen): each representative records enig / enig med merknad / uenig with a note,
+    staff may support or comment, and the leder decides (an :class:`Approval` in role ``leder``). Rows are
+    per person *and* role, dropped when the person loses the role, and a change of the plan starts a new
+    revision, so older stances stay as history but no longer count.
+    """
+
+    __tablename__ = "plan_stance"
+    __table_args__ = (UniqueConstraint("plan_id", "revision", "member_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    # enig | merknad (enig med merknad) | uenig for representatives; stoette | kommentar for staff.
+    stance: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
+from bot.course.unitcal import next_weekly, summary_occurrence_for_week
 from bot.dates.calendar import (
     DeliveryWindow,
     is_allowed,
     is_working_day,
     local_at,
     next_allowed,
-    next_weekday_at,
     next_working_day,
 )
 
@@ -154,8 +154,6 @@ def test_moment_in_another_zone_is_converted() -> None:
 def test_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError):
         next_allowed(datetime(2026, 3, 4, 10), WINDOW)
-    with pytest.raises(ValueError):
-        next_weekday_at(datetime(2026, 3, 4, 10), MONDAY, time(8), WINDOW)
 
 
 def test_custom_window() -> None:
@@ -271,7 +269,11 @@ def test_is_allowed() -> None:
     assert not is_allowed(oslo(2026, 7, 15, 10), WINDOW)
 
 
-# --- next_weekday_at: the weekly summary ----------------------------------------------------------------
+# --- the weekly summary: Monday 08:00, the next working day after a holiday (bot.course.unitcal) ---------
+
+
+def next_weekday_at(now: datetime, weekday: int, at: time, window: DeliveryWindow) -> datetime:
+    return next_weekly(now, window, lambda monday: summary_occurrence_for_week(monday, weekday, at, window))
 
 
 def test_weekly_summary_next_monday_eight() -> None:
@@ -290,11 +292,6 @@ def test_weekly_summary_after_holiday_goes_next_working_day_keeping_eight() -> N
     assert_same(next_weekday_at(oslo(2026, 4, 7, 7), MONDAY, time(8), WINDOW), oslo(2026, 4, 7, 8))
     # ...and once it has gone, the next one is the following Monday.
     assert_same(next_weekday_at(oslo(2026, 4, 7, 8), MONDAY, time(8), WINDOW), oslo(2026, 4, 13, 8))
-
-
-def test_weekly_summary_respecting_window() -> None:
-    result = next_weekday_at(oslo(2026, 4, 1, 12), MONDAY, time(8), WINDOW, respect_window=True)
-    assert_same(result, oslo(2026, 4, 7, 9))
 
 
 def test_weekly_summary_over_fellesferie_is_sent_once() -> None:
@@ -326,11 +323,6 @@ def test_weekly_series_over_a_year_has_one_per_week_except_closures() -> None:
     weeks = {s.isocalendar().week for s in sent}
     assert 29 not in weeks and 30 not in weeks
     assert oslo(2026, 4, 7, 8) in sent and oslo(2026, 5, 26, 8) in sent  # after 2. påskedag, 2. pinsedag
-
-
-def test_weekday_is_validated() -> None:
-    with pytest.raises(ValueError):
-        next_weekday_at(oslo(2026, 3, 4, 12), 7, time(8), WINDOW)
 
 
 def test_other_weekday() -> None:

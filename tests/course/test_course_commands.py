@@ -30,7 +30,12 @@ async def test_not_enrolled_shows_the_course_and_a_button_that_opens_the_form(
     make_bot, clock, database
 ) -> None:  # type: ignore[no-untyped-def]
     console = await console_at(make_bot, clock, oslo(2027, 1, 4, 10))
-    out = await console.as_("Tone", "/parts kurs")
+    # Staff cannot enrol the whole kindergarten (ux.md item 4); the leder can.
+    out = await console.as_("Per", "/parts kurs")
+    out = await console.type(option_number(out, "Meld på"))
+    assert "Det er leder som melder barnehagen på kurset." in out
+    assert "Det er leder som melder" in await console.type("/parts kurs start 2027-01-11 09:00")
+    out = await console.as_("Kari", "/parts kurs")
     assert "== Kurs i rolleforståelse og partssamarbeid ==" in out
     out = await console.type(option_number(out, "Meld på"))
     assert "== Meld på kurset ==" in out
@@ -104,9 +109,9 @@ async def test_moving_a_module_replans_its_nudges(make_bot, clock, database) -> 
     clock.set(oslo(2027, 1, 12, 10).astimezone(UTC))
     out = await console.type("/parts kurs flytt 1 2027-01-13 09:00")
     assert "Modul 1 er allerede gjennomført og kan ikke flyttes." in out
-    # Only the admin and the trio change the plan.
+    # Only the parties change the plan.
     out = await console.as_("Per", "/parts kurs flytt 4 2027-03-29 09:00")
-    assert "Bare den som meldte på barnehagen, eller leder, verneombud eller tillitsvalgt" in out
+    assert "Bare leder, verneombud og tillitsvalgt kan endre kursplanen." in out
 
 
 async def test_the_plan_shows_progress_and_settings_move_pending_nudges(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
@@ -194,7 +199,7 @@ async def test_ending_the_course_stops_its_nudges_and_allows_a_new_run(make_bot,
     console = await console_at(make_bot, clock, oslo(2027, 1, 4, 10))
     await console.as_("Kari", "/parts kurs start 2027-01-11 09:00")
     out = await console.as_("Per", "/parts kurs avslutt")
-    assert "Bare den som meldte på barnehagen" in out
+    assert "Bare leder, verneombud og tillitsvalgt kan endre kursplanen." in out
     out = await console.as_("Siri", "/parts kurs avslutt")
     assert "Kurset for Solsikken barnehage er avsluttet." in out
     with database.transaction() as s:

@@ -18,7 +18,7 @@ from bot.chat import delivery
 from bot.course import scheduler
 from bot.course.jobs import Job
 from bot.course.models import DueNudge, SendLedger
-from bot.storage.models import OutboxItem
+from bot.storage.models import KeyValue, OutboxItem
 from tests.console_driver import ConsoleDriver
 from tests.course.course_helpers import oslo, team
 
@@ -124,3 +124,26 @@ async def test_the_ledger_key_refuses_a_second_send(make_bot, clock, database) -
     assert scheduler.send_job(bot.db, job, clock(), clock()) == "sent"
     assert scheduler.send_job(bot.db, job, clock(), clock()) == "duplicate"
     assert count(database, SendLedger, SendLedger.key == "test:once") == 1
+
+
+async def test_a_job_that_breaks_another_constraint_fails_loudly_and_is_not_a_duplicate(  # type: ignore[no-untyped-def]
+    make_bot, clock, database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the ledger's own key means "sent before"; a job that trips any other constraint is a bug."""
+    bot, _ = await enrolled(make_bot, clock)
+
+    def make(session, now):  # type: ignore[no-untyped-def]
+        session.add(KeyValue(key="test:state", value="a"))
+        session.flush()
+        session.add(
+            KeyValue(key="test:state", value="b")
+        )  # the job's own bug: a unique key, not the ledger's
+        session.flush()
+        return []
+
+    job = Job("test:buggy", 1, make)
+    with caplog.at_level("INFO", logger="bot.course.scheduler"):
+        assert scheduler.send_job(bot.db, job, clock(), clock()) == "failed"
+    assert "course job test:buggy broke a constraint" in caplog.text
+    assert count(database, SendLedger, SendLedger.key.startswith("test:")) == 0  # all rolled back
+    assert scheduler.send_job(bot.db, Job("test:buggy", 1, lambda s, n: []), clock(), clock()) == "sent"

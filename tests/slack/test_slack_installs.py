@@ -140,3 +140,23 @@ def test_manifest_asks_for_exactly_the_scopes_the_install_requests() -> None:
 def _count(slack: SlackDriver, table: Any) -> int:
     with slack.bot.db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Secrets at rest, state hygiene, rate limit (issue 10: SEC-05, SEC-17)
+# --------------------------------------------------------------------------------------------------
+
+
+async def test_expired_states_are_cleaned_and_install_is_rate_limited(slack: SlackDriver) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with slack.bot.db.engine.begin() as conn:
+        conn.execute(
+            slack_oauth_states.insert(),
+            [{"state": f"old-{i}", "expire_at": datetime.now(UTC) - timedelta(hours=1)} for i in range(5)],
+        )
+    statuses = [(await slack.client.get("/slack/install", allow_redirects=False)).status for _ in range(12)]
+    assert statuses[:10] == [302] * 10
+    assert statuses[10:] == [429, 429]
+    states = [row["state"] for row in _rows(slack, slack_oauth_states)]
+    assert len(states) == 10 and not [s for s in states if s.startswith("old-")]

@@ -19,8 +19,8 @@ def answers(teams: TeamsDriver) -> int:
 
 
 async def open_round(teams: TeamsDriver) -> Call:
-    """Kari (verneombud) starts a roles round; returns the head message as the fake received it."""
-    await teams.say(KARI, "rolle verneombud")
+    """Kari (leder) starts a roles round; returns the head message as the fake received it."""
+    await teams.say(KARI, "rolle leder")
     mark = teams.mark()
     await teams.say(KARI, "roller")
     return next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
@@ -44,7 +44,7 @@ async def test_button_opens_a_form_in_the_personal_chat_and_the_form_is_stored(t
     inputs = {element["id"]: element for element in card["body"] if element["type"].startswith("Input.")}
     assert set(inputs) == {"f:do", "f:expect", "f:meet"}
     assert inputs["f:do"]["isMultiline"] is True and inputs["f:do"]["maxLength"] == 2000
-    assert "verneombud" in inputs["f:do"]["placeholder"]
+    assert "leder" in inputs["f:do"]["placeholder"]
 
     data = submit_data(form, "Send")
     submit = card_submit(

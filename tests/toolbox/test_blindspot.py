@@ -8,9 +8,10 @@ import logging
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bot.storage.models import OutboxItem
+from bot.chat.model import Actor, Command, Place, Private
+from bot.storage.models import Member, OutboxItem
 from bot.toolbox import blindspot
-from bot.toolbox.models import CaseParticipant, PendingQuestion, Question
+from bot.toolbox.models import AnonymousPool, CaseParticipant, PendingQuestion, Question
 from tests.console_driver import ConsoleDriver, message_number, option_number
 
 QUESTIONS = {
@@ -24,10 +25,10 @@ async def blindspot_case(make_bot, **settings: object) -> tuple[ConsoleDriver, s
     """A case at the blind-spot step, started by Ola (verneombud); Siri and Per are staff."""
     console = ConsoleDriver(make_bot(**settings))
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
-    await console.as_("Siri", "/parts rolle ansatt")
-    await console.as_("Per", "/parts rolle ansatt")
-    out = await console.as_("Ola", "/parts rolle verneombud", "/parts blindsone Beskjeder om morgenen")
+    await console.as_("Kari leder")
+    await console.as_("Siri ansatt")
+    await console.as_("Per ansatt")
+    out = await console.as_("Ola verneombud", "/parts blindsone Beskjeder om morgenen")
     assert "*Steg 2: Finn blindsonen.*" in out
     assert "Steg: 2/6 Finn blindsonen" in out
     return console, message_number(out, "== Sak #1")
@@ -120,7 +121,7 @@ async def test_named_questions_appear_at_once_and_twice_counts_once(make_bot, da
         assert len(authors) == 3 and None not in authors
 
 
-async def test_lone_leftover_stays_hidden_and_two_are_released_at_close(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+async def test_leftovers_are_never_released_at_close_and_are_deleted(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console, head = await blindspot_case(make_bot)
     await console.as_("Siri", "/dm", "/parts blindsone anonym 1 Et spørsmål helt alene")
     out = await console.as_("Ola", "/kanal", f"/tråd {head}", "/parts neste")
@@ -129,15 +130,60 @@ async def test_lone_leftover_stays_hidden_and_two_are_released_at_close(make_bot
     assert "*Steg 3: Idéjakt*" in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Question)) == 0
-        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 1
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
+        assert s.scalar(select(func.count()).select_from(AnonymousPool)) == 0
 
+    # The starter adds one question of their own next to Siri's and closes the step: two questions from
+    # two people are not a batch of three, so closing reveals nothing (SEC-03, variant B).
     out = await console.as_("Ola", "/kanal", "/parts blindsone Vikarer uten opplæring")
     second = message_number(out, "== Sak #2")
     await console.as_("Siri", "/dm", "/parts blindsone anonym 2 Hvem lærer opp vikarene?")
-    await console.as_("Per", "/dm", "/parts blindsone anonym 2 Finnes det en vikarperm?")
+    await console.as_("Ola", "/dm", "/parts blindsone anonym 2 Finnes det en vikarperm?")
     out = await console.as_("Ola", "/kanal", f"/tråd {second}", "/parts neste")
-    assert "*Anonyme spørsmål (2)*" in out
-    assert "ikke ble vist" not in out
+    assert "Anonyme spørsmål (" not in out
+    assert "Hvem lærer opp vikarene?" not in out
+    assert "Anonyme spørsmål som ikke ble vist: 2." in out
+
+
+async def test_one_member_cannot_flush_a_batch_with_their_own_questions(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    """The n−1 attack (SEC-03): Siri asks; Per adds two of his own. Three questions, two people: held."""
+    console, _ = await blindspot_case(make_bot)
+    await console.as_("Siri", "/dm", "/parts blindsone anonym 1 Hvorfor får noen alltid fri på fredager?")
+    await console.as_("Per", "/dm", "/parts blindsone anonym 1 Kan vi få nye stoler?")
+    out = await console.as_("Per", "/parts blindsone anonym 1 Kan vi male veggene?")
+    assert "Anonyme spørsmål (" not in out
+    assert "Hvorfor får noen alltid fri på fredager?" not in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 3
+        pool = s.scalars(select(AnonymousPool)).one()
+        # Two different people, as hashes that name nobody.
+        assert len(pool.askers) == 2
+        ids = set(s.scalars(select(Member.id)))
+        assert not {str(i) for i in ids} & set(pool.askers)
+    # A third person makes it a batch of all four, and the pool's key goes with it.
+    out = await console.as_("Kari", "/dm", "/parts blindsone anonym 1 Hvem bestemmer turnusen?")
+    assert "*Anonyme spørsmål (4)*" in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(AnonymousPool)) == 0
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
+
+
+async def test_anonymous_typed_in_a_channel_is_refused_with_advice(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console, _ = await blindspot_case(make_bot)
+    bot = console.bot
+    visible = Command(
+        Actor("u-siri", "Siri"),
+        Place("console", "console", "personalet"),
+        "blindsone",
+        "anonym 1 Hvem bestemmer?",
+        typed_in_view=True,
+    )
+    effects = await bot.handle(visible)
+    text = " ".join(e.reply.fallback for e in effects if isinstance(e, Private))
+    assert "Skriv ikke anonyme spørsmål i kanalen" in text
+    assert "«Still spørsmål»" in text
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
 
 
 async def test_batch_size_is_configurable(make_bot, database) -> None:  # type: ignore[no-untyped-def]
@@ -152,7 +198,7 @@ async def test_batch_size_is_configurable(make_bot, database) -> None:  # type: 
 async def test_a_batch_setting_below_three_is_ignored(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console, _ = await blindspot_case(make_bot, extra={"PARTSBOT_ANONYMOUS_BATCH": "1"})
     out = await console.as_("Siri", "/dm", "/parts blindsone anonym 1 Bare ett")
-    assert "minst 3 spørsmål om gangen" in out
+    assert "minst 3 spørsmål fra minst 3 forskjellige personer" in out
     assert "Anonyme spørsmål (" not in out
 
 

@@ -19,9 +19,9 @@ async def staffed(make_bot) -> ConsoleDriver:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
     for name, role in (("Kari", "leder"), ("Ola", "verneombud"), ("Tone", "tillitsvalgt")):
-        await console.as_(name, f"/parts rolle {role}")
-    await console.as_("Siri", "/parts rolle ansatt")
-    await console.as_("Per", "/parts rolle ansatt")
+        await console.as_(f"{name} {role}")
+    await console.as_("Siri ansatt")
+    await console.as_("Per ansatt")
     console.take()
     return console
 
@@ -153,7 +153,7 @@ async def test_parties_only_case_is_invisible_to_staff(make_bot, database) -> No
     out = await console.as_("Kari", "/parts problem")
     assert "== Ny sak ==" in out
     out = await console.type("Sykefraværet på avdeling Blåbær øker.", "ja")
-    assert "Sak #2 er startet og er bare synlig for partene." in out
+    assert "Sak #2 er startet og er bare synlig for partene: leder, verneombud og tillitsvalgt" in out
     with database.transaction() as s:
         assert list(s.scalars(select(Case.parties_only).order_by(Case.id))) == [True, True]
         assert s.scalar(select(func.count()).select_from(Question)) == 0
@@ -213,7 +213,7 @@ async def test_message_shortcut_prefills_the_form(make_bot) -> None:  # type: ig
 async def test_case_messages_speak_the_units_language_and_answers_the_persons(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud", "/parts språk enhet nn")
+    await console.as_("Ola verneombud", "/parts språk enhet nn")
     out = await console.as_("Per", "/parts språk en", f"/parts problem {SEED}")
     assert "Steg: 1/6 Definer rett problem" in out  # the head and thread: the unit's nynorsk
     assert "eit *symptom* eller sjølve *problemet*: «" in out

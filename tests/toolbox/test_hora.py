@@ -19,7 +19,7 @@ AGENDA = "Info: Nytt vaktsystem (10); Beslutning: Hvem rydder garderoben (20 min
 
 
 async def _plan_meeting(console: ConsoleDriver, agenda: str = AGENDA, length: str = "60") -> str:
-    await console.as_("Kari", "/parts rolle leder")
+    await console.as_("Kari leder")
     out = await console.type("/parts høra")
     assert "== Nytt møte med HØRA ==" in out
     return await console.type(
@@ -255,7 +255,7 @@ def test_days_and_times_people_type() -> None:
 async def test_a_case_goes_on_the_agenda_but_not_a_parties_only_one(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud", "/parts idejakt Garderoben om morgenen")
+    await console.as_("Ola verneombud", "/parts idejakt Garderoben om morgenen")
     await console.type("/parts problem --parter Konflikt på avdelingen")
     assert "Jeg finner ingen sak #9" in await console.type("/parts høra sak 9")
     assert "Sak 2 er bare for partene" in await console.type("/parts høra sak 2")

@@ -20,9 +20,9 @@ async def idea_case(make_bot) -> tuple[ConsoleDriver, str]:  # type: ignore[no-u
     """An idea hunt on its own, started by Kari (leder); Siri and Per are staff."""
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Siri", "/parts rolle ansatt")
-    await console.as_("Per", "/parts rolle ansatt")
-    await console.as_("Kari", "/parts rolle leder")
+    await console.as_("Siri ansatt")
+    await console.as_("Per ansatt")
+    await console.as_("Kari leder")
     out = await console.type("/parts idejakt Hvordan fordeler vi dagens oppgaver?")
     assert "*Steg 3: Idéjakt* – til og med torsdag 26.11.2026." in out  # Tuesday → end of Thursday
     assert "Steg: 3/6 Idéjakt" in out
@@ -104,7 +104,7 @@ async def test_deadline_rules(make_bot, database, clock) -> None:  # type: ignor
 async def test_ideas_only_in_the_idea_step(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud")
+    await console.as_("Ola verneombud")
     out = await console.type("/parts problem Vikarene vet ikke hvor ting er.")
     head = message_number(out, "== Sak #1")
     out = await console.as_("Siri", f"/tråd {head}", "/parts idejakt idé Et kart over huset")

@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from bot.chat.model import Action, Actor, Place, Submission
+from bot.chat.router import Router
 from bot.core import Partsbot
+from bot.course import scheduler
 from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -104,7 +106,7 @@ async def test_case_vote_flow_with_hidden_results(make_bot, database) -> None:  
 async def test_ties_are_shown_as_ties(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
+    await console.as_("Kari leder")
     out = await console.type("/parts stemme 2 2")
     assert "== Ny prikkstemming ==" in out
     out = await console.type("Hva prøver vi først?", "Tavle; Morgenmøte; App", "", "", "")
@@ -150,7 +152,7 @@ async def test_standalone_vote_bad_input(make_bot, database) -> None:  # type: i
 async def test_case_without_ideas_cannot_vote(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud")
+    await console.as_("Ola verneombud")
     out = await console.type("/parts idejakt Garderoben")
     thread = message_number(out, "== Sak #1: Garderoben ==")
     out = await console.type(f"/tråd {thread}", "/parts stemme")
@@ -179,10 +181,10 @@ async def test_deadline_closes_votes_through_the_scheduler_hook(make_bot, databa
     await console.type("/kanal", "/parts stemme")
     await console.type("Egen liste", "A; B", "3", "2", "i morgen")
     with database.transaction() as s:
-        assert close_due_votes(s, clock()) == []
+        assert close_due_votes(s, clock(), bot.router.steps) == []
     clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=UTC))  # 12:00 in Oslo: the case's vote is due
     with database.transaction() as s:
-        assert close_due_votes(s, clock()) == [1]
+        assert close_due_votes(s, clock(), bot.router.steps) == [1]
     await bot.delivery.flush()
     out = console.take()
     assert "1 stemte, 3 prikker i alt." in out
@@ -190,8 +192,8 @@ async def test_deadline_closes_votes_through_the_scheduler_hook(make_bot, databa
     assert "Steg: 5/6 Finn løsninger sammen" in out
     clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=UTC))  # midnight in Oslo: "through tomorrow" is over
     with database.transaction() as s:
-        assert close_due_votes(s, clock()) == [2]
-        assert close_due_votes(s, clock()) == []
+        assert close_due_votes(s, clock(), bot.router.steps) == [2]
+        assert close_due_votes(s, clock(), bot.router.steps) == []
     await bot.delivery.flush()
     out = console.take()
     assert "== Prikkstemming: Egen liste ==" in out
@@ -256,3 +258,28 @@ async def test_concurrent_votes_are_counted_exactly_once(vote_db: Database, cloc
         assert Counter(o for m, o in dots if m == ids["clicker"]) == {options[2]: 2}
         people = {ids[f"p{i}"] for i in range(30)}
         assert Counter(o for m, o in dots if m in people) == {options[n]: 6 for n in range(1, 6)}
+
+
+def test_step_hooks_belong_to_the_router_that_was_built() -> None:
+    """Each router owns its case-step hooks: building one fills only its own, and a bare router has none."""
+    first, second = build_router(), build_router()
+    assert first.steps is not second.steps
+    assert set(first.steps.intros) == {"define", "blindspot", "ideas", "vote", "plan", "agreed"}
+    assert set(first.steps.exits) == {"blindspot", "vote", "plan"}
+    assert len(first.steps.head_sections) == len(second.steps.head_sections) == 5
+    assert Router().steps.intros == {}
+
+
+async def test_the_scheduler_closes_a_case_vote_with_its_own_bots_steps(make_bot, clock) -> None:  # type: ignore[no-untyped-def]
+    """The scheduler's tick moves a case from its vote to the plan with the hooks of the bot it ticks for."""
+    bot = make_bot()
+    console = ConsoleDriver(bot)
+    await _case_with_ideas(console)
+    await console.as_("Ola", "/parts stemme 3 2 i morgen 12:00")
+    console.take()
+    clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=UTC))
+    await scheduler.tick(bot, clock())
+    out = console.take()
+    assert "Steg: 5/6 Finn løsninger sammen" in out
+    with bot.db.transaction() as s:
+        assert s.scalar(select(Case.step)) == "plan"

@@ -242,7 +242,8 @@ class ConsoleChat:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.person["user_id"], self.person["name"])
+        # Whoever runs the console owns the local install (bot/grants.py treats it as the platform admin).
+        return Actor(self.person["user_id"], self.person["name"], is_admin=True)
 
     def _roles_label(self) -> str:
         with self.bot.db.transaction() as session:
@@ -349,14 +350,11 @@ class ConsoleChat:
         self.person = {"user_id": slug(name), "name": name}
         self.write(self.say("you_are", name=name))
         if role_words:
-            await self.dispatch(
-                Command(
-                    self.actor,
-                    self.place.channel_only if not self.direct else self.place,
-                    "rolle",
-                    " ".join(role_words),
-                )
-            )
+            # A local test tool: the console's owner is the operator, who may grant roles directly
+            # (announced and kept in the audit trail like `partsbot roles grant`).
+            # (`/parts rolle tildel` answers only on the console platform; see handlers/role_grants.py).
+            place = self.place.channel_only if not self.direct else self.place
+            await self.dispatch(Command(self.actor, place, "rolle", "tildel " + " ".join(role_words)))
 
     async def _who(self) -> None:
         def people() -> list[str]:

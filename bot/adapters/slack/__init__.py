@@ -5,7 +5,7 @@ installs, ``dedupe`` the once-per-event ledger, ``socket_mode`` the WebSocket al
 ``partsbot serve`` needs only :func:`build_slack_adapter` (``None`` when Slack is not configured).
 """
 
-from bot.adapters.slack.app import SlackWebAdapter, build_slack_adapter, slack_ready
+from bot.adapters.slack.app import SlackWebAdapter, build_slack_adapter
 from bot.adapters.slack.socket_mode import run_socket_mode
 
-__all__ = ["SlackWebAdapter", "build_slack_adapter", "run_socket_mode", "slack_ready"]
+__all__ = ["SlackWebAdapter", "build_slack_adapter", "run_socket_mode"]

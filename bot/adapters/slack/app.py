@@ -32,11 +32,13 @@ from bot.adapters.slack.installs import (
     STATE_EXPIRATION_SECONDS,
     InstallationStore,
     OAuthStateStore,
+    RateLimit,
     TokenSource,
 )
 from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger
 from bot.adapters.slack.socket_mode import SocketModeConnection
 from bot.core import Partsbot
+from bot.crypto import Box
 from bot.i18n import t
 from bot.settings import Settings
 
@@ -59,12 +61,6 @@ BOT_SCOPES = (
 )
 # How long stop() waits for work that was acknowledged but is still running.
 DRAIN_SECONDS = 10.0
-
-
-def slack_ready(settings: Settings) -> bool:
-    """Enough to talk to Slack: a token (or OAuth) and a way to receive (signed HTTP or Socket Mode)."""
-    has_token = bool(settings.slack_bot_token or settings.slack_oauth)
-    return has_token and bool(settings.slack_signing_secret or settings.slack_app_token)
 
 
 def _page(title: str, text: str, status: int) -> BoltResponse:
@@ -102,8 +98,11 @@ class SlackWebAdapter:
     def __init__(self, bot: Partsbot, settings: Settings, *, post_interval: float = POST_INTERVAL) -> None:
         self.bot = bot
         self.settings = settings
+        self.install_limit = RateLimit()
         self.installations = (
-            InstallationStore(bot.db, settings.slack_client_id) if settings.slack_oauth else None
+            InstallationStore(bot.db, settings.slack_client_id, Box(settings.secret_key))
+            if settings.slack_oauth
+            else None
         )
         if self.installations is not None and settings.slack_bot_token:
             log.info("Slack OAuth is configured: SLACK_BOT_TOKEN is not used; workspaces install the app")
@@ -145,7 +144,7 @@ class SlackWebAdapter:
                 state_store=OAuthStateStore(self.bot.db),
                 state_expiration_seconds=STATE_EXPIRATION_SECONDS,
                 callback_options=_callback_options(settings.language),
-                logger=log,
+                logger=logging.getLogger("slack_bolt.oauth"),
             )
         # Without a signing secret (Socket Mode only) no HTTP route takes events; the random secret makes
         # sure an empty one can never verify a request that somehow reaches bolt.
@@ -189,6 +188,8 @@ class SlackWebAdapter:
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
     async def handle_install(self, request: web.Request) -> web.Response:
+        if not self.install_limit.allow(request.remote or "?"):
+            return web.Response(status=429, text="Too many requests; try again in a minute.")
         flow = self.app.oauth_flow
         assert flow is not None  # the route exists only with OAuth
         return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
@@ -203,7 +204,7 @@ def build_slack_adapter(
     bot: Partsbot, settings: Settings, *, post_interval: float = POST_INTERVAL
 ) -> SlackWebAdapter | None:
     """The Slack adapter for ``partsbot serve``, or ``None`` when the environment does not configure Slack."""
-    if not slack_ready(settings):
+    if not settings.slack_configured:
         if settings.slack_bot_token or settings.slack_client_id or settings.slack_app_token:
             log.warning(
                 "Slack is half configured: set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) "

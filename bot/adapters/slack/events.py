@@ -100,7 +100,8 @@ class People:
         name = (
             profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
         )
-        actor = Actor(user_id, str(name or ""), user.get("locale"))
+        admin = bool(user.get("is_admin") or user.get("is_owner"))
+        actor = Actor(user_id, str(name or ""), user.get("locale"), is_admin=admin)
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
@@ -369,7 +370,7 @@ class SlackEvents:
         place = Place("slack", workspace, channel, str(thread) if thread else None, direct)
         if addressed and mention is not None and not thread:
             name, args = split_command(text.lstrip()[len(mention) :])
-            await self.handle(Command(actor, place, name, args))
+            await self.handle(Command(actor, place, name, args, typed_in_view=not direct))
             return
         await self.handle(Message(actor, place, text, message_id=event.get("ts")))
 

@@ -54,7 +54,6 @@ POST_INTERVAL = 1.0
 NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 # The token is gone (uninstalled, revoked): forget the cached token so the next try looks again.
 TOKEN_GONE = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"})
-TRIGGER_GONE = frozenset({"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"})
 # Button that opens a stored form, for forms asked for without a trigger (see :meth:`open_form`).
 OPEN_FORM_ACTION = "partsbot.slack.open_form"
 FORM_STASH_PREFIX = "slack:form:"
@@ -205,6 +204,8 @@ class SlackMessenger:
     # Forms -----------------------------------------------------------------------------------------
 
     async def show_form(self, place: Place, form: Form, trigger_id: str, language: str) -> None:
+        # One-letter keys because Slack keeps at most 3000 characters of private_metadata: f = the form's
+        # context, w = workspace, c = channel, t = thread, d = a direct message.
         metadata = json.dumps(
             {
                 "f": form.context,

@@ -1,7 +1,7 @@
 """Slack's tables: event de-duplication, and bolt's installation and OAuth state stores on our database.
 
 The installation tables are bolt's own definitions (``SQLAlchemyInstallationStore.build_*_table``), put on
-our ``Base.metadata`` so that ``create_all`` in tests and the lead's Alembic autogenerate see them like any
+our ``Base.metadata`` so that ``create_all`` in tests and Alembic's autogenerate see them like any
 other table; :mod:`bot.adapters.slack.installs` points bolt's stores at these very ``Table`` objects.
 """
 
@@ -25,6 +25,16 @@ slack_installations = SQLAlchemyInstallationStore.build_installations_table(
 )
 slack_bots = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE)
 slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, OAUTH_STATES_TABLE)
+
+# Tokens are stored encrypted (bot/crypto.py): a Fernet token is about 1.4 times the plain one plus 64
+# characters, more than bolt's String(200) holds for Slack's longer rotating tokens.
+TOKEN_COLUMNS = {
+    slack_installations: ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
+    slack_bots: ("bot_token", "bot_refresh_token"),
+}
+for _table, _names in TOKEN_COLUMNS.items():
+    for _name in _names:
+        _table.c[_name].type = String(1000)
 
 
 class SlackEventSeen(Base):

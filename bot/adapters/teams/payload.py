@@ -36,7 +36,6 @@ SIGNATURE = "sig"
 SIGNED_KEYS = ("partsbot", "id", "value", "context", "input", "options", "fields")
 RESERVED_KEYS = (*SIGNED_KEYS, SIGNATURE)
 FIELD_PREFIX = "f:"
-CHOICE_PREFIX = "c:"
 # Inputs of the other choices on the same card arrive with every button press (Teams sends all of a card's
 # inputs); a form card has nothing but its own fields.
 _OTHER_CHOICE = re.compile(r"^c:\d{1,3}$")
@@ -105,11 +104,6 @@ def form_data(signer: Signer, form: Form) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 # Reading submissions
 # --------------------------------------------------------------------------------------------------
-
-
-def is_submission(value: object) -> bool:
-    """Whether a message's ``value`` looks like one of our cards' submissions at all."""
-    return isinstance(value, dict) and MARK in value
 
 
 def _text(value: object, what: str) -> str:
