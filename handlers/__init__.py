@@ -19,6 +19,7 @@ from handlers import (
     language,
     matter,
     plan,
+    privacy,
     problem,
     roles,
     summary,
@@ -41,6 +42,7 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     course,
     checkin,
     summary,
+    privacy,
 )
 
 

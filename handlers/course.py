@@ -29,7 +29,7 @@ from bot.chat.model import (
     Text,
 )
 from bot.chat.router import Router
-from bot.course import evaluation, runs
+from bot.course import evaluation, gathering, runs
 from bot.course.models import CourseRun, CourseSettings, DueNudge
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
@@ -39,6 +39,7 @@ from bot.dates.calendar import local_at, next_working_day
 from bot.i18n import clock, decimal, plural, raw
 from bot.storage.models import Unit
 from bot.toolbox import access
+from handlers.hora import Prefill, meeting_form
 
 DEFAULT_TIME = time(9, 0)
 
@@ -394,6 +395,24 @@ def register(router: Router) -> None:
                     runs.parse_moment(sub.values.get(f"m{n}", ""), unit.timezone, ctx.now, DEFAULT_TIME)
                 )
         enrol(ctx, starts)
+
+    @router.action("course.hora_draft")
+    def hora_draft(ctx: HandlerContext, action: Action) -> None:
+        unit_text, _, module_text = action.value.partition(":")
+        if not unit_text.isdigit() or module_text not in ("2", "4"):
+            raise UserError("errors.unknown_action")
+        unit = ctx.session.get(Unit, int(unit_text))
+        # The button came in a direct message to the trio: check the role in the button's own unit, and
+        # answer a stranger exactly as a unit that does not exist.
+        if unit is None or not access.may_prepare_gathering(
+            ctx.session, ctx.organisation.id, ctx.member.id, unit.id
+        ):
+            raise UserError("gathering.not_allowed")
+        if runs.active_run(ctx.session, unit.id) is None:
+            raise UserError("course.not_enrolled")
+        draft = gathering.draft_for(ctx.session, unit, int(module_text), ctx.language)
+        prefill = Prefill(draft.purpose, draft.desired, draft.agenda, draft.day, draft.time, draft.minutes)
+        ctx.open_form(meeting_form(ctx, draft.case_id, prefill))
 
     @router.action("course.settings")
     def settings_button(ctx: HandlerContext, action: Action) -> None:

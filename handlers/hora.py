@@ -8,6 +8,8 @@ whether the desired result was reached.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
 from bot.chat.router import Router
@@ -19,6 +21,7 @@ from bot.toolbox import access, cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
     MAX_TITLE,
+    agenda_safe,
     create_meeting,
     head_key,
     overrun,
@@ -32,10 +35,37 @@ from bot.toolbox.models_plan import Meeting
 from bot.toolbox.planning import show_moment
 
 MAX_AGENDA_TEXT = 3000
+CASE_STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
 
 
-def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
+@dataclass(frozen=True)
+class Prefill:
+    """What a HØRA form starts with: from a case (its problem and step) or a staff gathering's draft."""
+
+    purpose: str = ""
+    desired: str = ""
+    agenda: str = ""
+    day: str = ""
+    time: str = ""
+    minutes: int = 60
+
+
+def from_case(ctx: HandlerContext, case: Case) -> Prefill:
+    """A meeting about a case: Hensikt, Ønsket resultat and the agenda item follow from where it stands."""
+    step = case.step if case.step in CASE_STEPS else "define"
+    title = agenda_safe(case.title)
+    return Prefill(
+        purpose=ctx.t("hora.from_case.purpose", id=case.id, title=title),
+        desired=ctx.t(f"hora.from_case.desired.{step}"),
+        agenda=ctx.t(f"hora.from_case.item.{step}", id=case.id, title=title),
+    )
+
+
+def meeting_form(ctx: HandlerContext, case_id: int | None, prefill: Prefill | None = None) -> Form:
     t = ctx.t
+    if prefill is None:
+        case = ctx.session.get(Case, case_id) if case_id else None
+        prefill = from_case(ctx, case) if case is not None else Prefill()
     return Form(
         form_id="hora.create",
         title=t("hora.form.title"),
@@ -44,10 +74,18 @@ def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
         context=str(case_id or ""),
         fields=(
             FormField(
-                "purpose", t("hora.form.purpose"), max_length=MAX_TITLE, hint=t("hora.form.purpose_hint")
+                "purpose",
+                t("hora.form.purpose"),
+                max_length=MAX_TITLE,
+                hint=t("hora.form.purpose_hint"),
+                initial=prefill.purpose,
             ),
             FormField(
-                "desired", t("hora.form.desired"), max_length=MAX_TITLE, hint=t("hora.form.desired_hint")
+                "desired",
+                t("hora.form.desired"),
+                max_length=MAX_TITLE,
+                hint=t("hora.form.desired_hint"),
+                initial=prefill.desired,
             ),
             FormField(
                 "agenda",
@@ -55,11 +93,16 @@ def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
                 "multiline",
                 max_length=MAX_AGENDA_TEXT,
                 hint=t("hora.form.agenda_hint"),
+                initial=prefill.agenda,
             ),
-            FormField("day", t("hora.form.day"), "date", hint=t("hora.form.day_hint")),
-            FormField("time", t("hora.form.time"), hint=t("hora.form.time_hint")),
+            FormField("day", t("hora.form.day"), "date", hint=t("hora.form.day_hint"), initial=prefill.day),
+            FormField("time", t("hora.form.time"), hint=t("hora.form.time_hint"), initial=prefill.time),
             FormField(
-                "length", t("hora.form.length"), "number", initial="60", hint=t("hora.form.length_hint")
+                "length",
+                t("hora.form.length"),
+                "number",
+                initial=str(prefill.minutes),
+                hint=t("hora.form.length_hint"),
             ),
             FormField(
                 "case",
@@ -182,6 +225,17 @@ def answer(ctx: HandlerContext, meeting: Meeting, result: str, comment: str) -> 
     ctx.session.flush()
     ctx.private(ctx.t("hora.result_thanks", result=ctx.t(f"hora.results.{result}"), id=meeting.id))
     ctx.update(head_key(meeting.id), _render(ctx, meeting))
+    case = ctx.session.get(Case, meeting.case_id) if meeting.case_id else None
+    if case is not None:
+        # The case's thread is its history: the meeting's answer belongs there, next to the steps.
+        unit = ctx.require_unit()
+        text = ctx.t(
+            "hora.result_in_case",
+            when=show_moment(ctx.t, meeting.starts_at, unit.timezone),
+            desired=meeting.desired_result,
+            result=ctx.t(f"hora.results.{result}"),
+        )
+        cases.post_in_case(ctx, case, text + (f" – «{cleaned}»" if cleaned else ""))
 
 
 def register(router: Router) -> None:

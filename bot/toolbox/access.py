@@ -194,6 +194,11 @@ def may_see_summary(session: Session, organisation_id: int, member_id: int, unit
     return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
 
 
+def may_prepare_gathering(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """The HØRA draft for a staff gathering: the trio leads the gathering together."""
+    return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
+
+
 # --------------------------------------------------------------------------------------------------
 # Finding a case for a handler: what a person may not see answers like what does not exist
 # --------------------------------------------------------------------------------------------------

@@ -70,6 +70,12 @@ class ParsedItem:
     minutes: int
 
 
+def agenda_safe(text: str, limit: int = 80) -> str:
+    """``text`` safe to stand in an agenda line: ";" would split the item and "(N)" be read as minutes."""
+    cleaned = text.replace(";", ",").replace("(", " ").replace(")", " ")
+    return re.sub(r"\s+", " ", cleaned).replace(" ,", ",").strip()[:limit]
+
+
 def parse_agenda(text: str) -> list[ParsedItem]:
     """Agenda items, one per line (or separated by ";", which a one-line chat field needs).
 

@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from bot.chat.model import (
     Actor,
     Command,
     Event,
+    File,
     Form,
     FormField,
     Message,
@@ -155,6 +157,19 @@ class ConsoleChat:
         self.write(indent + heading)
         for line in render(reply, self._number):
             self.write(f"{indent}  {line}")
+        for block in reply.blocks:
+            if isinstance(block, File):
+                self.write(f"{indent}  → {self._write_file(block)}")
+
+    def _write_file(self, file: File) -> Path:
+        """A file from the bot (a data export) goes into ``partsbot-files`` in the current folder, readable
+        by this user only."""
+        folder = Path.cwd() / "partsbot-files"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / Path(file.name).name
+        path.write_text(file.content, encoding="utf-8")
+        path.chmod(0o600)
+        return path
 
     # State kept in the database, so a second start continues where the first stopped ------------
 
@@ -385,6 +400,11 @@ class ConsoleChat:
         if f.kind == "select":
             for i, option in enumerate(f.options, start=1):
                 self.write(f"   [{i}] {option.label}")
+        elif f.initial:
+            # Slack and Teams show a prefilled field as it is; here an empty line keeps the suggestion.
+            self.write("   " + self.say("suggested"))
+            for line in f.initial.splitlines():
+                self.write(f"   │ {line}")
 
     def in_vote_thread(self) -> bool:
         """Whether we are in the thread of a vote, or of a case in its voting step."""
@@ -440,6 +460,8 @@ class ConsoleChat:
             elif text and text not in {o.value for o in current.options}:
                 self.write(self.say("pick_number", count=len(current.options)))
                 return
+        if not value and current.initial and current.kind != "select":
+            value = current.initial
         if not value and not current.optional:
             self.write(self.say("required"))
             return
