@@ -306,11 +306,22 @@ class SlackEvents:
     async def on_view_submission(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        # Acknowledging without errors closes the modal; the handler's answer follows as a message.
+        # A field the handler refuses keeps the modal open with the message at the field and everything the
+        # person typed (response_action "errors"); otherwise acknowledging closes the modal, and the
+        # handler's answer follows as a message.
+        submission = await self._submission_of(body, context)
+        try:
+            errors = await self.bot.check(submission)
+        except Exception:
+            log.exception("checking a Slack form failed; submitting it unchecked")
+            errors = {}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
-        self.tasks.spawn(self._submission(body, context), "view submission")
+        self.tasks.spawn(self.handle(submission), "view submission")
 
-    async def _submission(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def _submission_of(self, body: dict[str, Any], context: AsyncBoltContext) -> Submission:
         view = body.get("view") or {}
         meta = _metadata(view)
         workspace = str(context.team_id or meta.get("w") or (body.get("team") or {}).get("id") or "")
@@ -331,7 +342,7 @@ class SlackEvents:
             render.form_values(view),
             context=str(meta.get("f") or ""),
         )
-        await self.handle(submission)
+        return submission
 
     async def on_view_closed(self, ack: AsyncAck) -> None:
         await ack()
