@@ -119,6 +119,8 @@ def _tell_parties_of_new_access(ctx: HandlerContext, unit: Unit, member: Member,
     if role not in PARTY_ROLES:
         return
     for other in grants.parties_to_tell(ctx.session, unit.id, member.id):
+        if other.id == ctx.member.id:
+            continue  # the one who granted it knows
         speaker = _speaker(ctx, other)
         ctx.direct(
             other,
