@@ -71,8 +71,8 @@ async def test_a_reader_who_is_no_party_never_sees_parties_only_material(make_bo
     assert "sak bare for partene" in summary
     assert "En avstemning i en sak bare for partene er avsluttet." in summary
     assert (
-        "Avstemningen «Sommerfest» er avsluttet: delt førsteplass mellom «Grilling», «Tur» med 2 prikker hver."
-        in summary
+        "Avstemningen «Sommerfest» er avsluttet: delt førsteplass mellom «Grilling», «Tur» med 2 prikker "
+        "hver." in summary
     )
 
 
