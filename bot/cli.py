@@ -186,6 +186,69 @@ def cmd_secrets_rotate(settings: Settings) -> int:
     return 0
 
 
+def cmd_data(
+    settings: Settings, action: str, person: list[str] | None, unit: list[str] | None, out: str | None
+) -> int:
+    """``partsbot data export|erase --person PLATFORM WORKSPACE USER_ID | --unit PLATFORM WORKSPACE CHANNEL``:
+    the operator's side of access and erasure requests (bot/storage/personal.py)."""
+    import json
+
+    from sqlalchemy import select
+
+    from bot.schema import metadata
+    from bot.storage import personal
+    from bot.storage.models import Member, Organisation, Unit
+
+    metadata()  # every area's tables and declarations are loaded
+    platform, workspace, ident = person or unit or ["", "", ""]
+    db = open_database(settings)
+    try:
+        with db.transaction() as session:
+            org = session.scalar(
+                select(Organisation).where(
+                    Organisation.platform == platform, Organisation.external_id == workspace
+                )
+            )
+            if org is None:
+                raise SettingsError(f"no organisation {platform}/{workspace} in the database")
+            former = t(settings.language, "privacy.former_colleague")
+            if person:
+                member = session.scalar(
+                    select(Member).where(Member.organisation_id == org.id, Member.user_id == ident)
+                )
+                if member is None:
+                    raise SettingsError(f"no person {ident} in {platform}/{workspace}")
+                if action == "export":
+                    note = t(settings.language, "privacy.mine.anonymous_note")
+                    text = personal.export_person(session, member).as_json(note)
+                else:
+                    done = personal.erase_person(session, member, former)
+                    text = f"erased {ident} in {platform}/{workspace}: {sum(done.values())} rows changed"
+            else:
+                found = session.scalar(
+                    select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == ident)
+                )
+                if found is None:
+                    raise SettingsError(f"no unit for channel {ident} in {platform}/{workspace}")
+                if action == "export":
+                    text = json.dumps(
+                        personal.export_unit(session, found), ensure_ascii=False, indent=2, default=str
+                    )
+                else:
+                    erased = personal.delete_unit(session, found, former)
+                    text = f"deleted unit {ident} in {platform}/{workspace}; {erased} people erased"
+    finally:
+        db.dispose()
+    if out and action == "export":
+        path = Path(out)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+        print(f"wrote {path}")
+    else:
+        print(text)
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     if "@" in url and "://" in url:
@@ -213,6 +276,12 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
+    data = sub.add_parser("data", help="a person's or a unit's data: export (access request) or erase")
+    data.add_argument("data_action", choices=("export", "erase"))
+    who = data.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", nargs=3, metavar=("PLATFORM", "WORKSPACE", "USER_ID"))
+    who.add_argument("--unit", nargs=3, metavar=("PLATFORM", "WORKSPACE", "CHANNEL"))
+    data.add_argument("--out", default=None, help="write the export to this file (mode 600)")
     export = sub.add_parser("export", help="write a unit's HMS record (cases, plans, meetings, course)")
     export.add_argument("--unit", required=True, help="the unit's id, or its name when that is unique")
     export.add_argument("--format", dest="fmt", default="pdf", choices=("pdf", "csv", "json"))
@@ -252,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
             "export": lambda: cmd_export(settings, args.unit, args.fmt, args.out, args.language, args.trio),
             "secrets": lambda: cmd_secrets_rotate(settings),
+            "data": lambda: cmd_data(settings, args.data_action, args.person, args.unit, args.out),
         }
         return actions[command]()
     except SettingsError as exc:

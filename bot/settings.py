@@ -28,6 +28,7 @@ FALSE_WORDS = ("", "0", "false", "no", "off")
 # suite and the benchmark.
 KNOWN_SETTINGS = (
     "PARTSBOT_ANONYMOUS_BATCH",
+    "PARTSBOT_CASE_RETENTION_MONTHS",
     "PARTSBOT_CHART_DIR",
     "PARTSBOT_ENV",
     "PARTSBOT_HOST",

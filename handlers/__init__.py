@@ -20,6 +20,7 @@ from handlers import (
     language,
     matter,
     plan,
+    privacy,
     problem,
     roles,
     summary,
@@ -43,6 +44,7 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     course,
     checkin,
     summary,
+    privacy,
 )
 
 

@@ -5,6 +5,12 @@
   one thing that says who contributed to them.
 * Chart images of the weekly summary are deleted once no outbox item refers to them any more, i.e. once
   the summary carrying them has been delivered (or dropped). The folder is created private (mode 0700).
+* Closed cases are anonymised :data:`DEFAULT_CASE_MONTHS` months after they closed
+  (``PARTSBOT_CASE_RETENTION_MONTHS``): every name in them becomes "en tidligere kollega". Two years is the
+  period internal-control documentation (internkontrollforskriften § 5) is usually kept; the case's content
+  stays as the unit's record of what was done.
+* An organisation whose app was removed is deleted when its grace period ends
+  (:func:`bot.storage.personal.delete_due_organisations`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,11 @@ from bot.course.models import (
     EvaluationRespondent,
     EvaluationRound,
 )
-from bot.storage.models import OutboxItem
+from bot.i18n import t
+from bot.settings import Settings
+from bot.storage import personal
+from bot.storage.models import OutboxItem, Unit
+from bot.toolbox.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +82,30 @@ def private_folder(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     return folder
+
+
+DEFAULT_CASE_MONTHS = 24
+
+
+def case_months(settings: Settings) -> int:
+    raw = settings.extra.get("PARTSBOT_CASE_RETENTION_MONTHS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_CASE_MONTHS
+
+
+def anonymise_closed_cases(session: Session, now: datetime, settings: Settings) -> int:
+    """Anonymise cases closed more than the retention time ago; returns how many rows changed."""
+    cutoff = now - timedelta(days=round(case_months(settings) * 30.44))
+    changed = 0
+    old = session.execute(
+        select(Case.id, Unit.organisation_id, Unit.language)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(Case.closed_at.is_not(None), Case.closed_at <= cutoff)
+    ).all()
+    for case_id, organisation_id, language in old:
+        former = t(language, "privacy.former_colleague")
+        changed += personal.anonymise(session, Case.__table__, Case.id == case_id, organisation_id, former)  # type: ignore[arg-type]
+    return changed
+
+
+def delete_removed_organisations(session: Session, now: datetime) -> int:
+    return personal.delete_due_organisations(session, now)

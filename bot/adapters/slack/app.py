@@ -15,6 +15,7 @@ there is no setting that turns that off.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import secrets
@@ -41,6 +42,8 @@ from bot.core import Partsbot
 from bot.crypto import Box
 from bot.i18n import t
 from bot.settings import Settings
+from bot.storage import personal
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +76,19 @@ def _page(title: str, text: str, status: int) -> BoltResponse:
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def _callback_options(language: str) -> AsyncCallbackOptions:
+def _callback_options(language: str, db: Database) -> AsyncCallbackOptions:
+    def keep(team_id: str) -> bool:
+        with db.transaction() as session:
+            return personal.cancel_deletion(session, "slack", team_id)
+
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
         team = args.installation.team_name or args.installation.team_id or ""
         log.info("Partsbot installed in Slack workspace %s", args.installation.team_id)
+        # Installed again within the grace period after an uninstall: the data stays.
+        team_id = str(args.installation.team_id or "")
+        kept: bool = await asyncio.to_thread(keep, team_id) if team_id else False
+        if kept:
+            log.info("Slack workspace %s installed again: its data is no longer deleted", team_id)
         return _page(
             t(language, "slack.install.ok_title"), t(language, "slack.install.ok_text", team=team), 200
         )
@@ -143,7 +155,7 @@ class SlackWebAdapter:
                 installation_store_bot_only=True,
                 state_store=OAuthStateStore(self.bot.db),
                 state_expiration_seconds=STATE_EXPIRATION_SECONDS,
-                callback_options=_callback_options(settings.language),
+                callback_options=_callback_options(settings.language, self.bot.db),
                 logger=logging.getLogger("slack_bolt.oauth"),
             )
         # Without a signing secret (Socket Mode only) no HTTP route takes events; the random secret makes

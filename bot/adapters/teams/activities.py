@@ -49,6 +49,7 @@ from bot.chat.model import (
 from bot.core import Partsbot
 from bot.i18n import t
 from bot.settings import Settings
+from bot.storage import personal
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,9 @@ class TeamsTurns:
                     await self._remember_installer(activity)
             case ActivityTypes.installation_update:
                 log.info("Teams app %s in %s", activity.action or "installation update", _describe(activity))
+                await asyncio.to_thread(
+                    self._installation_changed, tenant_of(activity), str(activity.action or "")
+                )
                 if str(activity.action or "").startswith("add"):
                     await self._remember_installer(activity)
             case _:
@@ -243,6 +247,17 @@ class TeamsTurns:
                 )
 
         await asyncio.to_thread(save)
+
+    def _installation_changed(self, tenant: str, action: str) -> None:
+        """Removed: the tenant's data is deleted after a grace period unless the app is added again."""
+        with self.bot.db.transaction() as session:
+            if action.startswith("remove"):
+                when = personal.schedule_deletion(session, PLATFORM, tenant, self.bot.clock())
+                log.warning(
+                    "Teams app removed in %s; its data is deleted after %s unless added again", tenant, when
+                )
+            elif action.startswith("add"):
+                personal.cancel_deletion(session, PLATFORM, tenant)
 
     async def _remember(self, activity: Any) -> None:
         if not activity.service_url:

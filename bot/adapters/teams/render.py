@@ -27,6 +27,7 @@ from bot.chat.model import (
     Choice,
     Divider,
     Fields,
+    File,
     Form,
     FormField,
     Header,
@@ -240,10 +241,40 @@ def _groups(block: Block, number: int, signer: Signer, texts: CardTexts) -> list
             return [[action_set] for action_set in _action_sets(buttons, signer)]
         case Choice():
             return [_choice(block, number, signer, texts)]
+        case File(name=name, content=content):
+            return _file_groups(name, content)
         case Divider() | Image():
             return []
     log.warning("block %r has no Teams rendering; left out", type(block).__name__)
     return []
+
+
+# Lines of a file per card group: the card stays well under Teams' 28 kB, long files go on several cards.
+_FILE_LINES = 40
+
+
+def _file_groups(name: str, content: str) -> list[list[Element]]:
+    """A file as text: a bot cannot attach a file in Teams without asking the person to accept it first
+    (a file-consent card, which needs the app's ``supportsFiles``), so the content is shown, monospace,
+    under its name, for the person to copy."""
+    lines = content.splitlines() or [""]
+    groups: list[list[Element]] = [
+        [{"type": "TextBlock", "text": defuse(name), "weight": "Bolder", "wrap": True}]
+    ]
+    for start in range(0, len(lines), _FILE_LINES):
+        text = "\n".join(line[:_LINE_CHARS] for line in lines[start : start + _FILE_LINES])
+        groups.append(
+            [
+                {
+                    "type": "TextBlock",
+                    "text": defuse(text),
+                    "fontType": "Monospace",
+                    "wrap": True,
+                    "size": "Small",
+                }
+            ]
+        )
+    return groups
 
 
 def _elements(reply: Reply, signer: Signer, texts: CardTexts) -> Iterator[list[Element]]:
