@@ -13,12 +13,14 @@ from handlers import (
     blindspot,
     checkin,
     course,
+    followup,
     help,
     hora,
     ideas,
     language,
     matter,
     plan,
+    privacy,
     problem,
     roles,
     summary,
@@ -37,10 +39,12 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     ideas,
     vote,
     plan,
+    followup,
     hora,
     course,
     checkin,
     summary,
+    privacy,
 )
 
 

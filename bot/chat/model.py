@@ -168,6 +168,16 @@ class Image:
     alt: str
 
 
+@dataclass(frozen=True)
+class File:
+    """A file for the person to keep (their data export): uploaded by Slack, written to a folder by the
+    console, shown as text by Teams (a bot cannot attach a file there without a consent card)."""
+
+    name: str
+    content: str
+    media_type: str = "application/json"
+
+
 ButtonStyle = Literal["default", "primary", "danger"]
 
 
@@ -199,7 +209,7 @@ class Choice:
     options: tuple[Option, ...]
 
 
-Block = Header | Text | Fields | Note | Divider | Image | Buttons | Choice
+Block = Header | Text | Fields | Note | Divider | Image | File | Buttons | Choice
 
 
 @dataclass(frozen=True)

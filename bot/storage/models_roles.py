@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 
 class RoleClaim(Base):
@@ -72,3 +73,9 @@ class PlatformAdmin(Base):
     workspace: Mapped[str] = mapped_column(String(128))
     user_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(RoleClaim, "member_id", "delete", "role_claims")
+declare(RoleEvent, "member_id", "reassign", "role_history")
+declare(RoleEvent, "actor_id", "reassign", "role_history")

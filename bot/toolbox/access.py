@@ -195,12 +195,19 @@ def may_see_summary(session: Session, organisation_id: int, member_id: int, unit
     return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
 
 
+def may_prepare_gathering(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """The HØRA draft for a staff gathering: the trio leads the gathering together."""
+    return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
+
+
 # --------------------------------------------------------------------------------------------------
 # Finding a case for a handler: what a person may not see answers like what does not exist
 # --------------------------------------------------------------------------------------------------
 
 
 _CASE_REF = re.compile(r"^#(\d+)\b\s*")
+# "1" as well as "#1" (people leave the # out), but only as a word of its own: "12.12." is a date.
+_BARE_REF = re.compile(r"^(\d{1,9})(?=\s|$)\s*")
 
 
 def can_see(ctx: HandlerContext, case: Case) -> bool:
@@ -267,6 +274,12 @@ def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]
     number, rest = split_case_ref(args)
     if number is not None:
         return load_case(ctx, number), rest
+    bare = _BARE_REF.match(args.strip())
+    if bare is not None:
+        try:
+            return load_case(ctx, int(bare.group(1))), args.strip()[bare.end() :]
+        except UserError:
+            pass  # no such case: the number belongs to the rest (a date, a count)
     case = case_from_thread(ctx)
     if case is None:
         raise UserError("case.which", usage=usage)

@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 
 class Matter(Base):
@@ -43,3 +44,8 @@ class MatterNote(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(Matter, "started_by_id", "reassign", "matters")
+declare(MatterNote, "author_id", "reassign", "texts")

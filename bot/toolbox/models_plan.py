@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 # --------------------------------------------------------------------------------------------------
 # Dot voting
@@ -218,3 +219,17 @@ class Stance(Base):
     stance: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(Vote, "owner_id", "reassign", "votes")
+declare(Vote, "closed_by_id", "reassign", "votes")
+declare(VoteDot, "member_id", "delete", "dots")
+declare(Plan, "created_by_id", "reassign", "plans")
+declare(Obstacle, "created_by_id", "reassign", "texts")
+declare(ActionItem, "owner_id", "reassign", "actions")
+declare(ActionItem, "done_by_id", "reassign", "actions")
+declare(ActionItem, "created_by_id", "reassign", "actions")
+declare(Approval, "member_id", "reassign", "stances")
+declare(Meeting, "organiser_id", "reassign", "meetings")
+declare(Stance, "member_id", "reassign", "stances")

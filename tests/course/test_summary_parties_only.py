@@ -69,9 +69,9 @@ async def test_a_reader_who_is_no_party_never_sees_parties_only_material(make_bo
     assert summary.startswith("[direktemelding til Kari] Partsbot:")
     assert "Sykefravær" not in summary and "Lena" not in summary and "FORTROLIG" not in summary
     assert "sak bare for partene" in summary
-    assert "En avstemning i en sak bare for partene er avsluttet." in summary
+    assert "En avstemming i en sak bare for partene er avsluttet." in summary
     assert (
-        "Avstemningen «Sommerfest» er avsluttet: delt førsteplass mellom «Grilling», «Tur» med 2 prikker "
+        "Avstemmingen «Sommerfest» er avsluttet: delt førsteplass mellom «Grilling», «Tur» med 2 prikker "
         "hver." in summary
     )
 
@@ -86,6 +86,6 @@ async def test_readers_who_are_all_parties_see_it_named(make_bot, clock, databas
     summary = last_summary(console.take())
     assert summary.startswith("[direktemelding til Kari] Partsbot:")  # the leder alone
     assert (
-        f"Avstemningen «{SECRET_VOTE}» er avsluttet: «Flytte Lena til Blåbær» vant med 1 prikker." in summary
+        f"Avstemmingen «{SECRET_VOTE}» er avsluttet: «Flytte Lena til Blåbær» vant med 1 prikk." in summary
     )
     assert "Samtale med Lena" in summary

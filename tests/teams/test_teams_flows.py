@@ -192,15 +192,34 @@ async def test_requests_that_are_not_activities(
     assert count(teams, ConversationReference.id) == 0
 
 
-async def test_web_chat_and_emulator_conversations_are_personal(teams: TeamsDriver) -> None:
-    """Azure's "Test in Web Chat" and the Bot Framework Emulator send no conversation type."""
+async def test_emulator_conversations_are_personal(teams: TeamsDriver) -> None:
+    """The Bot Framework Emulator sends no conversation type (local trials without authentication)."""
     activity = channel_message(teams.service_url, KARI, "", mention=False)
     activity.update(
-        channelId="webchat",
+        channelId="emulator",
         text="hjelp",
-        conversation={"id": "webchat-conversation-1"},
+        conversation={"id": "emulator-conversation-1"},
         channelData={},
     )
     assert await teams.send(activity) == 200
-    [answer] = teams.connector.posts_to("webchat-conversation-1")
+    [answer] = teams.connector.posts_to("emulator-conversation-1")
     assert "Verktøykassen" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("channel", "tenant"),
+    [("webchat", "tenant-1"), ("directline", "tenant-1"), ("msteams", None)],
+)
+async def test_other_channels_and_tenantless_activities_are_ignored(
+    teams: TeamsDriver, channel: str, tenant: str | None
+) -> None:
+    """Web Chat and Direct Line let the client pick ``from.id``; Teams always names its tenant (SEC-18)."""
+    activity = channel_message(teams.service_url, KARI, "", mention=False)
+    activity.update(channelId=channel, text="hjelp", conversation={"id": "other-1"}, channelData={})
+    if tenant is None:
+        activity["conversation"] = {"id": "other-1", "conversationType": "personal"}
+    else:
+        activity["channelData"] = {"tenant": {"id": tenant}}
+    assert await teams.send(activity) == 200
+    assert teams.connector.posts_to("other-1") == []
+    assert count(teams, ConversationReference.id) == 0

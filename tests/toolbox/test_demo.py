@@ -35,7 +35,7 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
         "(hvorfor 2 av 5)",
         "*Problemet nå:* Det brukes for mye tid på å avklare hvem som skal gjøre hva og hvor.",
         "Steg: 2/6 Finn blindsonen",
-        "*Anonyme spørsmål, bunke 1 (3 spørsmål)*",
+        "*Anonyme spørsmål (3)*",
         "Steg: 3/6 Idéjakt",
         "· Bygger på: #2 ← #1",
         "Husk regelen i idéjakten: «Ja, og …»",

@@ -1,0 +1,62 @@
+"""Teams hardening (issue 10): cards do not turn people's text into links or images (SEC-09); only Teams
+tenants on the allow-list are served (SEC-18); the card key is encrypted at rest (SEC-05); Teams without
+authentication listens on loopback only, whatever PARTSBOT_ENV says (SEC-04)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.crypto import new_key
+from bot.server import bind_address
+from bot.settings import Settings
+from bot.storage.models import ConversationReference, KeyValue
+from tests.teams.conftest import TeamsFactory
+from tests.teams.fakes import Person, TeamsDriver, channel_message
+
+KARI = Person("kari", "Kari")
+PLANTED = "Vi har [et viktig skjema](https://evil.example/login) og ![x](https://evil.example/pixel.png)"
+
+
+async def test_people_cannot_plant_links_or_images_in_cards(teams: TeamsDriver) -> None:
+    mark = teams.mark()
+    await teams.say(KARI, f"problem {PLANTED}")
+    cards = json.dumps([c.cards for c in teams.since(mark)], ensure_ascii=False)
+    assert "et viktig skjema" in cards  # the words are shown ...
+    assert "](https://evil.example" not in cards  # ... but not as a link or an image
+    assert "![x](" not in cards
+
+
+async def test_tenants_outside_the_allow_list_are_ignored(start_teams: TeamsFactory) -> None:
+    teams = await start_teams(teams_tenants=("another-tenant",))
+    activity = channel_message(teams.service_url, KARI, "hjelp", mention=True)
+    assert await teams.send(activity) == 200
+    assert teams.since(0) == []
+    with teams.bot.db.transaction() as s:
+        assert s.scalars(select(ConversationReference)).all() == []
+
+
+async def test_the_card_key_is_encrypted_at_rest(start_teams: TeamsFactory) -> None:
+    teams = await start_teams(secret_key=new_key())
+    await teams.say(KARI, "hjelp")
+    key = await teams.adapter.messenger.signer()
+    assert key is not None
+    with teams.bot.db.transaction() as s:
+        stored = s.get_one(KeyValue, "teams.card_secret").value
+    assert stored.startswith("fernet:")
+    assert teams.adapter.references.card_secret().hex() not in stored
+
+
+def test_unauthenticated_teams_listens_on_loopback_only() -> None:
+    class Anonymous:
+        loopback_only = True
+
+    class Signed:
+        loopback_only = False
+
+    everywhere = Settings(env="development", host="0.0.0.0")
+    assert bind_address(everywhere, [Anonymous()]) == "127.0.0.1"  # type: ignore[list-item]
+    assert bind_address(Settings(env="test", host="0.0.0.0"), [Anonymous()]) == "127.0.0.1"  # type: ignore[list-item]
+    assert bind_address(everywhere, [Signed()]) == "0.0.0.0"  # type: ignore[list-item]
+    assert bind_address(Settings(host="::1"), [Anonymous()]) == "::1"  # type: ignore[list-item]
