@@ -85,7 +85,5 @@ async def test_readers_who_are_all_parties_see_it_named(make_bot, clock, databas
     await tick(bot, clock())
     summary = last_summary(console.take())
     assert summary.startswith("[direktemelding til Kari] Partsbot:")  # the leder alone
-    assert (
-        f"Avstemmingen «{SECRET_VOTE}» er avsluttet: «Flytte Lena til Blåbær» vant med 1 prikk." in summary
-    )
+    assert f"Avstemmingen «{SECRET_VOTE}» er avsluttet: «Flytte Lena til Blåbær» vant med 1 prikk." in summary
     assert "Samtale med Lena" in summary
