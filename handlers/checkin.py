@@ -29,6 +29,7 @@ from bot.course import checkin, evaluation, runs, survey
 from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.privacy import MIN_GROUP_SIZE, SCALE_MAX, SCALE_MIN
 from bot.course.unitcal import week_number
+from bot.i18n import decimal
 from bot.storage.models import Membership
 
 # --------------------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def results_reply(ctx: HandlerContext) -> Reply:
             for indicator in checkin.INDICATORS:
                 label = ctx.t(f"checkin.indicators.{indicator}")
                 if indicator in week.means:
-                    value = f"{week.means[indicator]:.1f}"
+                    value = decimal(ctx.language, week.means[indicator])
                 elif indicator in week.bands:
                     value = "{}–{}".format(*week.bands[indicator])
                 else:

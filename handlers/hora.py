@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
 from bot.chat.router import Router
+from bot.dates import parse as dates
 from bot.dates.calendar import local_at
-from bot.dates.days import local_today, parse_clock, parse_day
+from bot.dates.days import local_today
+from bot.i18n import plural
 from bot.toolbox import access, cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
@@ -138,24 +140,33 @@ def _case_number(word: str) -> int:
 
 def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     unit = ctx.require_unit()
-    purpose = ctx.text(values.get("purpose", ""), MAX_TITLE)
-    desired = ctx.text(values.get("desired", ""), MAX_TITLE)
-    items = parse_agenda(ctx.text(values.get("agenda", ""), MAX_AGENDA_TEXT))
+    with in_field("purpose"):
+        purpose = ctx.text(values.get("purpose", ""), MAX_TITLE)
+    with in_field("desired"):
+        desired = ctx.text(values.get("desired", ""), MAX_TITLE)
+    with in_field("agenda"):
+        items = parse_agenda(ctx.text(values.get("agenda", ""), MAX_AGENDA_TEXT))
     today = local_today(ctx.now, unit.timezone)
-    day = parse_day(values.get("day", ""), today)
-    if day is None:
-        raise UserError("hora.bad_day", value=values.get("day", "")[:30])
-    clock = parse_clock(values.get("time", ""))
-    if clock is None:
-        raise UserError("hora.bad_time", value=values.get("time", "")[:30])
-    length_text = values.get("length", "").strip().removesuffix("min").strip()
-    if not length_text.isdigit() or not 5 <= int(length_text) <= MAX_MINUTES:
-        raise UserError("hora.bad_length", value=values.get("length", "")[:30], limit=MAX_MINUTES)
-    starts_at = local_at(day, clock, unit.timezone)
-    if starts_at <= ctx.now:
-        raise UserError("hora.in_past", when=show_moment(ctx.t, starts_at, unit.timezone))
+    with in_field("day"):
+        when = dates.parse_when(values.get("day", ""), today)
+        if when.day is None:
+            raise UserError("hora.bad_day", value=values.get("day", "")[:30])
+        day = when.day
+    with in_field("time"):
+        # "torsdag kl 13.30" in the day field is fine too: the time field may then stay empty.
+        clock = dates.parse_clock(values["time"]) if values.get("time", "").strip() else when.clock
+        if clock is None:
+            raise UserError("hora.bad_time", value=values.get("time", "")[:30])
+        starts_at = local_at(day, clock, unit.timezone)
+        if starts_at <= ctx.now:
+            raise UserError("hora.in_past", when=show_moment(ctx.t, starts_at, unit.timezone))
+    with in_field("length"):
+        length_text = values.get("length", "").strip().removesuffix("min").strip()
+        if not length_text.isdigit() or not 5 <= int(length_text) <= MAX_MINUTES:
+            raise UserError("hora.bad_length", value=values.get("length", "")[:30], limit=MAX_MINUTES)
     case_text = (values.get("case") or context or "").strip()
-    case = linkable_case(ctx, _case_number(case_text)) if case_text else None
+    with in_field("case"):
+        case = linkable_case(ctx, _case_number(case_text)) if case_text else None
     meeting, created = create_meeting(
         ctx.session,
         unit=unit,
@@ -179,7 +190,8 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     ctx.private(ctx.t("hora.created", id=meeting.id))
     over = overrun(ctx.session, meeting)
     if over:
-        ctx.private(ctx.t("hora.over_time_warning", over=over, length=meeting.length_minutes))
+        minutes = plural(ctx.language, "counts.minutes", over)
+        ctx.private(ctx.t("hora.over_time_warning", over=minutes, length=meeting.length_minutes))
 
 
 def _render(ctx: HandlerContext, meeting: Meeting) -> Reply:

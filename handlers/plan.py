@@ -17,18 +17,20 @@ every change starts a new revision, so stances given before it no longer count (
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import FieldError, HandlerContext, UserError, in_field
 from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
 from bot.chat.router import Router
 from bot.chat.steps import StepHooks
-from bot.dates.days import local_today, parse_day
+from bot.dates import parse as dates
 from bot.storage.models import Member, Membership, Unit
 from bot.toolbox import access, cases, decision, planning, voting
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Plan
+from handlers import followup
 
 GOAL = ("mål", "målet", "maal", "goal")
 OUTCOME = ("nådd", "nadd", "når", "oppnådd", "outcome", "reached")
@@ -132,10 +134,10 @@ def editable(ctx: HandlerContext, case: Case, *, change: bool = True) -> Plan:
     return plan
 
 
-def after_change(ctx: HandlerContext, case: Case, plan: Plan, reset: bool, key: str) -> None:
+def after_change(ctx: HandlerContext, case: Case, plan: Plan, reset: bool, key: str, **values: str) -> None:
     cases.add_participant(ctx, case)
     ctx.session.flush()
-    ctx.private(ctx.t(key, number=case.id))
+    ctx.private(ctx.t(key, number=case.id, **values))
     if reset:
         speaker = cases.for_case(ctx, case)
         cases.post_in_case(ctx, case, speaker.t("plan.approvals_reset", name=cases.name_of(ctx.member)))
@@ -178,18 +180,38 @@ def find_owner(ctx: HandlerContext, words: list[str], unit_id: int) -> tuple[Mem
 
 def parse_action(ctx: HandlerContext, case: Case, body: str) -> tuple[Member, date, str]:
     owner, rest = find_owner(ctx, body.split(), case.unit_id)
-    today = local_today(ctx.now, _timezone(ctx, case))
-    for size in (2, 1):
-        day = parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
-        if day is not None:
-            return owner, day, " ".join(rest[size:])
-    raise UserError("plan.action_usage")
+    zone = ZoneInfo(_timezone(ctx, case))
+    # A wrong date ("31.02.", "1.11." that has passed) is named as such, not answered with the usage line.
+    got = dates.take_when(" ".join(rest), ctx.now.astimezone(zone).date())
+    if got is None or got[0].day is None or not got[1].strip():
+        raise UserError("plan.action_usage")
+    when, text = got
+    return owner, _due(ctx, when, zone), text
+
+
+def _due(ctx: HandlerContext, when: dates.When, zone: ZoneInfo) -> date:
+    """The due day, questioned when it has passed: never silently moved to next year."""
+    assert when.day is not None
+    if when.day < ctx.now.astimezone(zone).date():
+        if when.year_given:
+            raise UserError("plan.due_past", day=planning.show_day(ctx.t, when.day))
+        dates.check_future(when, ctx.now, zone, key="plan.due_past")
+    return when.day
 
 
 def add_action(ctx: HandlerContext, case: Case, owner: Member, day: date, text: str) -> None:
     plan = editable(ctx, case)
     reset = planning.add_action(ctx, plan, text, owner, day, _timezone(ctx, case))
-    after_change(ctx, case, plan, reset, "plan.action_added")
+    # The confirmation repeats owner and date, so a misread date is seen at once.
+    after_change(
+        ctx,
+        case,
+        plan,
+        reset,
+        "plan.action_added",
+        owner=cases.name_of(owner),
+        due=planning.show_day(ctx.t, day),
+    )
 
 
 def speak(ctx: HandlerContext, case: Case, word: str, note: str, revision: int | None = None) -> None:
@@ -239,6 +261,7 @@ def mark_done(ctx: HandlerContext, case: Case, word: str) -> None:
         ctx, case, speaker.t("plan.done", name=cases.name_of(ctx.member), number=item.number, text=item.text)
     )
     cases.refresh_head(ctx, case)
+    followup.after_done(ctx, case, plan)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,11 +378,15 @@ def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> No
     owner_id = values.get("owner", "")
     owner = ctx.session.get(Member, int(owner_id)) if owner_id.isdigit() else None
     if owner is None or owner not in members(ctx, case.unit_id):
-        raise UserError("plan.owner_unknown", name=owner_id[:20], names="")
-    day = parse_day(values.get("due", ""), local_today(ctx.now, _timezone(ctx, case)))
-    if day is None:
-        raise UserError("plan.bad_day", value=values.get("due", "")[:30])
-    add_action(ctx, case, owner, day, values.get("text", ""))
+        raise FieldError("owner", "plan.owner_unknown", name=owner_id[:20], names="")
+    zone = ZoneInfo(_timezone(ctx, case))
+    with in_field("due"):
+        when = dates.parse_when(values.get("due", ""), ctx.now.astimezone(zone).date())
+        if when.day is None:
+            raise UserError("plan.bad_day", value=values.get("due", "")[:30])
+        due = _due(ctx, when, zone)
+    with in_field("text"):
+        add_action(ctx, case, owner, due, values.get("text", ""))
 
 
 def register(router: Router) -> None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import (
     Action,
     Block,
@@ -62,10 +62,6 @@ def parse_settings(ctx: HandlerContext, words: list[str], timezone: str) -> tupl
     deadline = None
     if words:
         deadline = parse_deadline(" ".join(words), ctx.now, timezone)
-        if deadline is None:
-            raise UserError("vote.bad_args", text=" ".join(words)[:40])
-        if deadline <= ctx.now:
-            raise UserError("vote.deadline_past")
     return budget, cap, deadline
 
 
@@ -260,9 +256,8 @@ def create_standalone(ctx: HandlerContext, values: dict[str, str], context: str)
     cap = _number(values.get("cap", ""), "vote.bad_cap")
     deadline = None
     if values.get("deadline", "").strip():
-        deadline = parse_deadline(values["deadline"], ctx.now, unit.timezone)
-        if deadline is None:
-            raise UserError("vote.bad_args", text=values["deadline"][:40])
+        with in_field("deadline"):
+            deadline = parse_deadline(values["deadline"], ctx.now, unit.timezone)
     repeated = ctx.session.scalar(
         select(Vote.id).where(
             Vote.unit_id == unit.id,

@@ -5,7 +5,8 @@ after the transaction commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,26 @@ class UserError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+class FieldError(UserError):
+    """A mistake in one field of a submitted form. Platforms show it at that field and keep what was typed
+    (Slack: ``response_action: errors``; console: the question is asked again at once)."""
+
+    def __init__(self, field_name: str, key: str, **values: Any) -> None:
+        super().__init__(key, **values)
+        self.field = field_name
+
+
+@contextmanager
+def in_field(name: str) -> Iterator[None]:
+    """Any :class:`UserError` raised inside is about form field ``name``."""
+    try:
+        yield
+    except FieldError:
+        raise
+    except UserError as err:
+        raise FieldError(name, err.key, **err.values) from err
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.course import runs
-from bot.i18n import Translator
+from bot.i18n import Translator, plural
 from bot.storage.models import RolesRound, Unit
 from bot.toolbox.hora import agenda_safe
 from bot.toolbox.models import Case, Idea
@@ -96,7 +96,8 @@ def draft_for(session: Session, unit: Unit, module: int, language: str) -> HoraD
     ideas, votes = _count(session, Idea, case.id), _count(session, Vote, case.id)
     title = agenda_safe(case.title)
     items = [tr("gathering.case.info", id=case.id, title=title)]
-    items.append(tr("gathering.case.ideas_more", count=ideas) if ideas else tr("gathering.case.ideas"))
+    counted = plural(tr.language, "counts.ideas", ideas)
+    items.append(tr("gathering.case.ideas_more", count=counted) if ideas else tr("gathering.case.ideas"))
     items.append(tr("gathering.case.vote_result") if votes else tr("gathering.case.vote"))
     items.append(tr("gathering.case.plan"))
     return HoraDraft(

@@ -33,7 +33,7 @@ from bot.course.unitcal import (
     window_for,
 )
 from bot.course.words import day_text, module_name, when_text
-from bot.i18n import t
+from bot.i18n import decimal, plural, t
 from bot.settings import Settings
 from bot.storage.models import Member, Unit
 from bot.toolbox import access
@@ -142,18 +142,25 @@ def _activity(lang: str, data: SummaryData) -> list[str]:
     lines = []
     if data.questions_ideas is not None:
         questions, ideas = data.questions_ideas
-        lines.append(t(lang, "summary.questions_ideas", questions=questions, ideas=ideas))
+        lines.append(
+            t(
+                lang,
+                "summary.questions_ideas",
+                questions=plural(lang, "counts.new_questions", questions),
+                ideas=plural(lang, "counts.new_ideas", ideas),
+            )
+        )
     if data.votes:
         for vote in data.votes:
             if vote.hidden:
                 lines.append(t(lang, "summary.vote_private"))
             elif len(vote.winners) > 1:
                 winners = ", ".join(f"«{w}»" for w in vote.winners)
-                lines.append(t(lang, "summary.vote_tied", title=vote.title, winners=winners, dots=vote.dots))
+                dots = plural(lang, "counts.dots", vote.dots)
+                lines.append(t(lang, "summary.vote_tied", title=vote.title, winners=winners, dots=dots))
             elif vote.winners:
-                lines.append(
-                    t(lang, "summary.vote_won", title=vote.title, winner=vote.winners[0], dots=vote.dots)
-                )
+                dots = plural(lang, "counts.dots", vote.dots)
+                lines.append(t(lang, "summary.vote_won", title=vote.title, winner=vote.winners[0], dots=dots))
             else:
                 lines.append(t(lang, "summary.vote_empty", title=vote.title))
     elif data.votes is not None:
@@ -185,7 +192,12 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
         if latest.means and indicator in latest.means:
             label = t(lang, f"checkin.indicators.{indicator}")
             lines.append(
-                t(lang, "summary.indicator_line", indicator=label, value=f"{latest.means[indicator]:.1f}")
+                t(
+                    lang,
+                    "summary.indicator_line",
+                    indicator=label,
+                    value=decimal(lang, latest.means[indicator]),
+                )
             )
         elif indicator in latest.bands:
             low, high = latest.bands[indicator]
@@ -235,15 +247,16 @@ def _evaluation(lang: str, data: SummaryData) -> list[str]:
     for question, before, after in comparison.rows:
         label = t(lang, f"evaluation.short.{question}")
         if before is None:  # asked after the course only ("Er du blitt bedre …?")
-            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=f"{after:.1f}"))
+            shown = decimal(lang, after)
+            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=shown))
         else:
             lines.append(
                 t(
                     lang,
                     "summary.evaluation_line",
                     question=label,
-                    before=f"{before:.1f}",
-                    after=f"{after:.1f}",
+                    before=decimal(lang, before),
+                    after=decimal(lang, after),
                 )
             )
     return lines

@@ -19,8 +19,9 @@ Rules
 * Course enrolment, course settings and summaries are for the leder (and the parties, where the course
   says the trio shares them).
 
-Lock order (code.md B11): a case row is locked before the rows that belong to it (vote, plan,
-meeting); code that starts from a vote or a plan locks its case first (:func:`lock_case_of`).
+Lock order (code.md B11): a case row is locked before the rows that belong to it (its vote, plan, ideas);
+code that starts from a vote or a plan locks the case first (:func:`lock_case`), so two writers never wait
+for each other in opposite orders (a person closing a vote while the scheduler closes it at its deadline).
 """
 
 from __future__ import annotations
@@ -205,6 +206,8 @@ def may_prepare_gathering(session: Session, organisation_id: int, member_id: int
 
 
 _CASE_REF = re.compile(r"^#(\d+)\b\s*")
+# "1" as well as "#1" (people leave the # out), but only as a word of its own: "12.12." is a date.
+_BARE_REF = re.compile(r"^(\d{1,9})(?=\s|$)\s*")
 
 
 def can_see(ctx: HandlerContext, case: Case) -> bool:
@@ -227,6 +230,13 @@ def load_case(ctx: HandlerContext, case_id: int) -> Case:
     if case is None or not can_see(ctx, case):
         raise UserError("case.unknown", number=case_id)
     return case
+
+
+def lock_case(session: Session, case_id: int) -> Case | None:
+    """The case row, locked for the rest of the transaction and re-read: the first lock of the lock order."""
+    return session.scalar(
+        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+    )
 
 
 def case_id_from_key(key: str | None) -> int | None:
@@ -264,6 +274,12 @@ def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]
     number, rest = split_case_ref(args)
     if number is not None:
         return load_case(ctx, number), rest
+    bare = _BARE_REF.match(args.strip())
+    if bare is not None:
+        try:
+            return load_case(ctx, int(bare.group(1))), args.strip()[bare.end() :]
+        except UserError:
+            pass  # no such case: the number belongs to the rest (a date, a count)
     case = case_from_thread(ctx)
     if case is None:
         raise UserError("case.which", usage=usage)

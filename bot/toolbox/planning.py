@@ -7,7 +7,8 @@ outcome, action) raises the revision, so stances given earlier no longer count a
 everyone must look again; the older ones stay as history. A decided plan ("agreed") is frozen; marking an
 action done is follow-up, not a change, and is always allowed.
 
-Also here: how calendar days are shown, used by plans, votes and HØRA alike (bot.dates reads them).
+Also here: how calendar days are shown, used by plans, votes and HØRA alike (what people type is read by
+:mod:`bot.dates.parse`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Note, Text
 from bot.dates.days import local_today
-from bot.i18n import Translator, raw
+from bot.i18n import Translator, clock, raw
 from bot.storage.models import Member
 from bot.toolbox import access, decision
 from bot.toolbox.models import Case
@@ -38,7 +39,7 @@ def show_day(tr: Translator, day: date) -> str:
 
 def show_moment(tr: Translator, moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
-    return tr("plan.moment_format", day=show_day(tr, local.date()), time=local.strftime("%H:%M"))
+    return tr("plan.moment_format", day=show_day(tr, local.date()), time=clock(tr.language, local.time()))
 
 
 def show_deadline(tr: Translator, moment: datetime, timezone: str) -> str:

@@ -82,12 +82,12 @@ async def test_four_answers_hide_the_aggregate_five_show_it(make_bot, clock, dat
     # tillit 22/5 = 4.4, trygghet 23/5 = 4.6.
     assert "5 av 8 svarte" in week2
     for line in (
-        "Arbeidsflyt: 3.4",
-        "Motivasjon: 4.0",
-        "Engasjement: 3.2",
-        "Involvering: 2.2",
-        "Tillit: 4.4",
-        "Trygghet: 4.6",
+        "Arbeidsflyt: 3,4",
+        "Motivasjon: 4,0",
+        "Engasjement: 3,2",
+        "Involvering: 2,2",
+        "Tillit: 4,4",
+        "Trygghet: 4,6",
     ):
         assert line in week2
     # Five comments are not shown (comments need ten answers).
@@ -200,7 +200,7 @@ async def test_unanimous_scores_show_as_a_band_and_results_are_for_the_trio(
         assert s.scalars(select(CheckinRespondent)).all() == []
         assert s.scalars(select(CheckinRound.answer_count)).all() == [5]
     out = await console.as_("Ola", "/parts sjekkinn resultat")
-    assert "Arbeidsflyt: 3.0" in out
+    assert "Arbeidsflyt: 3,0" in out
     assert "Trygghet: 4–5" in out
     assert "Trygghet: 5.0" not in out
     assert "vises et intervall" in out

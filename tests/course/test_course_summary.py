@@ -170,28 +170,28 @@ async def test_weekly_summary_matches_numbers_computed_by_hand(make_bot, clock, 
     summary = last_summary(out)
     assert summary.startswith("[direktemelding til Kari] Partsbot:")
     expected = [
-        "mandag 1. februar kl. 08:00 – mandag 8. februar kl. 08:00",
+        "mandag 1. februar kl. 08.00 – mandag 8. februar kl. 08.00",
         "*Saker etter steg*",
         # The leder alone reads it, so the parties-only case is named.
         "• Definere problemet: 3 (Beskjeder, Garderoben, Sykefravær hos en kollega)",
         "• Idéjakt: 1 (Pauser)",
         "• Plan og tiltak: 1 (Vikarer)",
         "3 nye spørsmål i blindsonen og 4 nye idéer.",
-        "• Avstemningen «Hva prøver vi først?» er avsluttet: «Morgenmøte 5 min» vant med 5 prikker.",
-        "• ⚠ Forfalt: Lage beskjedtavle – Ola, frist onsdag 3. februar",
+        "• Avstemmingen «Hva prøver vi først?» er avsluttet: «Morgenmøte 5 min» vant med 5 prikker.",
+        "• ⚠ Fristen er passert: Lage beskjedtavle – Ola, frist onsdag 3. februar",
         "• Prøve 5-minutters morgenmøte – Per, frist torsdag 11. februar",
         "Uke 5: 6 av 6 svarte.",
-        "• Arbeidsflyt: 3.5",
-        "• Motivasjon: 4.0",
-        "• Engasjement: 3.2",
-        "• Involvering: 2.5",
-        "• Tillit: 4.3",
-        "• Trygghet: 4.5",
+        "• Arbeidsflyt: 3,5",
+        "• Motivasjon: 4,0",
+        "• Engasjement: 3,2",
+        "• Involvering: 2,5",
+        "• Tillit: 4,3",
+        "• Trygghet: 4,5",
         "Kommentarer vises når minst 10 har svart.",
         "• Sjekk-inn uke 4: 4 av 6",
         "• Sjekk-inn uke 5: 6 av 6",
         "2 av 6 moduler gjennomført.",
-        "Neste: Modul 3: digital samling, mandag 22. februar kl. 09:00.",
+        "Neste: Modul 3: digital samling, mandag 22. februar kl. 09.00.",
     ]
     for line in expected:
         assert line in summary, line
@@ -211,7 +211,7 @@ async def test_weekly_summary_matches_numbers_computed_by_hand(make_bot, clock, 
     # The same summary on demand, for the trio only.
     out = await console.as_("Ola", "/parts oppsummering")
     assert "(bare synlig for Ola) Partsbot:\n  == Ukeoppsummering – Solsikken barnehage ==" in out
-    assert "• Arbeidsflyt: 3.5" in out
+    assert "• Arbeidsflyt: 3,5" in out
     out = await console.as_("Per", "/parts oppsummering")
     assert "Oppsummeringen er for leder, verneombud og tillitsvalgt." in out
     assert "Ukeoppsummering" not in out

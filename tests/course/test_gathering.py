@@ -97,7 +97,7 @@ async def test_the_draft_for_module_4_builds_on_the_open_case_and_its_ideas(
         assert s.scalar(select(Meeting.case_id)) == 2
     items = agenda(database, 1)
     assert [kind for kind, _, _ in items] == ["information", "idea", "decision", "decision"]
-    assert "bygg videre på de 2 idéene i tråden" in items[1][1]
+    assert "bygg videre på det som står i tråden (2 idéer)" in items[1][1]
 
 
 async def test_a_meeting_for_a_case_starts_from_the_case_and_its_answer_goes_back(make_bot, database) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ async def test_a_meeting_for_a_case_starts_from_the_case_and_its_answer_goes_bac
     out = await console.type("/parts høra resultat 1 delvis vi rakk ikke alle")
     assert "Takk! Lagret for møte 1: Delvis." in out
     assert (
-        f"(tråd #{head}) Partsbot:\n      Møtet torsdag 26.11.2026 kl. 14:00 hadde som ønsket resultat "
+        f"(tråd #{head}) Partsbot:\n      Møtet torsdag 26.11.2026 kl. 14.00 hadde som ønsket resultat "
         in out
     )
     assert (

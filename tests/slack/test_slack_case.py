@@ -238,7 +238,7 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
         assert asked, f"no question after answer {turn + 1}"
         if wants_statement:
             break
-    assert "Problemet er definert" in asked
+    assert "Da har dere en problemformulering" in asked
     assert SHARPER in _text(_head(fake, head_ts))  # the head was updated in place
     assert fake.of("chat.update")[-1].body["channel"] == CHANNEL
 

@@ -124,7 +124,7 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(teams: TeamsDriver) -
         asked = text_since(teams, mark, chain)
         if wants_statement:
             break
-    assert "Problemet er definert" in asked
+    assert "Da har dere en problemformulering" in asked
     assert sharper in latest(teams, root).text  # the head card was updated in place
 
     # 3. Ola moves on with the button on the head card.

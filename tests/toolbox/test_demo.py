@@ -28,11 +28,14 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
         "Kari er satt opp som leder i Solsikken barnehage.",
         "Ola sier at hen er verneombud i Solsikken barnehage.",
         "Ola er nå verneombud i Solsikken barnehage (bekreftet av Kari).",
+        "Fortrolig sak F1 fra Per til deg som verneombud",  # to Ola only, never to Kari
+        "Sendt fortrolig til verneombud (Ola) som F1.",
+        "Svar i fortrolig sak F1 fra Ola",
         "== Sak #1: Det går bort svært mye tid på å formidle beskjeder",
         "(hvorfor 2 av 5)",
         "*Problemet nå:* Det brukes for mye tid på å avklare hvem som skal gjøre hva og hvor.",
         "Steg: 2/6 Finn blindsonen",
-        "*Anonyme spørsmål, bunke 1 (3 spørsmål)*",
+        "*Anonyme spørsmål (3)*",
         "Steg: 3/6 Idéjakt",
         "· Bygger på: #2 ← #1",
         "Husk regelen i idéjakten: «Ja, og …»",
@@ -56,6 +59,9 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
         assert found >= 0, expected
         position = found
     assert lines[-1].startswith("### Demoen er ferdig: leder har besluttet planen")
+    # The confidential matter went to Ola and back to Per, never to Kari.
+    matter = out[out.index("/parts til verneombudet") : out.index("/parts problem")]
+    assert "[direktemelding til Kari]" not in matter
     # Nobody's anonymous question carries a name, and the bot never answered with an error.
     assert "Beklager, noe gikk galt" not in out
     assert "kjenner ikke" not in out

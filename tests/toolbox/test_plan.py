@@ -152,7 +152,7 @@ async def test_actions_due_and_done(make_bot, database, clock) -> None:  # type:
             (2, date(2026, 11, 26), True),
         ]
     out = await console.as_("Siri", "/parts plan ferdig 1")
-    assert "Bare den som eier tiltaket" in out
+    assert "Bare den som har ansvaret for tiltaket" in out
     out = await console.as_("Per", "/parts plan ferdig 1")
     assert "✓ Per meldte tiltak 1 ferdig: Lage tavle" in out
     assert "Det er allerede registrert." in await console.type("/parts plan ferdig 1")
@@ -170,7 +170,7 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(make_bot, databas
         "/parts plan tiltak kari fredag Lage tavle": "Flere passer til «kari»: Kari Holm, Kari Lie. "
         "Skriv hele navnet.",
         "/parts plan tiltak Ola 2026-11-01 Lage tavle": "Fristen søndag 1.11.2026 er allerede passert.",
-        "/parts plan tiltak Ola snart Lage tavle": "Skriv `/parts plan tiltak <eier> <dato> <tekst>`",
+        "/parts plan tiltak Ola snart Lage tavle": "Skriv `/parts plan tiltak <hvem> <dato> <tekst>`",
         "/parts plan hindring Vi glemmer tavla": "Skriv både hindringen og hvordan dere kommer forbi den",
         "/parts plan mål " + "x" * 1001: "Teksten er for lang (1001 tegn). Maks er 1000 tegn",
         "/parts plan mål": "Teksten er tom.",

@@ -40,16 +40,21 @@ from bot.chat.model import (
 from bot.core import Partsbot
 from bot.i18n import t
 from bot.roles import parse_role, roles_of
-from bot.storage.models import KeyValue, Member, Organisation, Unit
+from bot.storage.models import KeyValue, Member, Organisation, PostedMessage, Unit
+from bot.toolbox.models import Case
 
 WORKSPACE = "console"
+YES = ("ja", "j", "yes", "y")
+NO = ("nei", "n", "no")
 CHANNEL = "personalet"
 MAX_OPTIONS = 500
 
 
 def slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "u-" + (re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "anon")
+    """A person's id from their name. Letters stay letters (æ, ø, å too), so "Ase" and "Åse", or "Bjørn"
+    and "Bjrn", are different people; case and spacing do not matter."""
+    cleaned = unicodedata.normalize("NFC", name).lower()
+    return "u-" + (re.sub(r"[\W_]+", "-", cleaned).strip("-") or "anon")
 
 
 @dataclass
@@ -58,6 +63,8 @@ class PendingForm:
     place: Place
     user_id: str
     values: dict[str, str] = field(default_factory=dict)
+    # A line starting with "/" typed while the form was open: kept until the person says whether to leave.
+    leaving: str | None = None
 
     @property
     def field(self) -> FormField | None:
@@ -279,7 +286,10 @@ class ConsoleChat:
         line = line.rstrip("\n")
         if self.echo_input:
             self.write(self.prompt() + line)
-        text = line.strip()
+        await self._route(line.strip())
+        await asyncio.to_thread(self._save)
+
+    async def _route(self, text: str) -> None:
         if self.pending_form is not None:
             await self._form_answer(text)
         elif not text:
@@ -288,11 +298,13 @@ class ConsoleChat:
             await self._command(text[6:].strip())
         elif text.startswith("/"):
             await self._console_word(text)
+        elif text.isdigit() and await asyncio.to_thread(self.in_vote_thread):
+            # In a voting thread a bare number is a vote for that option, not a press of button [n].
+            await self.dispatch(Message(self.actor, self.place, text))
         elif text.isdigit() and text in self.options:
             await self._pick(text)
         else:
             await self.dispatch(Message(self.actor, self.place, text))
-        await asyncio.to_thread(self._save)
 
     async def dispatch(self, event: Event) -> None:
         await self.bot.handle(event)
@@ -327,12 +339,12 @@ class ConsoleChat:
         elif word == "/dm":
             self.thread, self.direct = None, True
             self.write(self.say("in_dm"))
-        elif word in ("/velg", "/pick"):
+        elif word in ("/velg", "/vel", "/pick"):
             if rest in self.options:
                 await self._pick(rest)
             else:
                 self.write(self.say("no_option", number=rest))
-        elif word in ("/hvem", "/who"):
+        elif word in ("/hvem", "/kven", "/who"):
             await self._who()
         elif word in ("/avslutt", "/quit", "/exit"):
             self.finished = True
@@ -382,6 +394,8 @@ class ConsoleChat:
             return
         f = pending.field
         optional = f" ({self.say('optional')})" if f.optional else ""
+        if f.kind == "checkbox":
+            optional += f" ({self.say('yes_no')})"
         self.write(f"» {f.label}{optional}" + (f" – {f.hint}" if f.hint else ""))
         if f.kind == "select":
             for i, option in enumerate(f.options, start=1):
@@ -392,12 +406,50 @@ class ConsoleChat:
             for line in f.initial.splitlines():
                 self.write(f"   │ {line}")
 
+    def in_vote_thread(self) -> bool:
+        """Whether we are in the thread of a vote, or of a case in its voting step."""
+        if self.thread is None or self.direct:
+            return False
+        with self.bot.db.transaction() as session:
+            key = session.scalar(
+                select(PostedMessage.key).where(
+                    PostedMessage.platform == "console",
+                    PostedMessage.workspace == WORKSPACE,
+                    PostedMessage.message_id == self.thread,
+                )
+            )
+            if key is None:
+                return False
+            area, _, rest = key.partition(":")
+            number = rest.split(":", 1)[0]
+            if area == "vote":
+                return True
+            if area == "case" and number.isdigit():
+                case = session.get(Case, int(number))
+                return case is not None and case.step == "vote"
+            return False
+
     async def _form_answer(self, text: str) -> None:
         pending = self.pending_form
         assert pending is not None
-        if text.lower() in ("/avbryt", "/cancel"):
+        if text.lower() in ("/avbryt", "/cancel", "/avbrot"):
             self.pending_form = None
             self.write(self.say("form_cancelled"))
+            return
+        if pending.leaving is not None:
+            line, pending.leaving = pending.leaving, None
+            if text.lower() in YES:
+                self.pending_form = None
+                self.write(self.say("form_cancelled"))
+                await self._route(line)
+                return
+            if text.lower() in NO or not text:
+                self.ask_field()
+                return
+        elif text.startswith("/"):
+            # A command typed while a form is open is not an answer: ask before dropping the form.
+            pending.leaving = text
+            self.write(self.say("leave_form", title=pending.form.title, line=text))
             return
         current = pending.field
         assert current is not None
@@ -414,11 +466,23 @@ class ConsoleChat:
             self.write(self.say("required"))
             return
         pending.values[current.name] = value
+        # Each answer is checked as it is given (by the form's own handler, rolled back), so a wrong date
+        # is asked again at once and nothing typed before it is lost.
+        actor = Actor(pending.user_id, self.name_of(pending.user_id))
+        errors = await self.bot.check(
+            Submission(actor, pending.place, pending.form.form_id, dict(pending.values), pending.form.context)
+        )
+        wrong = [f for f in pending.form.fields if f.name in errors and f.name in pending.values]
+        if wrong:
+            for f in wrong:
+                del pending.values[f.name]
+            self.write(errors[wrong[0].name])
+            self.ask_field()
+            return
         if pending.field is not None:
             self.ask_field()
             return
         self.pending_form = None
-        actor = Actor(pending.user_id, self.name_of(pending.user_id))
         await self.dispatch(
             Submission(actor, pending.place, pending.form.form_id, pending.values, pending.form.context)
         )

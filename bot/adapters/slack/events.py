@@ -417,12 +417,33 @@ class SlackEvents:
         except DeliveryError as exc:
             log.warning("stored form %s could not be opened: %s", form.form_id, exc)
 
-    async def on_view_submission(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
-        # Acknowledging without errors closes the modal; the handler's answer follows as a message.
+    async def on_view_submission(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        # A field the handler refuses keeps the modal open with the message at the field and everything the
+        # person typed (response_action "errors"): checked before the ack without keeping anything, and the
+        # stored inbox item is closed unprocessed. Otherwise acknowledging closes the modal, the submission
+        # is processed from the inbox, and the handler's answer follows as a message.
+        item: Received | None = context.get(INBOX_ITEM)
+        meta = Meta(str(context.team_id or ""), context.enterprise_id, context.bot_user_id)
+        submission = await self._submission_of(body, meta)
+        try:
+            errors = await self.bot.check(submission)
+        except Exception:
+            log.exception("checking a Slack form failed; submitting it unchecked")
+            errors = {}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            if item is not None:
+                await asyncio.to_thread(self.bot.inbox.finish, item.id)
+            return
         await ack()
         self._start(context)
 
     async def _submission(self, body: dict[str, Any], request: Meta, job: _Job) -> None:
+        await self.handle(await self._submission_of(body, request), job)
+
+    async def _submission_of(self, body: dict[str, Any], request: Meta) -> Submission:
         view = body.get("view") or {}
         meta = _metadata(view)
         workspace = str(request.team_id or meta.get("w") or (body.get("team") or {}).get("id") or "")
@@ -443,7 +464,7 @@ class SlackEvents:
             render.form_values(view),
             context=str(meta.get("f") or ""),
         )
-        await self.handle(submission, job)
+        return submission
 
     async def on_view_closed(self, ack: AsyncAck) -> None:
         await ack()
