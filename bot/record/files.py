@@ -9,6 +9,7 @@ the machine. The check-in trend is drawn with the weekly summary's chart code an
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tempfile
 from dataclasses import asdict
@@ -43,10 +44,16 @@ def _mean(value: float | None) -> str:
 
 
 def write_csv(record: HmsRecord, path: Path) -> Path:
+    # The BOM makes Excel read æøå right.
+    path.write_text(csv_text(record), encoding="utf-8-sig", newline="")
+    return path
+
+
+def csv_text(record: HmsRecord) -> str:
     """One table: a row per case, action, meeting and check-in week; the first column says which."""
     tr = Translator(record.language)
     kinds = {k: tr(f"record.csv.kinds.{k}") for k in ("case", "action", "meeting", "checkin")}
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:  # the BOM makes Excel read æøå right
+    with io.StringIO(newline="") as fh:
         out = csv.writer(fh, delimiter=";")  # Norwegian spreadsheets use the comma as decimal mark
         columns = ("kind", "ref", "title", "detail", "who", "when", "status")
         out.writerow([tr(f"record.csv.columns.{c}") for c in columns])
@@ -64,7 +71,7 @@ def write_csv(record: HmsRecord, path: Path) -> Path:
                 for i in INDICATORS
             )
             out.writerow([kinds["checkin"], w.week, f"{w.answers}/{w.asked}", means, "", "", ""])
-    return path
+        return fh.getvalue()
 
 
 def _font_dir() -> Path:
