@@ -19,8 +19,8 @@ from typing import Literal
 
 from bot.course.checkin import INDICATORS
 from bot.course.privacy import MIN_GROUP_SIZE
-from bot.i18n import Translator
-from bot.record.hms import HmsRecord
+from bot.i18n import Translator, decimal
+from bot.record.hms import HmsRecord, WeekRecord
 
 Format = Literal["pdf", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("pdf", "csv", "json")
@@ -39,8 +39,12 @@ def write_json(record: HmsRecord, path: Path) -> Path:
     return path
 
 
-def _mean(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+def _means(tr: Translator, week: WeekRecord, separator: str) -> str:
+    """Each indicator's mean with a decimal comma in Norwegian; "–" where too few answered."""
+    return separator.join(
+        f"{tr(f'checkin.indicators.{i}')} {decimal(tr.language, week.means.get(i) if week.means else None)}"
+        for i in INDICATORS
+    )
 
 
 def write_csv(record: HmsRecord, path: Path) -> Path:
@@ -66,10 +70,7 @@ def csv_text(record: HmsRecord) -> str:
         for m in record.meetings:
             out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, "", m.when, m.result])
         for w in record.checkins:
-            means = ", ".join(
-                f"{tr(f'checkin.indicators.{i}')} {_mean(w.means.get(i) if w.means else None)}"
-                for i in INDICATORS
-            )
+            means = _means(tr, w, ", ")
             out.writerow([kinds["checkin"], w.week, f"{w.answers}/{w.asked}", means, "", "", ""])
         return fh.getvalue()
 
@@ -154,10 +155,7 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
     else:
         line(tr("record.checkin_note", min=MIN_GROUP_SIZE), 9)
         for w in record.checkins:
-            means = " · ".join(
-                f"{tr(f'checkin.indicators.{i}')} {_mean(w.means.get(i) if w.means else None)}"
-                for i in INDICATORS
-            )
+            means = _means(tr, w, " · ")
             line(tr("record.week_line", week=w.week, answers=w.answers, asked=w.asked, means=means), 9)
         # A private folder (mode 0700) that is gone once the chart is embedded.
         with tempfile.TemporaryDirectory(prefix="partsbot-record-") as folder:
