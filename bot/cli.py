@@ -1,4 +1,4 @@
-"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, teams-package.
+"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, export, teams-package.
 
 Every subcommand loads and checks the settings first; a wrong setting ends the program with one line
 on stderr and exit code 2, never a traceback.
@@ -127,6 +127,167 @@ def cmd_teams_package(settings: Settings, out: str, domain: str | None) -> int:
     return 0
 
 
+def cmd_roles(settings: Settings, args: argparse.Namespace) -> int:
+    """The operator grants or takes a role (a leder when the unit is set up, or to correct a mistake);
+    announced in the unit's channel and kept in the role history like any other change."""
+    from bot.chat import delivery
+    from bot.chat.context import UserError
+    from bot.chat.model import Place
+    from bot.roles import parse_role
+    from handlers.role_grants import operator_command
+
+    role = parse_role(args.role)
+    if role is None:
+        raise SettingsError(f"unknown role {args.role!r}")
+    bot = build_bot(settings)
+    now = bot.clock()
+    place = Place(args.platform, args.workspace, args.channel)
+    try:
+        with bot.db.transaction() as session:
+            line, effects = operator_command(
+                session,
+                settings,
+                bot.router.steps,
+                grant=args.roles_command == "grant",
+                place=place,
+                user_id=args.user,
+                role=role,
+                now=now,
+                name=args.name,
+            )
+            delivery.enqueue(session, effects, now, place.platform, place.workspace)
+    except UserError as err:
+        print(f"partsbot: {t(settings.language, err.key, **err.values)}", file=sys.stderr)
+        return 1
+    finally:
+        bot.db.dispose()
+    # The announcement waits in the outbox; the running server (partsbot serve) sends it.
+    print(line)
+    return 0
+
+
+def cmd_export(settings: Settings, unit: str, fmt: str, out: str, language: str | None, trio: bool) -> int:
+    from bot.record.export import UnitNotFound, export_unit
+    from bot.record.files import FORMATS
+
+    if fmt not in FORMATS:
+        raise SettingsError(f"--format must be one of {', '.join(FORMATS)}")
+    db = open_database(settings)
+    try:
+        path = export_unit(db, unit, fmt, Path(out), language=language, for_trio=trio)
+    except UnitNotFound as exc:
+        print(f"partsbot: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_secret_key() -> int:
+    from bot.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_secrets_rotate(settings: Settings) -> int:
+    """Re-encrypt every stored secret with the first key of ``PARTSBOT_SECRET_KEY`` (and encrypt what was
+    stored before encryption was switched on)."""
+    from sqlalchemy import select, update
+
+    from bot.adapters.slack.models import TOKEN_COLUMNS
+    from bot.adapters.teams.references import CARD_SECRET_KEY
+    from bot.crypto import Box
+    from bot.storage.models import KeyValue
+
+    box = Box(settings.secret_key)
+    if not box.enabled:
+        raise SettingsError("PARTSBOT_SECRET_KEY is not set: there is nothing to encrypt with")
+    db = open_database(settings)
+    changed = 0
+    try:
+        with db.transaction() as session:
+            for table, names in TOKEN_COLUMNS.items():
+                key = next(iter(table.primary_key.columns))
+                for row in session.execute(select(table)).mappings():
+                    values = {n: box.rotate(row[n]) for n in names if row[n] is not None}
+                    if values:
+                        session.execute(update(table).where(key == row[key.name]).values(**values))
+                        changed += 1
+            card = session.get(KeyValue, CARD_SECRET_KEY)
+            if card is not None:
+                card.value = box.rotate(card.value) or ""
+                changed += 1
+    finally:
+        db.dispose()
+    print(f"re-encrypted {changed} stored secret(s) with the first key of PARTSBOT_SECRET_KEY")
+    return 0
+
+
+def cmd_data(
+    settings: Settings, action: str, person: list[str] | None, unit: list[str] | None, out: str | None
+) -> int:
+    """``partsbot data export|erase --person PLATFORM WORKSPACE USER_ID | --unit PLATFORM WORKSPACE CHANNEL``:
+    the operator's side of access and erasure requests (bot/storage/personal.py)."""
+    import json
+
+    from sqlalchemy import select
+
+    from bot.schema import metadata
+    from bot.storage import personal
+    from bot.storage.models import Member, Organisation, Unit
+
+    metadata()  # every area's tables and declarations are loaded
+    platform, workspace, ident = person or unit or ["", "", ""]
+    db = open_database(settings)
+    try:
+        with db.transaction() as session:
+            org = session.scalar(
+                select(Organisation).where(
+                    Organisation.platform == platform, Organisation.external_id == workspace
+                )
+            )
+            if org is None:
+                raise SettingsError(f"no organisation {platform}/{workspace} in the database")
+            former = t(settings.language, "privacy.former_colleague")
+            if person:
+                member = session.scalar(
+                    select(Member).where(Member.organisation_id == org.id, Member.user_id == ident)
+                )
+                if member is None:
+                    raise SettingsError(f"no person {ident} in {platform}/{workspace}")
+                if action == "export":
+                    note = t(settings.language, "privacy.mine.anonymous_note")
+                    text = personal.export_person(session, member).as_json(note)
+                else:
+                    done = personal.erase_person(session, member, former)
+                    text = f"erased {ident} in {platform}/{workspace}: {sum(done.values())} rows changed"
+            else:
+                found = session.scalar(
+                    select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == ident)
+                )
+                if found is None:
+                    raise SettingsError(f"no unit for channel {ident} in {platform}/{workspace}")
+                if action == "export":
+                    text = json.dumps(
+                        personal.export_unit(session, found), ensure_ascii=False, indent=2, default=str
+                    )
+                else:
+                    erased = personal.delete_unit(session, found, former)
+                    text = f"deleted unit {ident} in {platform}/{workspace}; {erased} people erased"
+    finally:
+        db.dispose()
+    if out and action == "export":
+        path = Path(out)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+        print(f"wrote {path}")
+    else:
+        print(text)
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     if "@" in url and "://" in url:
@@ -154,6 +315,37 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
+    roles = sub.add_parser("roles", help="grant or revoke a role as the operator")
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True)
+    for verb, text in (("grant", "give a role"), ("revoke", "take a role away")):
+        cmd = roles_sub.add_parser(verb, help=text)
+        cmd.add_argument("platform", choices=("slack", "teams", "console"))
+        cmd.add_argument("workspace", help="Slack team id, Teams tenant id, or 'console'")
+        cmd.add_argument("channel", help="the unit's channel id (Slack) or conversation id (Teams)")
+        cmd.add_argument("user", help="the person's platform user id")
+        cmd.add_argument("role", help="leder, verneombud, hovedverneombud, tillitsvalgt or ansatt")
+        cmd.add_argument("--name", default="", help="display name, if the person never used Partsbot")
+
+    data = sub.add_parser("data", help="a person's or a unit's data: export (access request) or erase")
+    data.add_argument("data_action", choices=("export", "erase"))
+    who = data.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", nargs=3, metavar=("PLATFORM", "WORKSPACE", "USER_ID"))
+    who.add_argument("--unit", nargs=3, metavar=("PLATFORM", "WORKSPACE", "CHANNEL"))
+    data.add_argument("--out", default=None, help="write the export to this file (mode 600)")
+    export = sub.add_parser("export", help="write a unit's HMS record (cases, plans, meetings, course)")
+    export.add_argument("--unit", required=True, help="the unit's id, or its name when that is unique")
+    export.add_argument("--format", dest="fmt", default="pdf", choices=("pdf", "csv", "json"))
+    export.add_argument("--out", default=".", help="a folder (the file is named for you) or a file name")
+    export.add_argument("--language", default=None, choices=("nb", "nn", "en"), help="default: the unit's")
+    export.add_argument(
+        "--trio",
+        action="store_true",
+        help="include cases for the parties only (for the leader, verneombud and tillitsvalgt alone)",
+    )
+    sub.add_parser("secret-key", help="print a new key for PARTSBOT_SECRET_KEY")
+    sec = sub.add_parser("secrets", help="stored secrets")
+    sec_sub = sec.add_subparsers(dest="secrets_command", required=True)
+    sec_sub.add_parser("rotate", help="re-encrypt stored tokens with the first key of PARTSBOT_SECRET_KEY")
     pkg = sub.add_parser("teams-package", help="write the Teams app package zip")
     pkg.add_argument("--out", default="build/partsbot-teams.zip")
     pkg.add_argument("--domain", default=None, help="the public host name of partsbot serve")
@@ -163,6 +355,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "run"
+    if command == "secret-key":
+        return cmd_secret_key()  # before the settings: production without a key asks for exactly this
     try:
         settings = load_settings()
         configure_logging(
@@ -175,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
+            "roles": lambda: cmd_roles(settings, args),
+            "export": lambda: cmd_export(settings, args.unit, args.fmt, args.out, args.language, args.trio),
+            "secrets": lambda: cmd_secrets_rotate(settings),
+            "data": lambda: cmd_data(settings, args.data_action, args.person, args.unit, args.out),
         }
         return actions[command]()
     except SettingsError as exc:

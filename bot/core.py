@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.chat import delivery, detached
 from bot.chat.delivery import Delivery
 from bot.chat.messenger import Messenger
-from bot.chat.model import Effect, Event, OpenForm
+from bot.chat.model import Effect, Event, OpenForm, Submission
 from bot.chat.router import Router
 from bot.chat.sanitize import clean_event
 from bot.settings import Settings
@@ -60,6 +60,15 @@ class Partsbot:
                     raise
                 log.info("retrying event after a conflicting write", exc_info=True)
         raise AssertionError("unreachable")
+
+    def check_sync(self, submission: Submission) -> dict[str, str]:
+        """What is wrong with a form's fields (field name → text), checked by its handler without keeping
+        anything; empty when the form can be submitted."""
+        with self.db.transaction() as session:
+            return self.router.check(session, self.settings, submission, self.clock())
+
+    async def check(self, submission: Submission) -> dict[str, str]:
+        return await asyncio.to_thread(self.check_sync, submission)
 
     def _run_detached(self, items: list[detached.DetachedWrite], event: Event) -> list[Effect]:
         """Anonymous contributions, each in a transaction of its own after the event's has committed."""

@@ -12,6 +12,8 @@ import logging
 import os
 import string
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,7 @@ def t(language: str, key: str, /, **values: Any) -> str:
     text = raw(language, key)
     if isinstance(text, list):
         text = "\n".join(str(line) for line in text)
+    values = {name: v.text(language) if isinstance(v, Counted) else v for name, v in values.items()}
     try:
         return str(text).format(**values)
     except (KeyError, IndexError):
@@ -106,3 +109,40 @@ class Translator:
 
     def __call__(self, key: str, /, **values: Any) -> str:
         return t(self.language, key, **values)
+
+
+# Numbers, times and plurals as each language writes them ---------------------------------------------
+
+
+def clock(language: str, at: time) -> str:
+    """A time of day: "09.00" in Norwegian (Språkrådet's norm, shown after "kl."), "09:00" in English."""
+    separator = ":" if normalise_language(language) == "en" else "."
+    return f"{at.hour:02d}{separator}{at.minute:02d}"
+
+
+def decimal(language: str, value: float | None, digits: int = 1) -> str:
+    """A decimal number with a decimal comma in Norwegian ("3,7") and a point in English ("3.7")."""
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text if normalise_language(language) == "en" else text.replace(".", ",")
+
+
+def plural(language: str, key: str, count: int, /, **values: Any) -> str:
+    """The prompt ``key.one`` for a count of one, else ``key.other``, with ``count`` filled in: "1 prikk",
+    "2 prikker" – never "1 prikker" or "prikk(er)". Bokmål, nynorsk and English all have these two forms."""
+    form = "one" if count == 1 else "other"
+    return t(language, f"{key}.{form}", count=count, **values)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A count with its noun, put into the person's language when the text is made: code that raises a
+    :class:`UserError` does not know the language, so it passes ``Counted("counts.dots", 1)`` and the
+    answer reads "1 prikk"."""
+
+    key: str
+    count: int
+
+    def text(self, language: str) -> str:
+        return plural(language, self.key, self.count)

@@ -12,7 +12,9 @@ from sqlalchemy import MetaData
 import bot.adapters.slack.models
 import bot.course.models
 import bot.storage.models
+import bot.storage.models_roles
 import bot.toolbox.models
+import bot.toolbox.models_matter
 import bot.toolbox.models_plan
 
 MODEL_MODULES = (
@@ -21,6 +23,8 @@ MODEL_MODULES = (
     bot.course.models,
     bot.toolbox.models,
     bot.toolbox.models_plan,
+    bot.toolbox.models_matter,
+    bot.storage.models_roles,
 )
 
 

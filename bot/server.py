@@ -12,6 +12,8 @@ from bot.web import WebAdapter, build_app
 
 log = logging.getLogger(__name__)
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
 
 def adapters_for(bot: Partsbot, settings: Settings) -> list[WebAdapter]:
     from bot.adapters.slack import build_slack_adapter
@@ -35,12 +37,28 @@ def serve(settings: Settings, bot: Partsbot) -> int:
 
     # Nudges, check-ins and summaries; on PostgreSQL only the replica holding the advisory lock sends.
     app = build_app(bot, adapters, services=[build_scheduler(bot)])
+    host = bind_address(settings, adapters)
     log.info(
         "serving on %s:%s (slack: %s, teams: %s)",
-        settings.host,
+        host,
         settings.port,
         settings.slack_configured,
         settings.teams_configured,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=host, port=settings.port, print=None)
     return 0
+
+
+def bind_address(settings: Settings, adapters: list[WebAdapter]) -> str:
+    """Where to listen: ``PARTSBOT_HOST``, except that an adapter accepting unauthenticated requests
+    (Teams without an app id) keeps the server on the loopback interface, whatever ``PARTSBOT_ENV`` or
+    ``PARTSBOT_HOST`` say – a copied ``.env`` must not open it to the network (SEC-04)."""
+    if any(getattr(adapter, "loopback_only", False) for adapter in adapters):
+        if settings.host not in LOOPBACK:
+            log.warning(
+                "Teams runs without authentication (no MICROSOFT_APP_ID): listening on 127.0.0.1 only, "
+                "not on %s",
+                settings.host,
+            )
+        return settings.host if settings.host in LOOPBACK else "127.0.0.1"
+    return settings.host

@@ -28,6 +28,7 @@ FALSE_WORDS = ("", "0", "false", "no", "off")
 # suite and the benchmark.
 KNOWN_SETTINGS = (
     "PARTSBOT_ANONYMOUS_BATCH",
+    "PARTSBOT_CASE_RETENTION_MONTHS",
     "PARTSBOT_CHART_DIR",
     "PARTSBOT_ENV",
     "PARTSBOT_HOST",
@@ -66,7 +67,7 @@ class Settings:
     microsoft_app_type: str = "MultiTenant"
     microsoft_app_tenant_id: str = ""
     log_level: str = "INFO"
-    # Encrypts platform tokens and the Teams card key at rest (bot/secrets.py); one Fernet key, or several
+    # Encrypts platform tokens and the Teams card key at rest (bot/crypto.py); one Fernet key, or several
     # separated by commas during a rotation (the first encrypts, all decrypt).
     secret_key: str = field(default="", repr=False)
     # Teams tenants allowed to use the bot (empty: any tenant that installs the app).
@@ -119,6 +120,11 @@ def _check_partsbot_settings(get: Callable[[str], str], values: Mapping[str, str
     if batch and not (batch.isdigit() and int(batch) >= MIN_ANONYMOUS_BATCH):
         raise SettingsError(
             f"PARTSBOT_ANONYMOUS_BATCH={batch!r} must be a whole number of at least {MIN_ANONYMOUS_BATCH}"
+        )
+    months = get("PARTSBOT_CASE_RETENTION_MONTHS")
+    if months and not (months.isdigit() and int(months) > 0):
+        raise SettingsError(
+            f"PARTSBOT_CASE_RETENTION_MONTHS={months!r} must be a whole number of months, 1 or more"
         )
     teams = get("PARTSBOT_TEAMS").lower()
     if teams not in TRUE_WORDS + FALSE_WORDS:

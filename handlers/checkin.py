@@ -29,6 +29,7 @@ from bot.course import checkin, evaluation, runs, survey
 from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.privacy import MIN_GROUP_SIZE, SCALE_MAX, SCALE_MIN
 from bot.course.unitcal import week_number
+from bot.i18n import decimal
 from bot.storage.models import Membership
 
 # --------------------------------------------------------------------------------------------------
@@ -128,10 +129,15 @@ def results_reply(ctx: HandlerContext) -> Reply:
         if week.means is None:
             lines.append(ctx.t("checkin.results_hidden", min=MIN_GROUP_SIZE))
         else:
-            lines.extend(
-                ctx.t("checkin.results_line", indicator=ctx.t(f"checkin.indicators.{i}"), value=f"{v:.1f}")
-                for i, v in week.means.items()
-            )
+            for indicator in checkin.INDICATORS:
+                label = ctx.t(f"checkin.indicators.{indicator}")
+                if indicator in week.means:
+                    value = decimal(ctx.language, week.means[indicator])
+                elif indicator in week.bands:
+                    value = "{}–{}".format(*week.bands[indicator])
+                else:
+                    continue
+                lines.append(ctx.t("checkin.results_line", indicator=label, value=value))
         blocks.append(Text("\n".join(lines)))
     blocks.append(Note(ctx.t("checkin.results_note", min=MIN_GROUP_SIZE)))
     return Reply(fallback=title, blocks=tuple(blocks))
@@ -174,6 +180,9 @@ def register(router: Router) -> None:
     def sjekkinn(ctx: HandlerContext, cmd: Command) -> None:
         unit = ctx.require_unit()
         if cmd.args.strip().lower() in ("resultat", "resultater", "results", "result"):
+            # Results are the trio's working material, as the weekly summary is (SEC-15).
+            if not ctx.is_party:
+                raise UserError("checkin.results_trio_only")
             ctx.private(results_reply(ctx))
             return
         run = runs.active_run(ctx.session, unit.id)

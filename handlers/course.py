@@ -1,8 +1,8 @@
 """``/parts kurs``: enrol the unit in the course, see the module plan and progress, move a module, and the
 unit's calendar settings (delivery window, summer closure, summary and check-in times).
 
-Anyone may enrol a unit (a course facilitator often holds no role there) and becomes the run's course admin;
-changing the plan afterwards is for the admin and the trio. Every change replans the pending nudges.
+The leder enrols the unit (the employer's decision) and becomes the run's course admin; changing the plan
+afterwards is for the parties of the unit (bot/toolbox/access.py). Every change replans the pending nudges.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import (
     Action,
     Block,
@@ -29,21 +29,31 @@ from bot.chat.model import (
     Text,
 )
 from bot.chat.router import Router
-from bot.course import evaluation, runs
+from bot.course import evaluation, gathering, runs
 from bot.course.models import CourseRun, CourseSettings, DueNudge
 from bot.course.plan import MODULE_COUNT, load_plan
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import hhmm, parse_days, parse_hhmm, parse_weeks, settings_for, window_for
 from bot.course.words import module_name, when_text
 from bot.dates.calendar import local_at, next_working_day
-from bot.i18n import raw
+from bot.i18n import clock, decimal, plural, raw
 from bot.storage.models import Unit
+from bot.toolbox import access
+from handlers.hora import Prefill, meeting_form
 
 DEFAULT_TIME = time(9, 0)
 
 
 def _may_change(ctx: HandlerContext, run: CourseRun) -> bool:
-    return ctx.is_party or run.admin_id == ctx.member.id
+    """Moving modules, settings and ending the run: the parties of the run's unit (bot/toolbox/access.py)."""
+    return access.is_party(ctx.session, run.unit_id, ctx.member.id)
+
+
+def _require_leader(ctx: HandlerContext) -> None:
+    """Enrolling the whole unit is the employer's decision: the leder of the unit only (ux.md item 4)."""
+    unit = ctx.require_unit()
+    if not access.may_manage_unit(ctx.session, ctx.organisation.id, ctx.member.id, unit.id):
+        raise UserError("course.enrol_not_allowed")
 
 
 def _require_run(ctx: HandlerContext) -> CourseRun:
@@ -68,14 +78,16 @@ def _evaluation_lines(ctx: HandlerContext, run: CourseRun) -> list[str]:
         for question, before, after in comparison.rows:
             label = ctx.t(f"evaluation.short.{question}")
             if before is None:
-                lines.append(ctx.t("evaluation.after_only", question=label, after=f"{after:.1f}"))
+                lines.append(
+                    ctx.t("evaluation.after_only", question=label, after=decimal(ctx.language, after))
+                )
             else:
                 lines.append(
                     ctx.t(
                         "evaluation.before_after",
                         question=label,
-                        before=f"{before:.1f}",
-                        after=f"{after:.1f}",
+                        before=decimal(ctx.language, before),
+                        after=decimal(ctx.language, after),
                     )
                 )
     elif comparison.reason == "too_few":
@@ -91,7 +103,9 @@ def _evaluation_lines(ctx: HandlerContext, run: CourseRun) -> list[str]:
         if means is None:
             lines.append(ctx.t("course.module_evaluation_hidden", module=number, min=MIN_GROUP_SIZE))
         else:
-            values = ", ".join(f"{ctx.t(f'evaluation.short.{q}')} {v:.1f}" for q, v in means.items())
+            values = ", ".join(
+                f"{ctx.t(f'evaluation.short.{q}')} {decimal(ctx.language, v)}" for q, v in means.items()
+            )
             lines.append(ctx.t("course.module_evaluation_line", module=number, values=values))
     return lines
 
@@ -139,14 +153,14 @@ def _calendar_note(ctx: HandlerContext, unit: Unit) -> str:
     days = _weekdays(ctx)
     return ctx.t(
         "course.calendar_note",
-        start=hhmm(window.start),
-        end=hhmm(window.end),
+        start=clock(ctx.language, window.start),
+        end=clock(ctx.language, window.end),
         weeks=", ".join(str(w) for w in window.summer_closure_weeks) or ctx.t("course.no_summer"),
         summary_day=days[row.summary_weekday % 7],
-        summary_time=row.summary_time,
+        summary_time=clock(ctx.language, parse_hhmm(row.summary_time) or window.start),
         summary_to=ctx.t("course.summary_to_trio" if row.summary_to_trio else "course.summary_to_leader"),
         checkin_day=days[row.checkin_weekday % 7],
-        checkin_time=row.checkin_time,
+        checkin_time=clock(ctx.language, parse_hhmm(row.checkin_time) or window.start),
     )
 
 
@@ -174,6 +188,7 @@ def _pending(ctx: HandlerContext, run: CourseRun) -> int:
 
 
 def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
+    _require_leader(ctx)
     unit = ctx.require_unit()
     run = runs.enrol(ctx.session, unit, ctx.member, starts, ctx.now, ctx.language)
     window = window_for(ctx.session, unit)
@@ -181,9 +196,9 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
         ctx.t(
             "course.enrolled",
             unit=unit.name,
-            count=_pending(ctx, run),
-            start=hhmm(window.start),
-            end=hhmm(window.end),
+            count=plural(ctx.language, "counts.reminders", _pending(ctx, run)),
+            start=clock(ctx.language, window.start),
+            end=clock(ctx.language, window.end),
         )
     )
     ctx.post(
@@ -199,19 +214,16 @@ def enrol(ctx: HandlerContext, starts: list[datetime]) -> None:
 
 def start(ctx: HandlerContext, words: list[str]) -> None:
     unit = ctx.require_unit()
+    _require_leader(ctx)
     if not words:
         if runs.active_run(ctx.session, unit.id) is not None:
             raise UserError("course.already_enrolled")
         ctx.open_form(enrol_form(ctx))
         return
-    if len(words) > 2:
-        raise UserError("course.start_usage")
-    first = runs.parse_moment(
-        words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
-    )
+    first = runs.parse_moment(" ".join(words), unit.timezone, ctx.now, DEFAULT_TIME)
     enrol(ctx, runs.default_starts(first, window_for(ctx.session, unit)))
     # Only the first date was typed: say where the staff gatherings went and how to move them.
-    ctx.private(ctx.t("course.staff_default", time=hhmm(runs.STAFF_GATHERING_TIME)))
+    ctx.private(ctx.t("course.staff_default", time=clock(ctx.language, runs.STAFF_GATHERING_TIME)))
 
 
 def move(ctx: HandlerContext, words: list[str]) -> None:
@@ -219,20 +231,19 @@ def move(ctx: HandlerContext, words: list[str]) -> None:
     run = _require_run(ctx)
     if not _may_change(ctx, run):
         raise UserError("course.not_allowed")
-    if len(words) not in (2, 3) or not words[0].isdigit():
+    if len(words) < 2 or not words[0].isdigit():
         raise UserError("course.move_usage")
     number = int(words[0])
     modules = runs.modules_of(ctx.session, run.id)
     if not 1 <= number <= len(modules):
         raise UserError("course.no_such_module", module=number)
     current = modules[number - 1].starts_at.astimezone(window_for(ctx.session, unit).zone).time()
-    new_start = runs.parse_moment(
-        words[1], words[2] if len(words) == 3 else None, unit.timezone, ctx.now, current
-    )
+    new_start = runs.parse_moment(" ".join(words[1:]), unit.timezone, ctx.now, current)
     runs.move_module(ctx.session, run, number, new_start, ctx.now, ctx.language)
     when = when_text(ctx.language, new_start, unit.timezone)
     ctx.post(ctx.t("course.moved", module=number, when=when))
-    ctx.private(ctx.t("course.moved_private", module=number, count=_pending(ctx, run)))
+    count = plural(ctx.language, "counts.reminders", _pending(ctx, run))
+    ctx.private(ctx.t("course.moved_private", module=number, count=count))
 
 
 def enrol_form(ctx: HandlerContext) -> Form:
@@ -319,7 +330,9 @@ def save_settings(ctx: HandlerContext, values: dict[str, str]) -> None:
     unit = ctx.require_unit()
     start_at, end_at = _time(values.get("window_start", "")), _time(values.get("window_end", ""))
     if not start_at < end_at:
-        raise UserError("course.settings.bad_window", start=hhmm(start_at), end=hhmm(end_at))
+        raise UserError(
+            "course.settings.bad_window", start=clock(ctx.language, start_at), end=clock(ctx.language, end_at)
+        )
     weeks = parse_weeks(values.get("summer_weeks", ""))
     if weeks is None:
         raise UserError("course.settings.bad_weeks", value=values.get("summer_weeks", "")[:40])
@@ -377,15 +390,29 @@ def register(router: Router) -> None:
         unit = ctx.require_unit()
         starts = []
         for n in range(1, MODULE_COUNT + 1):
-            words = sub.values.get(f"m{n}", "").split()
-            if not words:
-                raise UserError("course.bad_date", value="")
-            starts.append(
-                runs.parse_moment(
-                    words[0], words[1] if len(words) > 1 else None, unit.timezone, ctx.now, DEFAULT_TIME
+            with in_field(f"m{n}"):
+                starts.append(
+                    runs.parse_moment(sub.values.get(f"m{n}", ""), unit.timezone, ctx.now, DEFAULT_TIME)
                 )
-            )
         enrol(ctx, starts)
+
+    @router.action("course.hora_draft")
+    def hora_draft(ctx: HandlerContext, action: Action) -> None:
+        unit_text, _, module_text = action.value.partition(":")
+        if not unit_text.isdigit() or module_text not in ("2", "4"):
+            raise UserError("errors.unknown_action")
+        unit = ctx.session.get(Unit, int(unit_text))
+        # The button came in a direct message to the trio: check the role in the button's own unit, and
+        # answer a stranger exactly as a unit that does not exist.
+        if unit is None or not access.may_prepare_gathering(
+            ctx.session, ctx.organisation.id, ctx.member.id, unit.id
+        ):
+            raise UserError("gathering.not_allowed")
+        if runs.active_run(ctx.session, unit.id) is None:
+            raise UserError("course.not_enrolled")
+        draft = gathering.draft_for(ctx.session, unit, int(module_text), ctx.language)
+        prefill = Prefill(draft.purpose, draft.desired, draft.agenda, draft.day, draft.time, draft.minutes)
+        ctx.open_form(meeting_form(ctx, draft.case_id, prefill))
 
     @router.action("course.settings")
     def settings_button(ctx: HandlerContext, action: Action) -> None:

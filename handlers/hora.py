@@ -8,15 +8,20 @@ whether the desired result was reached.
 
 from __future__ import annotations
 
-from bot.chat.context import HandlerContext, UserError
+from dataclasses import dataclass
+
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import Action, Command, Form, FormField, Reply, Submission
 from bot.chat.router import Router
+from bot.dates import parse as dates
 from bot.dates.calendar import local_at
-from bot.dates.days import local_today, parse_clock, parse_day
-from bot.toolbox import cases
+from bot.dates.days import local_today
+from bot.i18n import plural
+from bot.toolbox import access, cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
     MAX_TITLE,
+    agenda_safe,
     create_meeting,
     head_key,
     overrun,
@@ -30,10 +35,37 @@ from bot.toolbox.models_plan import Meeting
 from bot.toolbox.planning import show_moment
 
 MAX_AGENDA_TEXT = 3000
+CASE_STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
 
 
-def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
+@dataclass(frozen=True)
+class Prefill:
+    """What a HØRA form starts with: from a case (its problem and step) or a staff gathering's draft."""
+
+    purpose: str = ""
+    desired: str = ""
+    agenda: str = ""
+    day: str = ""
+    time: str = ""
+    minutes: int = 60
+
+
+def from_case(ctx: HandlerContext, case: Case) -> Prefill:
+    """A meeting about a case: Hensikt, Ønsket resultat and the agenda item follow from where it stands."""
+    step = case.step if case.step in CASE_STEPS else "define"
+    title = agenda_safe(case.title)
+    return Prefill(
+        purpose=ctx.t("hora.from_case.purpose", id=case.id, title=title),
+        desired=ctx.t(f"hora.from_case.desired.{step}"),
+        agenda=ctx.t(f"hora.from_case.item.{step}", id=case.id, title=title),
+    )
+
+
+def meeting_form(ctx: HandlerContext, case_id: int | None, prefill: Prefill | None = None) -> Form:
     t = ctx.t
+    if prefill is None:
+        case = ctx.session.get(Case, case_id) if case_id else None
+        prefill = from_case(ctx, case) if case is not None else Prefill()
     return Form(
         form_id="hora.create",
         title=t("hora.form.title"),
@@ -42,10 +74,18 @@ def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
         context=str(case_id or ""),
         fields=(
             FormField(
-                "purpose", t("hora.form.purpose"), max_length=MAX_TITLE, hint=t("hora.form.purpose_hint")
+                "purpose",
+                t("hora.form.purpose"),
+                max_length=MAX_TITLE,
+                hint=t("hora.form.purpose_hint"),
+                initial=prefill.purpose,
             ),
             FormField(
-                "desired", t("hora.form.desired"), max_length=MAX_TITLE, hint=t("hora.form.desired_hint")
+                "desired",
+                t("hora.form.desired"),
+                max_length=MAX_TITLE,
+                hint=t("hora.form.desired_hint"),
+                initial=prefill.desired,
             ),
             FormField(
                 "agenda",
@@ -53,11 +93,16 @@ def meeting_form(ctx: HandlerContext, case_id: int | None) -> Form:
                 "multiline",
                 max_length=MAX_AGENDA_TEXT,
                 hint=t("hora.form.agenda_hint"),
+                initial=prefill.agenda,
             ),
-            FormField("day", t("hora.form.day"), "date", hint=t("hora.form.day_hint")),
-            FormField("time", t("hora.form.time"), hint=t("hora.form.time_hint")),
+            FormField("day", t("hora.form.day"), "date", hint=t("hora.form.day_hint"), initial=prefill.day),
+            FormField("time", t("hora.form.time"), hint=t("hora.form.time_hint"), initial=prefill.time),
             FormField(
-                "length", t("hora.form.length"), "number", initial="60", hint=t("hora.form.length_hint")
+                "length",
+                t("hora.form.length"),
+                "number",
+                initial=str(prefill.minutes),
+                hint=t("hora.form.length_hint"),
             ),
             FormField(
                 "case",
@@ -95,24 +140,33 @@ def _case_number(word: str) -> int:
 
 def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     unit = ctx.require_unit()
-    purpose = ctx.text(values.get("purpose", ""), MAX_TITLE)
-    desired = ctx.text(values.get("desired", ""), MAX_TITLE)
-    items = parse_agenda(ctx.text(values.get("agenda", ""), MAX_AGENDA_TEXT))
+    with in_field("purpose"):
+        purpose = ctx.text(values.get("purpose", ""), MAX_TITLE)
+    with in_field("desired"):
+        desired = ctx.text(values.get("desired", ""), MAX_TITLE)
+    with in_field("agenda"):
+        items = parse_agenda(ctx.text(values.get("agenda", ""), MAX_AGENDA_TEXT))
     today = local_today(ctx.now, unit.timezone)
-    day = parse_day(values.get("day", ""), today)
-    if day is None:
-        raise UserError("hora.bad_day", value=values.get("day", "")[:30])
-    clock = parse_clock(values.get("time", ""))
-    if clock is None:
-        raise UserError("hora.bad_time", value=values.get("time", "")[:30])
-    length_text = values.get("length", "").strip().removesuffix("min").strip()
-    if not length_text.isdigit() or not 5 <= int(length_text) <= MAX_MINUTES:
-        raise UserError("hora.bad_length", value=values.get("length", "")[:30], limit=MAX_MINUTES)
-    starts_at = local_at(day, clock, unit.timezone)
-    if starts_at <= ctx.now:
-        raise UserError("hora.in_past", when=show_moment(ctx.t, starts_at, unit.timezone))
+    with in_field("day"):
+        when = dates.parse_when(values.get("day", ""), today)
+        if when.day is None:
+            raise UserError("hora.bad_day", value=values.get("day", "")[:30])
+        day = when.day
+    with in_field("time"):
+        # "torsdag kl 13.30" in the day field is fine too: the time field may then stay empty.
+        clock = dates.parse_clock(values["time"]) if values.get("time", "").strip() else when.clock
+        if clock is None:
+            raise UserError("hora.bad_time", value=values.get("time", "")[:30])
+        starts_at = local_at(day, clock, unit.timezone)
+        if starts_at <= ctx.now:
+            raise UserError("hora.in_past", when=show_moment(ctx.t, starts_at, unit.timezone))
+    with in_field("length"):
+        length_text = values.get("length", "").strip().removesuffix("min").strip()
+        if not length_text.isdigit() or not 5 <= int(length_text) <= MAX_MINUTES:
+            raise UserError("hora.bad_length", value=values.get("length", "")[:30], limit=MAX_MINUTES)
     case_text = (values.get("case") or context or "").strip()
-    case = linkable_case(ctx, _case_number(case_text)) if case_text else None
+    with in_field("case"):
+        case = linkable_case(ctx, _case_number(case_text)) if case_text else None
     meeting, created = create_meeting(
         ctx.session,
         unit=unit,
@@ -136,7 +190,8 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     ctx.private(ctx.t("hora.created", id=meeting.id))
     over = overrun(ctx.session, meeting)
     if over:
-        ctx.private(ctx.t("hora.over_time_warning", over=over, length=meeting.length_minutes))
+        minutes = plural(ctx.language, "counts.minutes", over)
+        ctx.private(ctx.t("hora.over_time_warning", over=minutes, length=meeting.length_minutes))
 
 
 def _render(ctx: HandlerContext, meeting: Meeting) -> Reply:
@@ -151,7 +206,12 @@ def post_meeting(ctx: HandlerContext, meeting: Meeting) -> None:
 
 def _meeting(ctx: HandlerContext, value: str) -> Meeting:
     meeting = ctx.session.get(Meeting, int(value)) if value.isdigit() and len(value) < 10 else None
-    if meeting is None or (ctx.unit is not None and meeting.unit_id != ctx.unit.id):
+    # Scoped to the caller's organisation and units (SEC-13): a meeting elsewhere is "unknown".
+    if (
+        meeting is None
+        or not access.may_see_meeting(ctx.session, ctx.organisation.id, ctx.member.id, meeting)
+        or (ctx.unit is not None and meeting.unit_id != ctx.unit.id)
+    ):
         raise UserError("hora.unknown", value=value[:20])
     return meeting
 
@@ -165,6 +225,17 @@ def answer(ctx: HandlerContext, meeting: Meeting, result: str, comment: str) -> 
     ctx.session.flush()
     ctx.private(ctx.t("hora.result_thanks", result=ctx.t(f"hora.results.{result}"), id=meeting.id))
     ctx.update(head_key(meeting.id), _render(ctx, meeting))
+    case = ctx.session.get(Case, meeting.case_id) if meeting.case_id else None
+    if case is not None:
+        # The case's thread is its history: the meeting's answer belongs there, next to the steps.
+        unit = ctx.require_unit()
+        text = ctx.t(
+            "hora.result_in_case",
+            when=show_moment(ctx.t, meeting.starts_at, unit.timezone),
+            desired=meeting.desired_result,
+            result=ctx.t(f"hora.results.{result}"),
+        )
+        cases.post_in_case(ctx, case, text + (f" – «{cleaned}»" if cleaned else ""))
 
 
 def register(router: Router) -> None:

@@ -10,7 +10,7 @@ Buttons: "Ny idé" and "Sett frist" on the head, "Ja, og …" under each idea (a
 
 from __future__ import annotations
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import Action, Command, Form, FormField, Submission
 from bot.chat.router import Router
 from bot.toolbox import cases, idea_hunt
@@ -119,4 +119,5 @@ def register(router: Router) -> None:
     @router.form("ideas.deadline")
     def submit_deadline(ctx: HandlerContext, sub: Submission) -> None:
         case = cases.case_from_value(ctx, sub.context)
-        idea_hunt.set_deadline(ctx, case, sub.values.get("date", ""))
+        with in_field("date"):
+            idea_hunt.set_deadline(ctx, case, sub.values.get("date", ""))

@@ -6,6 +6,7 @@ from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Command
 from bot.chat.router import Router
 from bot.i18n import LANGUAGES, t
+from bot.toolbox import access
 
 
 def _language(word: str) -> str:
@@ -25,7 +26,7 @@ def register(router: Router) -> None:
             return
         if words[0].lower() in ("enhet", "eining", "unit") and len(words) == 2:
             unit = ctx.require_unit()
-            if not ctx.is_party:
+            if not access.is_party(ctx.session, unit.id, ctx.member.id):
                 raise UserError("errors.not_allowed", who=ctx.t("roles.party_who"))
             unit.language = _language(words[1])
             ctx.post(t(unit.language, "language.set_unit", unit=unit.name))

@@ -4,35 +4,49 @@
 * ``mål <text>`` – the goal; ``nådd <text>`` – how we are when the goal is reached;
 * ``hindring <obstacle> | tiltak <how we get past it>``;
 * ``tiltak <owner> <day> <text>`` – an action, e.g. ``tiltak Kari fredag Lage tavle`` (``meg`` = yourself);
-* ``godkjenn`` – approve for your party role(s); ``ferdig <nr>`` – an action is done;
+* ``enig`` / ``merknad <note>`` / ``uenig <note>`` – a representative's stance; ``støtt`` /
+  ``kommentar <note>`` – staff; ``beslutt`` – the leder decides; ``godkjenn`` – whichever of these fits
+  your role; ``ferdig <nr>`` – an action is done;
 * ``fjern tiltak|hindring <nr>``.
 
-The head message's buttons open forms for the same things. Every change starts a new revision of the
-plan, so approvals given before it no longer count (see :mod:`bot.toolbox.planning`); when every party
-role in the unit has approved, the case moves to its last step, agreed.
+The head message's buttons open forms for the same things. Only the case's steerers change the plan, and
+every change starts a new revision, so stances given before it no longer count (see
+:mod:`bot.toolbox.decision`); when the leder decides, the case moves to its last step.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import FieldError, HandlerContext, UserError, in_field
 from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
 from bot.chat.router import Router
 from bot.chat.steps import StepHooks
-from bot.dates.days import local_today, parse_day
+from bot.dates import parse as dates
 from bot.storage.models import Member, Membership, Unit
-from bot.toolbox import cases, planning, voting
+from bot.toolbox import access, cases, decision, planning, voting
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Plan
+from handlers import followup
 
 GOAL = ("mål", "målet", "maal", "goal")
 OUTCOME = ("nådd", "nadd", "når", "oppnådd", "outcome", "reached")
 OBSTACLE = ("hindring", "hinder", "obstacle")
 ACTION = ("tiltak", "action", "oppgåve", "oppgave")
 APPROVE = ("godkjenn", "godkjenne", "godkjent", "approve")
+# Words for a voice on the plan → the stance stored (bot/toolbox/decision.py).
+VOICE_WORDS = {
+    "beslutt": "beslutt", "bestem": "beslutt", "decide": "beslutt",
+    "enig": "enig", "einig": "enig", "agree": "enig",
+    "merknad": "merknad", "merknader": "merknad", "remark": "merknad",
+    "uenig": "uenig", "ueinig": "uenig", "disagree": "uenig",
+    "støtt": "stoette", "støtte": "stoette", "stott": "stoette", "support": "stoette",
+    "kommentar": "kommentar", "kommenter": "kommentar", "comment": "kommentar",
+}  # fmt: skip
+ANYWAY = ("likevel", "likevel.", "anyway")
 DONE = ("ferdig", "utført", "gjort", "done")
 REMOVE = ("fjern", "slett", "remove")
 ME = ("meg", "eg", "me", "jeg")
@@ -64,9 +78,7 @@ def must_be_agreed(ctx: HandlerContext, case: Case) -> None:
     """The plan step closes only when the parties have agreed (the "next step" button included)."""
     plan = planning.plan_of(ctx.session, case.id)
     if plan is None or plan.status != "agreed":
-        missing = planning.missing_roles(ctx.session, plan) if plan else []
-        names = ", ".join(ctx.t(f"roles.names.{role}") for role in missing) or ctx.t("plan.nobody")
-        raise UserError("plan.not_agreed", missing=names)
+        raise UserError("plan.not_agreed")
 
 
 def agreed_intro(ctx: HandlerContext, case: Case) -> Reply:
@@ -109,18 +121,23 @@ def register_case_step(steps: StepHooks) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def editable(ctx: HandlerContext, case: Case) -> Plan:
+def editable(ctx: HandlerContext, case: Case, *, change: bool = True) -> Plan:
+    """The plan of a case in its plan step. ``change``: only the case's steerers (its starter and the
+    parties of its unit) may change the content (SEC-16); stances and support are not changes."""
     if case.step == "agreed":
         raise UserError("plan.frozen")
     if case.step != "plan":
         raise UserError("plan.wrong_step", number=case.id)
-    return planning.ensure_plan(ctx, case)
+    plan = planning.ensure_plan(ctx, case)
+    if change and not access.may_change_plan(ctx.session, ctx.organisation.id, ctx.member.id, plan):
+        raise UserError("plan.change_not_allowed")
+    return plan
 
 
-def after_change(ctx: HandlerContext, case: Case, plan: Plan, reset: bool, key: str) -> None:
+def after_change(ctx: HandlerContext, case: Case, plan: Plan, reset: bool, key: str, **values: str) -> None:
     cases.add_participant(ctx, case)
     ctx.session.flush()
-    ctx.private(ctx.t(key, number=case.id))
+    ctx.private(ctx.t(key, number=case.id, **values))
     if reset:
         speaker = cases.for_case(ctx, case)
         cases.post_in_case(ctx, case, speaker.t("plan.approvals_reset", name=cases.name_of(ctx.member)))
@@ -163,34 +180,74 @@ def find_owner(ctx: HandlerContext, words: list[str], unit_id: int) -> tuple[Mem
 
 def parse_action(ctx: HandlerContext, case: Case, body: str) -> tuple[Member, date, str]:
     owner, rest = find_owner(ctx, body.split(), case.unit_id)
-    today = local_today(ctx.now, _timezone(ctx, case))
-    for size in (2, 1):
-        day = parse_day(" ".join(rest[:size]), today) if len(rest) > size else None
-        if day is not None:
-            return owner, day, " ".join(rest[size:])
-    raise UserError("plan.action_usage")
+    zone = ZoneInfo(_timezone(ctx, case))
+    # A wrong date ("31.02.", "1.11." that has passed) is named as such, not answered with the usage line.
+    got = dates.take_when(" ".join(rest), ctx.now.astimezone(zone).date())
+    if got is None or got[0].day is None or not got[1].strip():
+        raise UserError("plan.action_usage")
+    when, text = got
+    return owner, _due(ctx, when, zone), text
+
+
+def _due(ctx: HandlerContext, when: dates.When, zone: ZoneInfo) -> date:
+    """The due day, questioned when it has passed: never silently moved to next year."""
+    assert when.day is not None
+    if when.day < ctx.now.astimezone(zone).date():
+        if when.year_given:
+            raise UserError("plan.due_past", day=planning.show_day(ctx.t, when.day))
+        dates.check_future(when, ctx.now, zone, key="plan.due_past")
+    return when.day
 
 
 def add_action(ctx: HandlerContext, case: Case, owner: Member, day: date, text: str) -> None:
     plan = editable(ctx, case)
     reset = planning.add_action(ctx, plan, text, owner, day, _timezone(ctx, case))
-    after_change(ctx, case, plan, reset, "plan.action_added")
+    # The confirmation repeats owner and date, so a misread date is seen at once.
+    after_change(
+        ctx,
+        case,
+        plan,
+        reset,
+        "plan.action_added",
+        owner=cases.name_of(owner),
+        due=planning.show_day(ctx.t, day),
+    )
 
 
-def approve(ctx: HandlerContext, case: Case, revision: int | None = None) -> None:
-    plan = editable(ctx, case)
+def speak(ctx: HandlerContext, case: Case, word: str, note: str, revision: int | None = None) -> None:
+    """A voice on the plan: the leder decides ("beslutt"), a representative records a stance ("enig",
+    "merknad", "uenig"), anyone else supports or comments. "godkjenn" means the right one of these for
+    the person's role in the case's unit."""
+    plan = editable(ctx, case, change=False)
     if revision is not None and revision != plan.revision:
         raise UserError("plan.stale", revision=plan.revision)
-    roles = planning.approve(ctx, plan)
-    cases.add_participant(ctx, case)
+    leader = access.is_leader(ctx.session, plan.unit_id, ctx.member.id)
+    representative = access.is_representative(ctx.session, plan.unit_id, ctx.member.id)
+    kind = VOICE_WORDS.get(word, word)
+    if kind == "godkjenn":
+        kind = "beslutt" if leader else "enig" if representative else "stoette"
     speaker = cases.for_case(ctx, case)
-    names = ", ".join(speaker.t(f"roles.names.{role}") for role in roles)
-    cases.post_in_case(ctx, case, speaker.t("plan.approved", name=cases.name_of(ctx.member), roles=names))
-    if plan.status == "agreed":
+    name = cases.name_of(ctx.member)
+    if kind in ("beslutt", "beslutt_likevel"):
+        decision.decide(ctx, plan, anyway=kind == "beslutt_likevel" or note.strip().lower() in ANYWAY)
+        cases.add_participant(ctx, case)
+        cases.post_in_case(ctx, case, speaker.t("plan.decided", name=name))
         cases.advance(ctx, case, "agreed")
+        ctx.private(ctx.t("plan.thanks_decision", number=case.id))
+        return
+    if kind in decision.STANCES:
+        roles = decision.take_stance(ctx, plan, kind, note)
+        names = ", ".join(speaker.t(f"roles.names.{role}") for role in roles)
+        text = speaker.t(f"plan.stance_posted.{kind}", name=name, roles=names, note=note.strip())
+    elif kind in decision.STAFF_VOICES:
+        decision.staff_voice(ctx, plan, kind, note)
+        text = speaker.t(f"plan.staff_posted.{kind}", name=name, note=note.strip())
     else:
-        cases.refresh_head(ctx, case)
-    ctx.private(ctx.t("plan.thanks_approval", number=case.id))
+        raise UserError("plan.usage_long")
+    cases.add_participant(ctx, case)
+    cases.post_in_case(ctx, case, text)
+    cases.refresh_head(ctx, case)
+    ctx.private(ctx.t("plan.thanks_stance", number=case.id))
 
 
 def mark_done(ctx: HandlerContext, case: Case, word: str) -> None:
@@ -204,6 +261,7 @@ def mark_done(ctx: HandlerContext, case: Case, word: str) -> None:
         ctx, case, speaker.t("plan.done", name=cases.name_of(ctx.member), number=item.number, text=item.text)
     )
     cases.refresh_head(ctx, case)
+    followup.after_done(ctx, case, plan)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -241,8 +299,8 @@ def command(ctx: HandlerContext, cmd: Command) -> None:
         after_change(ctx, case, plan, planning.add_obstacle(ctx, plan, text, remedy), "plan.obstacle_added")
     elif word in ACTION:
         add_action(ctx, case, *parse_action(ctx, case, body))
-    elif word in APPROVE:
-        approve(ctx, case)
+    elif word in APPROVE or word in VOICE_WORDS:
+        speak(ctx, case, "godkjenn" if word in APPROVE else word, body)
     elif word in DONE:
         mark_done(ctx, case, body)
     elif word in REMOVE:
@@ -320,11 +378,15 @@ def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> No
     owner_id = values.get("owner", "")
     owner = ctx.session.get(Member, int(owner_id)) if owner_id.isdigit() else None
     if owner is None or owner not in members(ctx, case.unit_id):
-        raise UserError("plan.owner_unknown", name=owner_id[:20], names="")
-    day = parse_day(values.get("due", ""), local_today(ctx.now, _timezone(ctx, case)))
-    if day is None:
-        raise UserError("plan.bad_day", value=values.get("due", "")[:30])
-    add_action(ctx, case, owner, day, values.get("text", ""))
+        raise FieldError("owner", "plan.owner_unknown", name=owner_id[:20], names="")
+    zone = ZoneInfo(_timezone(ctx, case))
+    with in_field("due"):
+        when = dates.parse_when(values.get("due", ""), ctx.now.astimezone(zone).date())
+        if when.day is None:
+            raise UserError("plan.bad_day", value=values.get("due", "")[:30])
+        due = _due(ctx, when, zone)
+    with in_field("text"):
+        add_action(ctx, case, owner, due, values.get("text", ""))
 
 
 def register(router: Router) -> None:
@@ -350,7 +412,7 @@ def register(router: Router) -> None:
     def approve_button(ctx: HandlerContext, action: Action) -> None:
         revision = action.value.partition(":")[2]
         case = cases.case_from_value(ctx, action.value)
-        approve(ctx, case, int(revision) if revision.isdigit() else None)
+        speak(ctx, case, "godkjenn", "", int(revision) if revision.isdigit() else None)
 
     @router.form("plan.goal")
     def submit_goal(ctx: HandlerContext, sub: Submission) -> None:

@@ -22,7 +22,8 @@ from bot.toolbox.models import Case
 PARTIES_FLAGS = ("--parter", "—parter", "--partene", "--parties", "-p")
 REFINE_WORDS = ("presiser", "presisér", "presisere", "refine")
 TRUE_WORDS = ("true", "ja", "yes", "j", "y", "x", "1", "on")
-_SHOW = re.compile(r"^#\d+$")
+# "/parts sak 2", "/parts problem #2": show case 2 – a bare number is never a new problem statement.
+_SHOW = re.compile(r"^#?\d{1,9}$")
 
 
 def checked(value: str) -> bool:
@@ -134,7 +135,7 @@ def register(router: Router) -> None:
                 cases.require_step(case, "define", "blindspot")
                 ctx.open_form(refine_form(ctx, case))
         elif _SHOW.match(args):
-            case = cases.load_case(ctx, int(args[1:]))
+            case = cases.load_case(ctx, int(args.lstrip("#")))
             ctx.private(cases.render_head(ctx, case))
         else:
             start(ctx, args, "define", cmd.source_text)

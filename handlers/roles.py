@@ -27,8 +27,10 @@ from bot.chat.model import (
     Text,
 )
 from bot.chat.router import Router
-from bot.roles import members_with_role, parse_role, primary_role
-from bot.storage.models import ROLES, Member, RoleAssignment, RolesAnswer, RolesRound
+from bot.roles import primary_role
+from bot.storage.models import ROLES, Member, RolesAnswer, RolesRound
+from bot.toolbox import access
+from handlers import role_grants
 
 QUESTIONS = ("do", "expect", "meet")
 # Answers in the thread are free text; answers through the form name the question they answer.
@@ -37,66 +39,6 @@ FREE = "free"
 
 def head_key(round_id: int) -> str:
     return f"roles:{round_id}:head"
-
-
-def _role_names(ctx: HandlerContext, roles: list[str] | set[str]) -> str:
-    return ", ".join(ctx.t(f"roles.names.{role}") for role in ROLES if role in roles)
-
-
-# --------------------------------------------------------------------------------------------------
-# /parts rolle
-# --------------------------------------------------------------------------------------------------
-
-
-def overview(ctx: HandlerContext) -> Reply:
-    unit = ctx.require_unit()
-    lines = []
-    for role in ROLES:
-        people = members_with_role(ctx.session, unit.id, role)
-        names = ", ".join(p.display_name or p.user_id for p in people) or ctx.t("roles.nobody")
-        lines.append(ctx.t("roles.overview_line", role=ctx.t(f"roles.plural.{role}"), names=names))
-    title = ctx.t("roles.overview_title", unit=unit.name)
-    return Reply(
-        fallback=title, blocks=(Header(title), Text("\n".join(lines)), Note(ctx.t("roles.no_roles_hint")))
-    )
-
-
-def set_roles(ctx: HandlerContext, words: list[str]) -> None:
-    unit = ctx.require_unit()
-    wanted: list[str] = []
-    for word in words:
-        role = parse_role(word)
-        if role is None:
-            raise UserError("roles.unknown", role=word[:40], roles=_role_names(ctx, set(ROLES)))
-        if role not in wanted:
-            wanted.append(role)
-    current = {
-        row.role: row
-        for row in ctx.session.scalars(
-            select(RoleAssignment).where(
-                RoleAssignment.unit_id == unit.id, RoleAssignment.member_id == ctx.member.id
-            )
-        )
-    }
-    if set(current) == set(wanted):
-        ctx.private(ctx.t("roles.set", unit=unit.name, roles=_role_names(ctx, wanted)))
-        return
-    for role, row in current.items():
-        if role not in wanted:
-            ctx.session.delete(row)
-    for role in wanted:
-        if role not in current:
-            ctx.session.add(RoleAssignment(unit_id=unit.id, member_id=ctx.member.id, role=role))
-    ctx.private(ctx.t("roles.set", unit=unit.name, roles=_role_names(ctx, wanted)))
-    # Making the roles visible to everyone is part of the point of the course.
-    ctx.post(
-        ctx.t(
-            "roles.announce",
-            name=ctx.member.display_name or ctx.member.user_id,
-            roles=_role_names(ctx, wanted),
-            unit=unit.name,
-        )
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -115,7 +57,13 @@ def _open_round(ctx: HandlerContext) -> RolesRound | None:
 
 def _round_from_value(ctx: HandlerContext, value: str) -> RolesRound:
     round_ = ctx.session.get(RolesRound, int(value)) if value.isdigit() else None
-    if round_ is None or (ctx.unit is not None and round_.unit_id != ctx.unit.id):
+    # Scoped to the caller's organisation and unit (SEC-13): a round elsewhere answers like no round.
+    if (
+        round_ is None
+        or not access.in_organisation(ctx.session, round_.unit_id, ctx.organisation.id)
+        or not access.is_member(ctx.session, round_.unit_id, ctx.member.id)
+        or (ctx.unit is not None and round_.unit_id != ctx.unit.id)
+    ):
         raise UserError("errors.unknown_action")
     return round_
 
@@ -255,7 +203,9 @@ def summary(ctx: HandlerContext, round_: RolesRound) -> Reply:
 
 def close_round(ctx: HandlerContext, round_: RolesRound) -> None:
     _require_open(round_)
-    if round_.started_by_id != ctx.member.id and not ctx.is_party:
+    if round_.started_by_id != ctx.member.id and not access.is_party(
+        ctx.session, round_.unit_id, ctx.member.id
+    ):
         raise UserError("roles.round.close_not_allowed")
     round_.status = "closed"
     round_.closed_at = ctx.now
@@ -291,11 +241,12 @@ def answer_form(ctx: HandlerContext, round_: RolesRound) -> Form:
 def register(router: Router) -> None:
     @router.command("rolle", "role", "rolla")
     def rolle(ctx: HandlerContext, cmd: Command) -> None:
-        words = cmd.args.split()
-        if words:
-            set_roles(ctx, words)
-        else:
-            ctx.private(overview(ctx))
+        role_grants.rolle(ctx, cmd.args)
+
+    router.action("roles.confirm")(role_grants.confirm_button)
+    router.action("roles.decline")(role_grants.decline_button)
+    router.action("roles.review_ok")(role_grants.review_ok)
+    router.after_each(role_grants.ask_review_once)
 
     @router.command("roller", "roles", "rollesamtale")
     def roller(ctx: HandlerContext, cmd: Command) -> None:

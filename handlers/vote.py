@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import (
     Action,
     Block,
@@ -35,7 +35,7 @@ from bot.chat.router import Router
 from bot.chat.steps import StepHooks
 from bot.dates.days import parse_deadline
 from bot.storage.models import Unit
-from bot.toolbox import cases, idea_hunt, voting
+from bot.toolbox import access, cases, idea_hunt, voting
 from bot.toolbox.models import Case, Idea
 from bot.toolbox.models_plan import Vote
 
@@ -62,10 +62,6 @@ def parse_settings(ctx: HandlerContext, words: list[str], timezone: str) -> tupl
     deadline = None
     if words:
         deadline = parse_deadline(" ".join(words), ctx.now, timezone)
-        if deadline is None:
-            raise UserError("vote.bad_args", text=" ".join(words)[:40])
-        if deadline <= ctx.now:
-            raise UserError("vote.deadline_past")
     return budget, cap, deadline
 
 
@@ -260,9 +256,8 @@ def create_standalone(ctx: HandlerContext, values: dict[str, str], context: str)
     cap = _number(values.get("cap", ""), "vote.bad_cap")
     deadline = None
     if values.get("deadline", "").strip():
-        deadline = parse_deadline(values["deadline"], ctx.now, unit.timezone)
-        if deadline is None:
-            raise UserError("vote.bad_args", text=values["deadline"][:40])
+        with in_field("deadline"):
+            deadline = parse_deadline(values["deadline"], ctx.now, unit.timezone)
     repeated = ctx.session.scalar(
         select(Vote.id).where(
             Vote.unit_id == unit.id,
@@ -291,7 +286,7 @@ def create_standalone(ctx: HandlerContext, values: dict[str, str], context: str)
 
 
 def close_standalone(ctx: HandlerContext, vote: Vote) -> None:
-    if vote.owner_id != ctx.member.id and not ctx.is_party:
+    if not access.may_close_vote(ctx.session, ctx.organisation.id, ctx.member.id, vote):
         raise UserError("vote.close_not_allowed")
     if voting.close(ctx.session, vote.id, ctx.member.id, ctx.now) is None:
         raise UserError("vote.closed")

@@ -11,16 +11,21 @@ from tests.console_driver import ConsoleDriver, message_number, option_number
 async def test_three_roles_set_and_shown(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
+    # The console's owner sets up the unit, so the first leder is granted at once.
     out = await console.as_("Kari", "/parts rolle leder")
-    assert "Rollen din i Solsikken barnehage er nå: leder." in out
-    assert "Kari er nå leder i Solsikken barnehage." in out
+    assert "Du er nå leder i Solsikken barnehage." in out
+    assert "Kari er satt opp som leder i Solsikken barnehage." in out
     await console.as_("Ola", "/parts rolle verneombud")
     await console.as_("Siri", "/parts rolle tillitsvald")  # nynorsk word, stored as the canonical role
     out = await console.type("/parts rolle")
     assert "*Leder:* Kari" in out
+    assert "*Verneombud:* ingen ennå" in out  # claims wait for the leder
+    assert "Venter på bekreftelse fra leder:* Ola (verneombud), Siri (tillitsvalgt)" in out
+    await console.as_("Kari", "/parts rolle bekreft alle")
+    out = await console.type("/parts rolle")
     assert "*Verneombud:* Ola" in out
     assert "*Tillitsvalgt:* Siri" in out
-    assert "*Ansatte:* ingen ennå" in out
+    assert "Venter" not in out
 
 
 async def test_unknown_role_is_refused_and_nothing_stored(make_bot, database) -> None:  # type: ignore[no-untyped-def]
@@ -35,9 +40,9 @@ async def test_unknown_role_is_refused_and_nothing_stored(make_bot, database) ->
 async def test_roles_exercise_collects_answers_and_summarises_by_role(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
-    await console.as_("Ola", "/parts rolle verneombud")
-    await console.as_("Siri", "/parts rolle ansatt")
+    await console.as_("Kari leder")
+    await console.type("/som Ola verneombud")
+    await console.as_("Siri ansatt")
     out = await console.as_("Kari", "/parts roller")
     assert "== Snakke sammen om rollene ==" in out
     assert "Spørsmål til verneombud" in out
@@ -77,7 +82,7 @@ async def test_roles_exercise_collects_answers_and_summarises_by_role(make_bot, 
 async def test_roles_answer_needs_a_role_and_a_sane_length(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    out = await console.as_("Kari", "/parts rolle leder", "/parts roller")
+    out = await console.as_("Kari leder", "/parts roller")
     head = message_number(out, "== Snakke sammen om rollene ==")
     out = await console.as_("Per", f"/tråd {head}", "Jeg har ingen rolle ennå.")
     assert "Sett rollen din først" in out
@@ -93,8 +98,8 @@ async def test_roles_answer_needs_a_role_and_a_sane_length(make_bot, database) -
 async def test_only_starter_or_party_may_close(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Kari", "/parts rolle leder", "/parts roller")
-    out = await console.as_("Siri", "/parts rolle ansatt", "/parts roller avslutt")
+    await console.as_("Kari leder", "/parts roller")
+    out = await console.as_("Siri ansatt", "/parts roller avslutt")
     assert "Bare den som startet runden" in out
     out = await console.as_("Kari", "/parts roller avslutt")
     assert "Ingen svar i denne runden." in out
@@ -103,7 +108,7 @@ async def test_only_starter_or_party_may_close(make_bot) -> None:  # type: ignor
 async def test_state_survives_a_restart(make_bot) -> None:  # type: ignore[no-untyped-def]
     first = ConsoleDriver(make_bot())
     await first.start()
-    await first.as_("Ola", "/parts rolle verneombud")
+    await first.as_("Ola verneombud")
     second = ConsoleDriver(make_bot())
     out = await second.start()
     assert "Du er nå Ola." in out
@@ -120,7 +125,7 @@ async def test_language_per_member_and_unit(make_bot) -> None:  # type: ignore[n
     assert "er ikkje ei rolle eg kjenner" in out
     out = await console.as_("Ola", "/parts språk enhet en")
     assert "Det kan bare leder, verneombud eller tillitsvalgt gjøre." in out
-    out = await console.as_("Ola", "/parts rolle verneombud", "/parts språk enhet en", "/parts fisk")
+    out = await console.as_("Ola verneombud", "/parts språk enhet en", "/parts fisk")
     assert "Solsikken barnehage now uses English." in out
     assert "I don't know the command “fisk”." in out
     out = await console.as_("Kari", "/parts fisk")  # Kari's own choice wins over the unit's

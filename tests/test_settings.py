@@ -40,6 +40,12 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"MICROSOFT_APP_ID": "not-a-guid"}, "MICROSOFT_APP_ID must be the bot's app id, a GUID"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not"),
         (
+            {"PARTSBOT_ENV": "production", "SLACK_SIGNING_SECRET": "s"},
+            "PARTSBOT_ENV=production needs PARTSBOT_SECRET_KEY",
+        ),
+        ({"PARTSBOT_SECRET_KEY": "too-short"}, "PARTSBOT_SECRET_KEY key 1 is not a Fernet key"),
+        ({"SLACK_API_URL": "http://proxy.example/api/"}, "SLACK_API_URL must start with https://"),
+        (
             {"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"},
             "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go",
         ),
@@ -52,6 +58,10 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
             "PARTSBOT_ANONYMOUS_BATCH='2' must be a whole number of at least 3",
         ),
         ({"PARTSBOT_TEAMS": "kanskje"}, "PARTSBOT_TEAMS='kanskje' must be 1 or 0"),
+        (
+            {"PARTSBOT_CASE_RETENTION_MONTHS": "0"},
+            "PARTSBOT_CASE_RETENTION_MONTHS='0' must be a whole number",
+        ),
         (
             {"PARTSBOT_LANGAUGE": "nn"},
             "PARTSBOT_LANGAUGE is not a Partsbot setting; known: PARTSBOT_ANONYMOUS",
@@ -142,3 +152,67 @@ def test_unusable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("partsbot: DATABASE_URL cannot be used:")
+
+
+def test_settings_never_print_secrets(tmp_path: Path) -> None:
+    key = new_key()
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-SECRET",
+        "SLACK_SIGNING_SECRET": "signSECRET",
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "clientSECRET",
+        "SLACK_APP_TOKEN": "xapp-SECRET",
+        "MICROSOFT_APP_PASSWORD": "pwSECRET",
+        "PARTSBOT_SECRET_KEY": key,
+    }
+    shown = repr(load_settings(env, env_file=tmp_path / ".env"))
+    assert "SECRET" not in shown and key not in shown
+
+
+def test_the_example_env_file_keeps_production_guards_on(tmp_path: Path) -> None:
+    """Copied as .env next to the container image (which sets production), it must not switch to
+    development, where Teams without an app id would answer unauthenticated (SEC-04)."""
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    values = [line.split("=", 1)[0] for line in example.read_text().splitlines() if "=" in line]
+    assert "PARTSBOT_ENV" not in values
+    assert "PARTSBOT_SECRET_KEY" in values
+    settings = load_settings(
+        {"PARTSBOT_ENV": "production", "SLACK_SIGNING_SECRET": "s", "PARTSBOT_SECRET_KEY": new_key()},
+        env_file=example,
+    )
+    assert settings.env == "production"
+    assert (
+        load_settings(
+            {"SLACK_API_URL": "http://127.0.0.1:9/api/", "PARTSBOT_ENV": "test"}, env_file=example
+        ).env
+        == "test"
+    )
+
+
+def test_partsbot_secret_key_prints_a_usable_key(tmp_path: Path) -> None:
+    done = _partsbot(["secret-key"], {"PARTSBOT_ENV": "production"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    key = done.stdout.strip()
+    assert load_settings({"PARTSBOT_SECRET_KEY": key}, env_file=tmp_path / ".env").secret_key == key
+
+
+def test_partsbot_secrets_rotate_encrypts_what_was_stored_in_plain_text(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    from bot.storage import migrate
+
+    url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO key_value (key, value) VALUES ('teams.card_secret', 'ab12')"))
+    key = new_key()
+    done = _partsbot(["secrets", "rotate"], {"DATABASE_URL": url, "PARTSBOT_SECRET_KEY": key}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT value FROM key_value")).scalar_one()
+    engine.dispose()
+    assert stored.startswith("fernet:")
+    from bot.crypto import Box
+
+    assert Box(key).open(stored) == "ab12"

@@ -5,12 +5,12 @@ after the transaction commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chat import detached
@@ -29,8 +29,9 @@ from bot.chat.model import (
 )
 from bot.chat.steps import StepHooks
 from bot.i18n import Translator, normalise_language
+from bot.roles import roles_of
 from bot.settings import Settings
-from bot.storage.models import PARTY_ROLES, Member, Organisation, RoleAssignment, Unit
+from bot.storage.models import PARTY_ROLES, Member, Organisation, Unit
 
 # Longest free text a person may send in one answer. Long enough for a careful paragraph, short enough to
 # fit a Slack section (3000 characters) with room for the author's name.
@@ -45,6 +46,26 @@ class UserError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+class FieldError(UserError):
+    """A mistake in one field of a submitted form. Platforms show it at that field and keep what was typed
+    (Slack: ``response_action: errors``; console: the question is asked again at once)."""
+
+    def __init__(self, field_name: str, key: str, **values: Any) -> None:
+        super().__init__(key, **values)
+        self.field = field_name
+
+
+@contextmanager
+def in_field(name: str) -> Iterator[None]:
+    """Any :class:`UserError` raised inside is about form field ``name``."""
+    try:
+        yield
+    except FieldError:
+        raise
+    except UserError as err:
+        raise FieldError(name, err.key, **err.values) from err
 
 
 @dataclass
@@ -83,15 +104,11 @@ class HandlerContext:
         return self.unit
 
     def roles_of(self, member: Member | None = None) -> set[str]:
+        """Granted roles in the event's unit (:func:`bot.roles.roles_of`). Checks about data of another
+        unit go through :mod:`bot.toolbox.access` with that data's unit."""
         if self.unit is None:
             return set()
-        who = member or self.member
-        rows = self.session.scalars(
-            select(RoleAssignment.role).where(
-                RoleAssignment.unit_id == self.unit.id, RoleAssignment.member_id == who.id
-            )
-        )
-        return set(rows)
+        return set(roles_of(self.session, self.unit.id, (member or self.member).id))
 
     @property
     def roles(self) -> set[str]:
@@ -99,7 +116,7 @@ class HandlerContext:
 
     @property
     def is_party(self) -> bool:
-        """Leader, verneombud or tillitsvalgt: the trio that steers cases together."""
+        """Leader or an employees' representative in the event's unit."""
         return bool(self.roles & set(PARTY_ROLES))
 
     def language_of(self, member: Member) -> str:

@@ -50,6 +50,9 @@ class Actor:
     user_id: str
     display_name: str = ""
     locale: str | None = None
+    # The platform says this person administers the workspace (Slack admin/owner): may set up the
+    # unit's leder when it has none (bot/grants.py). Never a party role by itself.
+    is_admin: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -165,6 +168,16 @@ class Image:
     alt: str
 
 
+@dataclass(frozen=True)
+class File:
+    """A file for the person to keep (their data export): uploaded by Slack, written to a folder by the
+    console, shown as text by Teams (a bot cannot attach a file there without a consent card)."""
+
+    name: str
+    content: str
+    media_type: str = "application/json"
+
+
 ButtonStyle = Literal["default", "primary", "danger"]
 
 
@@ -196,7 +209,7 @@ class Choice:
     options: tuple[Option, ...]
 
 
-Block = Header | Text | Fields | Note | Divider | Image | Buttons | Choice
+Block = Header | Text | Fields | Note | Divider | Image | File | Buttons | Choice
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.chat import detached
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import FieldError, HandlerContext, UserError
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
 from bot.chat.steps import StepHooks
 from bot.i18n import normalise_language, t
@@ -67,6 +67,9 @@ class Router:
         self.threads: dict[str, Handler] = {}
         self.direct_handler: Handler | None = None
         self.fallback_command: Handler | None = None
+        # Run after every handled event, in its transaction (e.g. the one-time role review).
+        self.after_hooks: list[Callable[[HandlerContext], None]] = []
+
         # What each step of a case does; filled by the modules that register on this router.
         self.steps = StepHooks()
 
@@ -101,6 +104,9 @@ class Router:
             return func
 
         return register
+
+    def after_each(self, hook: Callable[[HandlerContext], None]) -> None:
+        self.after_hooks.append(hook)
 
     def unknown_command(self) -> Callable[[H], H]:
         def register(func: H) -> H:
@@ -144,6 +150,19 @@ class Router:
 
     def handle(self, session: Session, settings: Settings, event: Event, now: datetime) -> list[Effect]:
         """Handle one event inside the caller's transaction and return the effects to deliver."""
+        return self._run(session, settings, event, now, keep=True)[0]
+
+    def check(self, session: Session, settings: Settings, event: Submission, now: datetime) -> dict[str, str]:
+        """Field name → what is wrong with it, for a form about to be submitted; nothing is kept.
+
+        The form's own handler is run and rolled back, so the checks are exactly those of a real
+        submission, and platforms can show them before the form closes.
+        """
+        return self._run(session, settings, event, now, keep=False)[1]
+
+    def _run(
+        self, session: Session, settings: Settings, event: Event, now: datetime, keep: bool
+    ) -> tuple[list[Effect], dict[str, str]]:
         organisation = _organisation(session, event.place)
         member = _member(session, organisation, event)
         unit = _unit(session, organisation, member, event.place, settings)
@@ -164,21 +183,30 @@ class Router:
         handler = self.find(event, thread_key)
         if handler is None:
             if isinstance(event, Message):
-                return []  # ordinary channel chatter the bot is not part of
+                return [], {}  # ordinary channel chatter the bot is not part of
             log.warning("no handler for %s", _describe(event))
             ctx.private(t(language, "errors.unknown_action"))
-            return ctx.effects
+            return ctx.effects, {}
+        fields: dict[str, str] = {}
         savepoint = session.begin_nested()
         try:
             handler(ctx, event)
+            for hook in self.after_hooks:
+                hook(ctx)
             session.flush()
-            savepoint.commit()
+            if keep:
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+                detached.discard(session)  # a check keeps nothing, anonymous contributions included
         except UserError as err:
             savepoint.rollback()
             detached.discard(session)
             log.info("user error %s for %s", err.key, _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, err.key, **err.values))
+            if isinstance(err, FieldError):
+                fields[err.field] = t(language, err.key, **err.values)
         except IntegrityError as exc:
             savepoint.rollback()
             detached.discard(session)
@@ -199,7 +227,17 @@ class Router:
             log.exception("handler failed for %s", _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))
-        return ctx.effects
+        return ctx.effects, fields
+
+
+def who_and_where(
+    session: Session, settings: Settings, event: Event
+) -> tuple[Organisation, Member, Unit | None]:
+    """The organisation, member and unit an event is about, created on first contact (as for a handler).
+    For tools that act without a handler: the operator's role grant and the console's ``/som``."""
+    organisation = _organisation(session, event.place)
+    member = _member(session, organisation, event)
+    return organisation, member, _unit(session, organisation, member, event.place, settings)
 
 
 def _error_code(exc: IntegrityError) -> str:

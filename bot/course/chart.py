@@ -91,7 +91,8 @@ def render_trend_chart(
     """
     _check_lengths(weeks, series)
     fig = _build_figure(weeks, series, title, y_label)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Private: a chart shows a unit's check-in trend (SEC-19). Deleted after delivery (course/retention.py).
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # No bbox_inches="tight": it would change the pixel size; tight_layout already fits the labels.
     fig.savefig(path, format="png", dpi=DPI, metadata=_PNG_METADATA)
     return path

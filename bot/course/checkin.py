@@ -10,7 +10,7 @@ minimum group size (see :mod:`bot.course.survey` for how answers are kept withou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -120,6 +120,8 @@ class WeekResult:
     asked: int
     means: dict[str, float] | None  # None: hidden below the minimum group size
     comments: list[str]
+    # Indicators everyone scored alike: shown as a band, never as the score each of them gave.
+    bands: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def closed_rounds(
@@ -143,6 +145,7 @@ def results(
             asked=max(r.member_count, r.answer_count),
             means=survey.means(session, r, INDICATORS, min_group),
             comments=survey.visible_comments(r),
+            bands=survey.bands(session, r, INDICATORS, min_group),
         )
         for r in closed_rounds(session, unit_id, now, limit)
     ]

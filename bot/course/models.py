@@ -22,6 +22,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 
 class CourseRun(Base):
@@ -196,3 +197,9 @@ class EvaluationRespondent(Base):
         ForeignKey("evaluation_round.id", ondelete="CASCADE"), primary_key=True
     )
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(CourseRun, "admin_id", "reassign", "course_admin")
+declare(CheckinRespondent, "member_id", "delete", "answered_markers")
+declare(EvaluationRespondent, "member_id", "delete", "answered_markers")

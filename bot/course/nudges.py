@@ -152,6 +152,12 @@ def render_nudge(session: Session, nudge: DueNudge, unit: Unit, language: str, r
             )
         )
         blocks.append(Note(t(language, "evaluation.anonymous_note")))
+    if nudge.kind == "meeting":
+        value = f"{unit.id}:{number}"
+        blocks.append(
+            Buttons((Button(t(language, "gathering.button"), "course.hora_draft", value, "primary"),))
+        )
+        blocks.append(Note(t(language, "gathering.lead_together")))
     return Reply(fallback=f"{title}: {text}", blocks=tuple(blocks))
 
 

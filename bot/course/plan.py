@@ -21,7 +21,8 @@ from bot.course.unitcal import parse_hhmm
 from bot.dates.calendar import DeliveryWindow, is_working_day, local_at
 from bot.i18n import prompts_dir
 
-KINDS = ("message", "evaluation")
+# message: text only; evaluation: an anonymous form behind a button; meeting: a HØRA draft behind a button.
+KINDS = ("message", "evaluation", "meeting")
 PHASES = ("baseline", "module", "after")
 MODULE_COUNT = 6
 # ``to: module`` sends a nudge to the people the module is for (the plan's ``audience`` section).
@@ -119,7 +120,7 @@ def _spec(entry: Mapping[str, Any]) -> NudgeSpec:
     kind = str(entry.get("kind", "message"))
     phase = str(entry.get("phase", ""))
     if kind not in KINDS or (kind == "evaluation") != (phase in PHASES):
-        raise ValueError(f"nudge {name}: kind must be message, or evaluation with a phase {PHASES}")
+        raise ValueError(f"nudge {name}: kind must be message, meeting, or evaluation with a phase {PHASES}")
     every = entry.get("every")
     repeat = None
     if every:

@@ -18,11 +18,11 @@ from bot.chat.context import UserError
 from bot.course.models import CourseModule, CourseRun
 from bot.course.nudges import cancel_pending, replan
 from bot.course.plan import MODULE_COUNT, load_plan
-from bot.course.unitcal import parse_hhmm, window_for
+from bot.course.unitcal import window_for
 from bot.course.words import when_text
+from bot.dates import parse as dates
 from bot.dates.calendar import DeliveryWindow, is_working_day, local_at, norwegian_public_holidays
 from bot.dates.calendar import next_working_day as _next_working_day
-from bot.dates.days import parse_day
 from bot.i18n import t
 from bot.storage.models import Member, Unit
 
@@ -95,18 +95,18 @@ def next_module(session: Session, run_id: int, now: datetime) -> CourseModule | 
 # Parsing and checking dates ----------------------------------------------------------------------------
 
 
-def parse_moment(
-    day_text: str, time_text: str | None, timezone: str, now: datetime, default: time | None = None
-) -> datetime:
-    """A module start from what a person typed: ``2027-01-11``, ``11.01.2027``, ``11.1.`` (the next such
-    day) or a weekday, and an optional time; the words of the whole toolbox (:mod:`bot.toolbox.planning`)."""
-    day = parse_day(day_text, now.astimezone(ZoneInfo(timezone)).date())
-    if day is None:
-        raise UserError("course.bad_date", value=day_text[:20])
-    at = parse_hhmm(time_text) if time_text else default
+def parse_moment(text: str, timezone: str, now: datetime, default: time | None = None) -> datetime:
+    """A module start from what a person typed: "1.12. kl 9", "2027-01-11 09:00", "mandag 13.30", "11.1."
+    (``default`` time when none is given); the one parser of the toolbox (:mod:`bot.dates.parse`), with its
+    specific errors. Whether the moment has passed is :func:`check_starts`' question."""
+    zone = ZoneInfo(timezone)
+    when = dates.parse_when(text, now.astimezone(zone).date())
+    if when.day is None:
+        raise UserError("course.bad_date", value=text[:20])
+    at = when.clock or default
     if at is None:
-        raise UserError("course.bad_time", value=(time_text or "")[:10])
-    return local_at(day, at, timezone)
+        raise UserError("course.bad_time", value="")
+    return local_at(when.day, at, timezone)
 
 
 def default_starts(first: datetime, window: DeliveryWindow) -> list[datetime]:

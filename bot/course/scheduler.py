@@ -40,7 +40,7 @@ from bot.chat import delivery
 from bot.chat.delivery import Delivery
 from bot.chat.model import Effect, OpenForm
 from bot.chat.router import Router
-from bot.course import actions, checkin, nudges, summary
+from bot.course import actions, checkin, nudges, retention, summary
 from bot.course.audience import organisation_of
 from bot.course.jobs import Job, JobSource, Skip
 from bot.course.models import SendLedger
@@ -91,10 +91,18 @@ def sources(bot: Bot) -> list[tuple[str, JobSource]]:
 
 
 def _toolbox_hooks(bot: Bot) -> list[tuple[str, Callable[[Session, datetime], object]]]:
-    """The toolbox's own time hooks, each run in its own transaction; they enqueue what they send."""
+    """Time hooks that are not course jobs, each run in its own transaction: the toolbox's follow-ups
+    (they enqueue what they send) and the course's retention (markers of closed rounds, delivered charts)."""
     return [
         ("close_due_votes", partial(followup.close_due_votes, steps=bot.router.steps, settings=bot.settings)),
         ("due_meeting_followups", hora.due_meeting_followups),
+        ("forget_closed_markers", retention.forget_closed_markers),
+        ("anonymise_closed_cases", partial(retention.anonymise_closed_cases, settings=bot.settings)),
+        ("delete_removed_organisations", retention.delete_removed_organisations),
+        (
+            "delete_delivered_charts",
+            partial(retention.delete_delivered_charts, folder=summary.chart_dir(bot.settings)),
+        ),
     ]
 
 

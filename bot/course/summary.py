@@ -33,9 +33,10 @@ from bot.course.unitcal import (
     window_for,
 )
 from bot.course.words import day_text, module_name, when_text
-from bot.i18n import t
+from bot.i18n import decimal, plural, t
 from bot.settings import Settings
 from bot.storage.models import Member, Unit
+from bot.toolbox import access
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,15 @@ class SummaryData:
     enrolled: bool
 
 
-def collect(session: Session, unit: Unit, now: datetime) -> SummaryData:
+def collect(
+    session: Session, unit: Unit, now: datetime, *, parties_only_visible: bool = False
+) -> SummaryData:
+    """``parties_only_visible``: every reader may see the unit's parties-only cases (else they are
+    counted without names, and their votes and actions left out: fails closed)."""
     since = now - PERIOD
     today = now.astimezone(window_for(session, unit).zone).date()
-    actions = toolbox_view.actions_in(session, unit.id, today, ACTION_HORIZON_DAYS)
+    private = {"parties_only_visible": parties_only_visible}
+    actions = toolbox_view.actions_in(session, unit.id, today, ACTION_HORIZON_DAYS, **private)
     run = runs.active_run(session, unit.id)
     modules = runs.modules_of(session, run.id) if run else []
     return SummaryData(
@@ -88,9 +94,9 @@ def collect(session: Session, unit: Unit, now: datetime) -> SummaryData:
         timezone=unit.timezone,
         since=since,
         until=now,
-        cases=toolbox_view.cases_by_step(session, unit.id),
-        questions_ideas=toolbox_view.new_questions_and_ideas(session, unit.id, since, now),
-        votes=toolbox_view.closed_votes(session, unit.id, since, now),
+        cases=toolbox_view.cases_by_step(session, unit.id, **private),
+        questions_ideas=toolbox_view.new_questions_and_ideas(session, unit.id, since, now, **private),
+        votes=toolbox_view.closed_votes(session, unit.id, since, now, **private),
         actions_due=None if actions is None else [a for a in actions if a.due >= today],
         actions_overdue=None if actions is None else [a for a in actions if a.due < today],
         checkins=checkin.results(session, unit.id, now),
@@ -136,11 +142,27 @@ def _activity(lang: str, data: SummaryData) -> list[str]:
     lines = []
     if data.questions_ideas is not None:
         questions, ideas = data.questions_ideas
-        lines.append(t(lang, "summary.questions_ideas", questions=questions, ideas=ideas))
+        lines.append(
+            t(
+                lang,
+                "summary.questions_ideas",
+                questions=plural(lang, "counts.new_questions", questions),
+                ideas=plural(lang, "counts.new_ideas", ideas),
+            )
+        )
     if data.votes:
         for vote in data.votes:
-            key = "summary.vote_won" if vote.winner else "summary.vote_empty"
-            lines.append(t(lang, key, title=vote.title, winner=vote.winner, dots=vote.dots))
+            if vote.hidden:
+                lines.append(t(lang, "summary.vote_private"))
+            elif len(vote.winners) > 1:
+                winners = ", ".join(f"«{w}»" for w in vote.winners)
+                dots = plural(lang, "counts.dots", vote.dots)
+                lines.append(t(lang, "summary.vote_tied", title=vote.title, winners=winners, dots=dots))
+            elif vote.winners:
+                dots = plural(lang, "counts.dots", vote.dots)
+                lines.append(t(lang, "summary.vote_won", title=vote.title, winner=vote.winners[0], dots=dots))
+            else:
+                lines.append(t(lang, "summary.vote_empty", title=vote.title))
     elif data.votes is not None:
         lines.append(t(lang, "summary.no_votes"))
     return lines or [t(lang, "summary.not_available")]
@@ -170,8 +192,17 @@ def _checkin(lang: str, data: SummaryData) -> tuple[list[str], list[tuple[str, l
         if latest.means and indicator in latest.means:
             label = t(lang, f"checkin.indicators.{indicator}")
             lines.append(
-                t(lang, "summary.indicator_line", indicator=label, value=f"{latest.means[indicator]:.1f}")
+                t(
+                    lang,
+                    "summary.indicator_line",
+                    indicator=label,
+                    value=decimal(lang, latest.means[indicator]),
+                )
             )
+        elif indicator in latest.bands:
+            low, high = latest.bands[indicator]
+            label = t(lang, f"checkin.indicators.{indicator}")
+            lines.append(t(lang, "summary.indicator_line", indicator=label, value=f"{low}–{high}"))
     head = t(
         lang,
         "summary.checkin_week",
@@ -216,15 +247,16 @@ def _evaluation(lang: str, data: SummaryData) -> list[str]:
     for question, before, after in comparison.rows:
         label = t(lang, f"evaluation.short.{question}")
         if before is None:  # asked after the course only ("Er du blitt bedre …?")
-            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=f"{after:.1f}"))
+            shown = decimal(lang, after)
+            lines.append(t(lang, "summary.evaluation_after_only", question=label, after=shown))
         else:
             lines.append(
                 t(
                     lang,
                     "summary.evaluation_line",
                     question=label,
-                    before=f"{before:.1f}",
-                    after=f"{after:.1f}",
+                    before=decimal(lang, before),
+                    after=decimal(lang, after),
                 )
             )
     return lines
@@ -282,8 +314,12 @@ def render(lang: str, data: SummaryData, charts: Path | None) -> Reply:
     return Reply(fallback=f"{title} ({period})", blocks=tuple(blocks))
 
 
-def build(session: Session, unit: Unit, now: datetime, language: str, charts: Path | None) -> Reply:
-    return render(language, collect(session, unit, now), charts)
+def build(
+    session: Session, unit: Unit, now: datetime, language: str, charts: Path | None, *, reader_id: int
+) -> Reply:
+    """The summary on demand for one reader (who must be one of the parties, see handlers/summary.py)."""
+    visible = access.party_only_visible_to_all(session, unit.id, [reader_id])
+    return render(language, collect(session, unit, now, parties_only_visible=visible), charts)
 
 
 # Who gets it -------------------------------------------------------------------------------------------
@@ -306,7 +342,11 @@ def _make(unit_id: int, charts: Path) -> Callable[[Session, datetime], list[Effe
         org = organisation_of(session, unit)
         people, has_leader = recipients(session, unit)
         admin = session.get(Member, run.admin_id) if run.admin_id else None
-        data = collect(session, unit, now)
+        if not people and admin is not None:
+            people = [admin]  # nobody of the trio either: the admin keeps the summary from being lost
+        # One text for all readers: it names parties-only material only if every reader may see it.
+        visible = access.party_only_visible_to_all(session, unit.id, [m.id for m in people])
+        data = collect(session, unit, now, parties_only_visible=visible)
         cache: dict[str, Reply] = {}
 
         def reply_in(lang: str) -> Reply:
@@ -314,8 +354,6 @@ def _make(unit_id: int, charts: Path) -> Callable[[Session, datetime], list[Effe
                 cache[lang] = render(lang, data, charts)
             return cache[lang]
 
-        if not people and admin is not None:
-            people = [admin]  # nobody of the trio either: the admin keeps the summary from being lost
         effects: list[Effect] = [direct(org, m, reply_in(language_of(m, unit))) for m in people]
         if not has_leader and admin is not None:
             lang = language_of(admin, unit)

@@ -209,13 +209,47 @@ def _pseudo_answers(per_question: Mapping[str, Mapping[int, int]]) -> list[dict[
     return [{q: v[i] for q, v in columns.items() if i < len(v)} for i in range(size)]
 
 
+def _degenerate(per_question: Mapping[str, Mapping[int, int]]) -> dict[str, int]:
+    """Questions everyone answered alike, with that one score."""
+    found = {}
+    for question, scores in per_question.items():
+        used = [score for score, n in scores.items() if n]
+        if len(used) == 1:
+            found[question] = used[0]
+    return found
+
+
+def band(score: int) -> tuple[int, int]:
+    """The interval shown instead of a unanimous score: one step wide, containing it."""
+    low = min(score, SCALE_MAX - 1)
+    return low, low + 1
+
+
 def means(
     session: Session, round_: AnyRound, questions: Sequence[str], min_group: int = MIN_GROUP_SIZE
 ) -> dict[str, float] | None:
-    """Mean per question (one decimal), or None below the minimum group size."""
+    """Mean per question (one decimal), or None below the minimum group size.
+
+    A question everyone answered with the same score is left out (see :func:`bands`): its mean would be
+    every single person's answer (SEC-15)."""
     if round_.answer_count < min_group:
         return None
-    return aggregate_scores(_pseudo_answers(counts(session, round_)), questions, min_group)
+    per_question = counts(session, round_)
+    shown = aggregate_scores(_pseudo_answers(per_question), questions, min_group)
+    if shown is None:
+        return None
+    unanimous = _degenerate(per_question)
+    return {q: v for q, v in shown.items() if q not in unanimous}
+
+
+def bands(
+    session: Session, round_: AnyRound, questions: Sequence[str], min_group: int = MIN_GROUP_SIZE
+) -> dict[str, tuple[int, int]]:
+    """Questions everyone answered alike, as a band (``(4, 5)``) rather than the exact, shared score."""
+    if round_.answer_count < min_group:
+        return {}
+    unanimous = _degenerate(counts(session, round_))
+    return {q: band(unanimous[q]) for q in questions if q in unanimous}
 
 
 def visible_comments(round_: AnyRound, min_comments: int = MIN_COMMENT_GROUP) -> list[str]:

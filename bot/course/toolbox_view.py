@@ -1,39 +1,36 @@
-"""What the weekly summary and the action reminders read from the toolbox (cases, questions, ideas, votes,
-actions), read defensively.
+"""What the weekly summary and the action reminders read from the toolbox: typed queries of its models.
 
-The toolbox is built by other parts of the project alongside the course rhythm; its tables are looked up by
-name in the shared metadata and its follow-up hook by name, so a summary still goes out (with the section
-left out) when a table is not there yet or has a column less. Every function returns None for "not
-available" rather than raising.
+Parties-only material fails closed: a summary names a parties-only case, its vote or its actions only
+when the caller says every reader may see it (``parties_only_visible``, decided with
+:func:`bot.toolbox.access.party_only_visible_to_all`); otherwise it is counted without a name, or left out.
+A vote's result agrees with the vote itself (:func:`bot.toolbox.voting.winners`): a tie is a tie.
+
+Programming errors are not swallowed here: a bug in a query fails the job (and is logged by the
+scheduler), instead of quietly sending a summary with a section missing.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.orm import Session
 
-# The models are imported for their tables on Base.metadata, which this view reads.
-import bot.toolbox.followup
-import bot.toolbox.models
-import bot.toolbox.models_plan
-from bot.storage.models import Base, Member
-
-log = logging.getLogger(__name__)
+from bot.storage.models import Member, Unit
+from bot.toolbox import voting
+from bot.toolbox.models import STEPS, Case, Idea, Question
+from bot.toolbox.models_plan import ActionItem, Plan, Vote
 
 
 @dataclass(frozen=True)
 class VoteResult:
     title: str
-    winner: str
+    # The first place: one option, or several when tied; empty when nobody voted.
+    winners: tuple[str, ...]
     dots: int
+    # The vote belongs to a parties-only case the readers may not see: shown without title or options.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,205 +42,165 @@ class ActionLine:
     due: date
 
 
-def _table(name: str) -> Table | None:
-    return Base.metadata.tables.get(name)
-
-
-def _has(table: Table, *columns: str) -> bool:
-    return all(c in table.c for c in columns)
-
-
-def _safely(what: str, read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except (SQLAlchemyError, AttributeError, KeyError, TypeError, ValueError):
-        log.warning("summary: %s could not be read; section left out", what, exc_info=True)
-        return None
-
-
 def steps() -> tuple[str, ...]:
-    return tuple(bot.toolbox.models.STEPS)
+    return tuple(STEPS)
 
 
-def cases_by_step(session: Session, unit_id: int) -> dict[str, list[str | None]] | None:
-    """Open cases' titles per step (None for a parties-only case)."""
-    cases = _table("toolbox_case")
-    if cases is None or not _has(cases, "unit_id", "title", "step", "closed_at"):
-        return None
-
-    # A parties-only case (the verneombud's confidentiality) is counted but not named: the summary may
-    # reach a course admin who is not one of the parties.
-    private = cases.c.parties_only if "parties_only" in cases.c else None
-
-    def read() -> dict[str, list[str | None]]:
-        columns = [cases.c.step, cases.c.title] + ([private] if private is not None else [])
-        rows = session.execute(
-            select(*columns)
-            .where(cases.c.unit_id == unit_id, cases.c.closed_at.is_(None))
-            .order_by(cases.c.id)
-        ).all()
-        found: dict[str, list[str | None]] = {}
-        for row in rows:
-            hidden = bool(row[2]) if private is not None else False
-            found.setdefault(str(row[0]), []).append(None if hidden else str(row[1]))
-        return found
-
-    return _safely("cases", read)
+def _shown(parties_only_visible: bool) -> ColumnElement[bool]:
+    """Cases whose content may be named to the readers."""
+    return true() if parties_only_visible else Case.parties_only.is_(False)
 
 
-def _count_new(
-    session: Session, name: str, moment: str, unit_id: int, since: datetime, until: datetime
-) -> int:
-    table, cases = _table(name), _table("toolbox_case")
-    if table is None or cases is None or not _has(table, "case_id", moment):
-        raise KeyError(name)
-    query = (
-        select(func.count())
-        .select_from(table.join(cases, cases.c.id == table.c.case_id))
-        .where(cases.c.unit_id == unit_id, table.c[moment] >= since, table.c[moment] < until)
-    )
-    if "released" in table.c:
-        query = query.where(table.c.released.is_(True))
-    return int(session.scalar(query) or 0)
+def cases_by_step(
+    session: Session, unit_id: int, *, parties_only_visible: bool = False
+) -> dict[str, list[str | None]]:
+    """Open cases' titles per step; a parties-only case the readers may not see is counted as None."""
+    rows = session.execute(
+        select(Case.step, Case.title, Case.parties_only)
+        .where(Case.unit_id == unit_id, Case.closed_at.is_(None))
+        .order_by(Case.id)
+    ).all()
+    found: dict[str, list[str | None]] = {}
+    for step, title, private in rows:
+        found.setdefault(step, []).append(None if private and not parties_only_visible else title)
+    return found
 
 
 def new_questions_and_ideas(
-    session: Session, unit_id: int, since: datetime, until: datetime
-) -> tuple[int, int] | None:
-    """Blind-spot questions shown and ideas added in [since, until). Anonymous questions count at their
-    batch's release time, the only time stored for them."""
-
-    def read() -> tuple[int, int]:
-        table = _table("toolbox_question")
-        moment = "released_at" if table is not None and "released_at" in table.c else "created_at"
-        questions = _count_new(session, "toolbox_question", moment, unit_id, since, until)
-        ideas = _count_new(session, "toolbox_idea", "created_at", unit_id, since, until)
-        return questions, ideas
-
-    return _safely("questions and ideas", read)
-
-
-def closed_votes(session: Session, unit_id: int, since: datetime, until: datetime) -> list[VoteResult] | None:
-    votes, options, dots = _table("vote"), _table("vote_option"), _table("vote_dot")
-    if votes is None or options is None or dots is None:
-        return None
-
-    def read() -> list[VoteResult]:
-        found = []
-        rows = session.execute(
-            select(votes.c.id, votes.c.title)
-            .where(
-                votes.c.unit_id == unit_id,
-                votes.c.status == "closed",
-                votes.c.closed_at >= since,
-                votes.c.closed_at < until,
-            )
-            .order_by(votes.c.closed_at, votes.c.id)
-        ).all()
-        for vote_id, title in rows:
-            labels = {
-                option_id: (position, label)
-                for option_id, position, label in session.execute(
-                    select(options.c.id, options.c.position, options.c.label).where(
-                        options.c.vote_id == vote_id
-                    )
-                )
-            }
-            tally = Counter(session.scalars(select(dots.c.option_id).where(dots.c.vote_id == vote_id)).all())
-            if not tally:
-                found.append(VoteResult(str(title), "", 0))
-                continue
-            # Ties go to the option listed first, as the vote itself shows them.
-            best = max(tally.values())
-            winner = min((o for o, n in tally.items() if n == best), key=lambda o: labels.get(o, (0, ""))[0])
-            found.append(VoteResult(str(title), str(labels.get(winner, (0, ""))[1]), best))
-        return found
-
-    return _safely("votes", read)
+    session: Session, unit_id: int, since: datetime, until: datetime, *, parties_only_visible: bool = False
+) -> tuple[int, int]:
+    """Blind-spot questions shown and ideas added in [since, until), in cases the readers may see.
+    Anonymous questions count at their batch's release time, the only time stored for them."""
+    moment = func.coalesce(Question.released_at, Question.created_at)
+    questions = session.scalar(
+        select(func.count())
+        .select_from(Question)
+        .join(Case, Case.id == Question.case_id)
+        .where(
+            Case.unit_id == unit_id,
+            _shown(parties_only_visible),
+            Question.released.is_(True),
+            moment >= since,
+            moment < until,
+        )
+    )
+    ideas = session.scalar(
+        select(func.count())
+        .select_from(Idea)
+        .join(Case, Case.id == Idea.case_id)
+        .where(
+            Case.unit_id == unit_id,
+            _shown(parties_only_visible),
+            Idea.created_at >= since,
+            Idea.created_at < until,
+        )
+    )
+    return int(questions or 0), int(ideas or 0)
 
 
-def _agreed(plans: Table) -> list[Any]:
-    """Only agreed plans' actions are promises (the toolbox's rule); a draft plan's are proposals."""
-    return [plans.c.status == "agreed"] if "status" in plans.c else []
+def closed_votes(
+    session: Session, unit_id: int, since: datetime, until: datetime, *, parties_only_visible: bool = False
+) -> list[VoteResult]:
+    rows = session.execute(
+        select(Vote, Case.parties_only)
+        .outerjoin(Case, Case.id == Vote.case_id)
+        .where(
+            Vote.unit_id == unit_id,
+            Vote.status == "closed",
+            Vote.closed_at >= since,
+            Vote.closed_at < until,
+        )
+        .order_by(Vote.closed_at, Vote.id)
+    ).all()
+    found = []
+    for vote, private in rows:
+        if private and not parties_only_visible:
+            found.append(VoteResult("", (), 0, hidden=True))
+            continue
+        top = voting.winners(session, vote)
+        dots = next((p.dots for p in voting.results(session, vote) if p.place == 1), 0)
+        found.append(VoteResult(vote.title, tuple(o.label for o in top), dots if top else 0))
+    return found
 
 
-def _owner(session: Session, owner_id: int) -> str:
-    member = session.get(Member, owner_id)
-    return (member.display_name or member.user_id) if member else "?"
+def _actions_query(
+    unit_id: int | None, until: date, parties_only_visible: bool
+) -> Select[ActionItem, Member]:
+    # Only decided plans' actions are promises (the toolbox's rule); a draft plan's are proposals.
+    query = (
+        select(ActionItem, Member)
+        .join(Plan, Plan.id == ActionItem.plan_id)
+        .join(Case, Case.id == Plan.case_id)
+        .join(Member, Member.id == ActionItem.owner_id)
+        .where(
+            Plan.status == "agreed",
+            ActionItem.done_at.is_(None),
+            ActionItem.due <= until,
+            _shown(parties_only_visible),
+        )
+        .order_by(ActionItem.due, ActionItem.id)
+    )
+    return query.where(Plan.unit_id == unit_id) if unit_id is not None else query
 
 
-def _from_hook(session: Session, unit_id: int, now: datetime) -> list[ActionLine] | None:
-    """The toolbox's ``actions_due(session, unit_id, now)``."""
-    hook = bot.toolbox.followup.actions_due
-    items = _safely("actions_due", lambda: list(hook(session, unit_id, now)))
-    if items is None:
-        return None
-    try:
-        return [
-            ActionLine(
-                int(getattr(a, "action_id", None) or a.id),
-                str(a.text),
-                int(a.owner_id),
-                str(getattr(a, "owner_name", "") or _owner(session, int(a.owner_id))),
-                a.due,
-            )
-            for a in items
-        ]
-    except (AttributeError, TypeError, ValueError):
-        log.warning("actions_due returned something unexpected; reading the actions table instead")
-        return None
+def _line(item: ActionItem, owner: Member) -> ActionLine:
+    return ActionLine(item.id, item.text, owner.id, owner.display_name or owner.user_id, item.due)
 
 
-def open_actions(session: Session, unit_id: int, until: date) -> list[ActionLine] | None:
+def open_actions(
+    session: Session, unit_id: int, until: date, *, parties_only_visible: bool = False
+) -> list[ActionLine]:
     """Actions not done yet that are due on or before ``until`` (overdue ones included), soonest first."""
-    actions, plans = _table("plan_action"), _table("plan")
-    if actions is None or plans is None or not _has(actions, "plan_id", "text", "owner_id", "due", "done_at"):
-        return None
-
-    def read() -> list[ActionLine]:
-        rows = session.execute(
-            select(actions.c.id, actions.c.text, actions.c.owner_id, actions.c.due)
-            .select_from(actions.join(plans, plans.c.id == actions.c.plan_id))
-            .where(
-                plans.c.unit_id == unit_id,
-                actions.c.done_at.is_(None),
-                actions.c.due <= until,
-                *_agreed(plans),
-            )
-            .order_by(actions.c.due, actions.c.id)
-        ).all()
-        return [ActionLine(int(i), str(t), int(o), _owner(session, int(o)), d) for i, t, o, d in rows]
-
-    return _safely("actions", read)
+    return [_line(i, o) for i, o in session.execute(_actions_query(unit_id, until, parties_only_visible))]
 
 
-def actions_in(session: Session, unit_id: int, today: date, days: int) -> list[ActionLine] | None:
-    return open_actions(session, unit_id, today + timedelta(days=days))
+def actions_in(
+    session: Session, unit_id: int, today: date, days: int, *, parties_only_visible: bool = False
+) -> list[ActionLine]:
+    return open_actions(
+        session, unit_id, today + timedelta(days=days), parties_only_visible=parties_only_visible
+    )
 
 
-def due_by_today(session: Session, unit_id: int, now: datetime, today: date) -> list[ActionLine] | None:
-    """Actions due today or overdue: part 2's ``actions_due`` when it exists, else the actions table."""
-    hooked = _from_hook(session, unit_id, now)
-    if hooked is not None:
-        return sorted((a for a in hooked if a.due <= today), key=lambda a: (a.due, a.id))
-    return open_actions(session, unit_id, today)
+def due_within(session: Session, unit_id: int, until: date) -> list[ActionLine]:
+    """Actions not done and due on or before ``until``, for reminders to their owner and follow-up by the
+    case's steerers: both may see the case, so parties-only plans are included."""
+    if session.get(Unit, unit_id) is None:
+        return []
+    return open_actions(session, unit_id, until, parties_only_visible=True)
 
 
-def units_with_open_actions(session: Session, until: date) -> list[int] | None:
+def due_by_today(session: Session, unit_id: int, now: datetime, today: date) -> list[ActionLine]:
+    """Actions due today or overdue, for the reminder to their owner. The owner is told about their own
+    action only, so parties-only plans are included (the owner was given the action by the parties)."""
+    if session.get(Unit, unit_id) is None:
+        return []
+    return open_actions(session, unit_id, today, parties_only_visible=True)
+
+
+def units_with_open_actions(session: Session, until: date) -> list[int]:
     """Units that have an action not done and due on or before ``until``: the only ones worth a look."""
-    actions, plans = _table("plan_action"), _table("plan")
-    if actions is None or plans is None or not _has(actions, "plan_id", "due", "done_at"):
-        return None
+    return [
+        int(u)
+        for u in session.scalars(
+            select(Plan.unit_id)
+            .distinct()
+            .join(ActionItem, ActionItem.plan_id == Plan.id)
+            .where(ActionItem.done_at.is_(None), ActionItem.due <= until, Plan.status == "agreed")
+        )
+    ]
 
-    def read() -> list[int]:
-        return [
-            int(u)
-            for u in session.scalars(
-                select(plans.c.unit_id)
-                .distinct()
-                .select_from(actions.join(plans, plans.c.id == actions.c.plan_id))
-                .where(actions.c.done_at.is_(None), actions.c.due <= until, *_agreed(plans))
-            )
-        ]
 
-    return _safely("units with actions", read)
+__all__ = [
+    "ActionLine",
+    "VoteResult",
+    "actions_in",
+    "cases_by_step",
+    "closed_votes",
+    "due_by_today",
+    "due_within",
+    "new_questions_and_ideas",
+    "open_actions",
+    "steps",
+    "units_with_open_actions",
+]

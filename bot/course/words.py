@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import raw, t
+from bot.i18n import clock, raw, t
 
 
 def _names(language: str, key: str) -> list[str]:
@@ -23,7 +23,9 @@ def day_text(language: str, d: date) -> str:
 
 def when_text(language: str, moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
-    return t(language, "course.when", day=day_text(language, local.date()), time=local.strftime("%H:%M"))
+    return t(
+        language, "course.when", day=day_text(language, local.date()), time=clock(language, local.time())
+    )
 
 
 def module_name(language: str, number: int, kind: str) -> str:

@@ -123,6 +123,8 @@ async def play(run: DemoRun, lines: Sequence[str], transcript: list[str]) -> Non
         head = "== " + t(run.language, "case.head_title", number=1, title="").strip()
         text = text.replace("{case}", _message_number("".join(transcript), head) or "?")
         text = _BUTTON.sub(lambda m: _button_number("".join(transcript), m.group(1)) or "?", text)
+        if text.isdigit() and await asyncio.to_thread(run.chat.in_vote_thread):
+            text = f"/velg {text}"  # in a voting thread a bare number is a vote, so press the button by name
         await run.chat.handle_line(text)
         run.clock.now += timedelta(minutes=1)
 

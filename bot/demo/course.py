@@ -32,7 +32,7 @@ from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.unitcal import latest_summary_occurrence
 from bot.course.words import when_text
 from bot.demo.case import DemoRun, demo_run
-from bot.i18n import catalogue, raw, t
+from bot.i18n import catalogue, plural, raw, t
 from bot.settings import Settings
 from bot.storage.models import Unit
 
@@ -126,7 +126,7 @@ class CourseDemo:
             self.language,
             "course_demo.sent",
             what=t(self.language, f"course_demo.kinds.{kind}", module=module),
-            count=count,
+            count=plural(self.language, "counts.messages", count),
         )
 
     async def step(self, moment: datetime, full: bool) -> list[str]:

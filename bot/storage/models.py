@@ -24,8 +24,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-ROLES = ("leder", "verneombud", "tillitsvalgt", "ansatt")
-PARTY_ROLES = ("leder", "verneombud", "tillitsvalgt")
+ROLES = ("leder", "verneombud", "hovedverneombud", "tillitsvalgt", "ansatt")
+# The employees' representatives: elected, so a claim waits for the leder (see bot/roles.py).
+REPRESENTATIVE_ROLES = ("verneombud", "hovedverneombud", "tillitsvalgt")
+PARTY_ROLES = ("leder", *REPRESENTATIVE_ROLES)
 
 # Stable constraint names, so Alembic migrations can drop and rename them on both databases.
 NAMING = {
@@ -229,3 +231,12 @@ class RolesAnswer(Base):
     question: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+from bot.storage.personal import declare  # noqa: E402 (personal.py imports this module)
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(Membership, "member_id", "delete", "memberships")
+declare(RoleAssignment, "member_id", "delete", "roles")
+declare(RolesRound, "started_by_id", "reassign", "roles_rounds")
+declare(RolesAnswer, "member_id", "reassign", "roles_answers")

@@ -1,57 +1,242 @@
-"""Finding a case and deciding who may see and steer it.
+"""The one access policy: may this person see, steer or decide a case, plan, vote, meeting, confidential
+matter or summary – and, for handlers, finding a case by number.
 
-Visibility is checked on every way in (thread, button, form, command with ``#12``): a case a person may
-not see answers exactly like a case that does not exist, so a parties-only case does not even reveal
-that it exists.
+Every path asks here – commands with numbers, buttons and forms (whatever value they carry), lists, the
+Slack App Home, the weekly summary and the scheduler – and every answer is given in the *data's own*
+unit, with the roles granted there (:mod:`bot.roles`), never in the unit the event came from. Something a
+person may not see answers exactly like something that does not exist (the callers make sure of that).
+
+Rules
+-----
+* A member of a unit sees its ordinary cases. A parties-only case is seen by the parties of its unit
+  (leder and the employees' representatives) and its starter; nobody else, whatever other role they hold
+  elsewhere.
+* A case is steered (steps closed, plan changed) by its starter and the parties of its unit.
+* A plan is decided by the leder of its unit; representatives of its unit record a stance; staff of the
+  unit may support or comment.
+* A confidential matter ("til verneombudet") is seen by its starter and the holders of the chosen role
+  in its unit – never by the leder.
+* Course enrolment, course settings and summaries are for the leder (and the parties, where the course
+  says the trio shares them).
+
+Lock order (code.md B11): a case row is locked before the rows that belong to it (its vote, plan, ideas);
+code that starts from a vote or a plan locks the case first (:func:`lock_case`), so two writers never wait
+for each other in opposite orders (a person closing a vote while the scheduler closes it at its deadline).
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext, UserError
-from bot.roles import roles_of
-from bot.storage.models import PARTY_ROLES, Membership, Unit
+from bot.roles import holds, party_unit_ids, roles_of
+from bot.storage.models import PARTY_ROLES, REPRESENTATIVE_ROLES, Membership, Unit
 from bot.toolbox.models import Case
-
-_CASE_REF = re.compile(r"^#(\d+)\b\s*")
-
-
-def _is_party(session: Session, unit_id: int, member_id: int) -> bool:
-    return bool(set(roles_of(session, unit_id, member_id)) & set(PARTY_ROLES))
+from bot.toolbox.models_matter import Matter
+from bot.toolbox.models_plan import Meeting, Plan, Vote
 
 
-def can_see(ctx: HandlerContext, case: Case) -> bool:
-    """Members of the case's unit see its cases; a parties-only case only the trio and its starter."""
-    unit = ctx.session.get(Unit, case.unit_id)
-    if unit is None or unit.organisation_id != ctx.organisation.id:
-        return False
-    if ctx.session.get(Membership, (case.unit_id, ctx.member.id)) is None:
+def in_organisation(session: Session, unit_id: int, organisation_id: int) -> bool:
+    unit = session.get(Unit, unit_id)
+    return unit is not None and unit.organisation_id == organisation_id
+
+
+def is_member(session: Session, unit_id: int, member_id: int) -> bool:
+    return session.get(Membership, (unit_id, member_id)) is not None
+
+
+def is_party(session: Session, unit_id: int, member_id: int) -> bool:
+    return holds(session, unit_id, member_id, PARTY_ROLES)
+
+
+def is_leader(session: Session, unit_id: int, member_id: int) -> bool:
+    return holds(session, unit_id, member_id, ("leder",))
+
+
+def holds_role(session: Session, unit_id: int, member_id: int, role: str) -> bool:
+    return holds(session, unit_id, member_id, (role,))
+
+
+def is_representative(session: Session, unit_id: int, member_id: int) -> bool:
+    return holds(session, unit_id, member_id, REPRESENTATIVE_ROLES)
+
+
+def _reaches(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """The unit is in the person's organisation and the person belongs to it."""
+    return in_organisation(session, unit_id, organisation_id) and is_member(session, unit_id, member_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------------------------------
+
+
+def may_see_case(session: Session, organisation_id: int, member_id: int, case: Case) -> bool:
+    if not _reaches(session, organisation_id, member_id, case.unit_id):
         return False
     if not case.parties_only:
         return True
-    return case.started_by_id == ctx.member.id or _is_party(ctx.session, case.unit_id, ctx.member.id)
+    return case.started_by_id == member_id or is_party(session, case.unit_id, member_id)
+
+
+def may_steer_case(session: Session, organisation_id: int, member_id: int, case: Case) -> bool:
+    if not may_see_case(session, organisation_id, member_id, case):
+        return False
+    return case.started_by_id == member_id or is_party(session, case.unit_id, member_id)
+
+
+def visible_case_clause(session: Session, member_id: int | None) -> ColumnElement[bool]:
+    """A WHERE clause for cases a person may see *among cases of units they belong to* (the caller
+    restricts the units): ordinary cases, and parties-only ones they started or are a party of.
+    One query instead of a check per case (code.md B16)."""
+    if member_id is None:
+        return Case.parties_only.is_(False)
+    parties = party_unit_ids(session, member_id)
+    return or_(
+        Case.parties_only.is_(False),
+        Case.started_by_id == member_id,
+        Case.unit_id.in_(parties) if parties else false(),
+    )
+
+
+def party_only_visible_to_all(session: Session, unit_id: int, member_ids: list[int]) -> bool:
+    """Whether every one of ``member_ids`` may see the unit's parties-only material: a message that goes
+    to all of them (a summary) may name it only then. An empty list fails closed."""
+    if not member_ids:
+        return False
+    return all(is_party(session, unit_id, member_id) for member_id in member_ids)
+
+
+# --------------------------------------------------------------------------------------------------
+# Plans, votes and meetings: the rules of the case they belong to, checked in their own unit
+# --------------------------------------------------------------------------------------------------
+
+
+def _case(session: Session, case_id: int | None) -> Case | None:
+    return session.get(Case, case_id) if case_id is not None else None
+
+
+def may_see_plan(session: Session, organisation_id: int, member_id: int, plan: Plan) -> bool:
+    case = _case(session, plan.case_id)
+    return case is not None and may_see_case(session, organisation_id, member_id, case)
+
+
+def may_change_plan(session: Session, organisation_id: int, member_id: int, plan: Plan) -> bool:
+    """Only the case's steerers change a plan (SEC-16): its starter and the parties of the plan's unit."""
+    case = _case(session, plan.case_id)
+    return case is not None and may_steer_case(session, organisation_id, member_id, case)
+
+
+def may_decide_plan(session: Session, organisation_id: int, member_id: int, plan: Plan) -> bool:
+    return may_see_plan(session, organisation_id, member_id, plan) and is_leader(
+        session, plan.unit_id, member_id
+    )
+
+
+def stance_roles(session: Session, organisation_id: int, member_id: int, plan: Plan) -> list[str]:
+    """The representatives' roles in which this person may record a stance on the plan."""
+    if not may_see_plan(session, organisation_id, member_id, plan):
+        return []
+    return [r for r in roles_of(session, plan.unit_id, member_id) if r in REPRESENTATIVE_ROLES]
+
+
+def may_mark_action_done(
+    session: Session, organisation_id: int, member_id: int, plan: Plan, owner_id: int | None
+) -> bool:
+    if not may_see_plan(session, organisation_id, member_id, plan):
+        return False
+    return owner_id == member_id or is_party(session, plan.unit_id, member_id)
+
+
+def may_see_vote(session: Session, organisation_id: int, member_id: int, vote: Vote) -> bool:
+    case = _case(session, vote.case_id)
+    if case is not None:
+        return may_see_case(session, organisation_id, member_id, case)
+    return _reaches(session, organisation_id, member_id, vote.unit_id)
+
+
+def may_close_vote(session: Session, organisation_id: int, member_id: int, vote: Vote) -> bool:
+    if not may_see_vote(session, organisation_id, member_id, vote):
+        return False
+    return vote.owner_id == member_id or is_party(session, vote.unit_id, member_id)
+
+
+def may_see_meeting(session: Session, organisation_id: int, member_id: int, meeting: Meeting) -> bool:
+    return _reaches(session, organisation_id, member_id, meeting.unit_id)
+
+
+def may_run_meeting(session: Session, organisation_id: int, member_id: int, meeting: Meeting) -> bool:
+    return may_see_meeting(session, organisation_id, member_id, meeting) and meeting.organiser_id == member_id
+
+
+# --------------------------------------------------------------------------------------------------
+# Confidential matters and units
+# --------------------------------------------------------------------------------------------------
+
+
+def may_see_matter(session: Session, organisation_id: int, member_id: int, matter: Matter) -> bool:
+    if not in_organisation(session, matter.unit_id, organisation_id):
+        return False
+    if matter.started_by_id == member_id:
+        return True
+    return holds(session, matter.unit_id, member_id, (matter.to_role,))
+
+
+def may_manage_unit(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """Enrol the unit in a course, change its course settings, read its summaries: the leder."""
+    return in_organisation(session, unit_id, organisation_id) and is_leader(session, unit_id, member_id)
+
+
+def may_see_summary(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """The weekly summary and check-in results are for the parties of the unit."""
+    return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
+
+
+def may_prepare_gathering(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """The HØRA draft for a staff gathering: the trio leads the gathering together."""
+    return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding a case for a handler: what a person may not see answers like what does not exist
+# --------------------------------------------------------------------------------------------------
+
+
+_CASE_REF = re.compile(r"^#(\d+)\b\s*")
+# "1" as well as "#1" (people leave the # out), but only as a word of its own: "12.12." is a date.
+_BARE_REF = re.compile(r"^(\d{1,9})(?=\s|$)\s*")
+
+
+def can_see(ctx: HandlerContext, case: Case) -> bool:
+    """The policy for a handler: :func:`may_see_case` for the event's person."""
+    return may_see_case(ctx.session, ctx.organisation.id, ctx.member.id, case)
 
 
 def can_steer(ctx: HandlerContext, case: Case) -> bool:
-    """The case owner (its starter) or the party trio of its unit may close steps and set deadlines."""
-    if not can_see(ctx, case):
-        return False
-    return case.started_by_id == ctx.member.id or _is_party(ctx.session, case.unit_id, ctx.member.id)
+    """The policy for a handler: :func:`may_steer_case` for the event's person."""
+    return may_steer_case(ctx.session, ctx.organisation.id, ctx.member.id, case)
 
 
 def load_case(ctx: HandlerContext, case_id: int) -> Case:
     """The case with ``case_id`` if this person may see it; otherwise "unknown case" (never "hidden")."""
     # Locked for the rest of the event (PostgreSQL; SQLite already writes one at a time): numbering an idea
     # or a version, or moving the step, reads and then writes, and two people at once must not collide.
-    # Later steps take their own locks after this one, always in that order.
+    # Later steps take their own locks after this one, always in that order (the lock order in
+    # this module's docstring).
     case = ctx.session.get(Case, case_id, with_for_update=True)
     if case is None or not can_see(ctx, case):
         raise UserError("case.unknown", number=case_id)
     return case
+
+
+def lock_case(session: Session, case_id: int) -> Case | None:
+    """The case row, locked for the rest of the transaction and re-read: the first lock of the lock order."""
+    return session.scalar(
+        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+    )
 
 
 def case_id_from_key(key: str | None) -> int | None:
@@ -89,6 +274,12 @@ def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]
     number, rest = split_case_ref(args)
     if number is not None:
         return load_case(ctx, number), rest
+    bare = _BARE_REF.match(args.strip())
+    if bare is not None:
+        try:
+            return load_case(ctx, int(bare.group(1))), args.strip()[bare.end() :]
+        except UserError:
+            pass  # no such case: the number belongs to the rest (a date, a count)
     case = case_from_thread(ctx)
     if case is None:
         raise UserError("case.which", usage=usage)
@@ -108,7 +299,13 @@ def require_steer(ctx: HandlerContext, case: Case) -> None:
 def visible_cases(ctx: HandlerContext, *, include_closed: bool = False) -> list[Case]:
     """Cases of the person's unit they may see, newest first (parties-only ones filtered out for staff)."""
     unit = ctx.require_unit()
-    query = select(Case).where(Case.unit_id == unit.id).order_by(Case.id.desc())
+    if not is_member(ctx.session, unit.id, ctx.member.id):
+        return []
+    query = (
+        select(Case)
+        .where(Case.unit_id == unit.id, visible_case_clause(ctx.session, ctx.member.id))
+        .order_by(Case.id.desc())
+    )
     if not include_closed:
         query = query.where(Case.closed_at.is_(None))
-    return [case for case in ctx.session.scalars(query) if can_see(ctx, case)]
+    return list(ctx.session.scalars(query))

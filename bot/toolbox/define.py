@@ -53,7 +53,8 @@ def question(ctx: HandlerContext, case: Case) -> Reply:
             max=MAX_WHYS,
         )
     else:
-        text = ctx.t(f"case.define.ask.{prompt}", statement=case.statement)
+        # The statement is quoted mid-sentence, so its own full stop goes ("«… hva»?", not "«… hva.»?").
+        text = ctx.t(f"case.define.ask.{prompt}", statement=case.statement.rstrip("."))
     return Reply(fallback=text, blocks=(Text(text), Text(ctx.t("case.define.answer_hint"))))
 
 

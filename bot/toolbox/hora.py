@@ -1,9 +1,10 @@
 """HØRA: Hensikt (why we meet), Ønsket Resultat (what we leave with), Agenda (items with minutes each).
 
 A meeting's agenda is typed one item per line, e.g. ``Info: Nytt vaktsystem (10)``; the kind marks an
-item as information (referatsak), idea round (idémyldring, no discussion) or decision (beslutningssak).
-The posted agenda is grouped in that order – quick information first, then the idea round while heads are
-fresh, then the decisions that build on both – and warns when the minutes add up to more than the meeting.
+item as information (referatsak, orientering), discussion (drøfting), idea round (idémyldring, no
+criticism), decision (beslutningssak) or "eventuelt"; an item may also have no kind, and the minutes may
+be left out. The posted agenda keeps the order people wrote – they know why they put "Eventuelt" last – with
+a legend of the kinds used, and warns when the minutes add up to more than the meeting.
 
 After the meeting, :func:`due_meeting_followups` (run by the scheduler) asks the organiser whether the
 desired result was reached; :func:`record_result` keeps the answer.
@@ -28,7 +29,8 @@ from bot.storage.models import Member, Organisation, Unit
 from bot.toolbox.models_plan import AgendaItem, Meeting
 from bot.toolbox.planning import show_moment
 
-KINDS = ("information", "idea", "decision")
+KINDS = ("information", "discussion", "idea", "decision", "other")
+NO_KIND = "none"
 RESULTS = ("yes", "partly", "no")
 MAX_ITEMS = 30
 MAX_TITLE = 300
@@ -44,9 +46,13 @@ def _fold(word: str) -> str:
 _KIND_WORDS = {
     _fold(word): kind
     for kind, words in {
-        "information": "info informasjon information orientering referat referatsak melding o i",
-        "idea": "ide ideer idea ideas iderunde idemyldring idedugnad brainstorm idérunde runde",
+        "information": "info informasjon information orientering orienteringssak orienteringar "
+        "orienteringer referat referatsak referatsaker melding o i",
+        "discussion": "drøfting drøftingssak drøftingar drøftinger diskusjon diskusjonssak discussion "
+        "discuss d",
+        "idea": "ide ideer idear idea ideas iderunde idemyldring idedugnad brainstorm idérunde runde",
         "decision": "beslutning beslutningssak vedtak vedtakssak avgjerd avgjørelse decision decide b",
+        "other": "eventuelt evt aob eventuelle",
     }.items()
     for word in words.split()
 }
@@ -64,6 +70,12 @@ class ParsedItem:
     minutes: int
 
 
+def agenda_safe(text: str, limit: int = 80) -> str:
+    """``text`` safe to stand in an agenda line: ";" would split the item and "(N)" be read as minutes."""
+    cleaned = text.replace(";", ",").replace("(", " ").replace(")", " ")
+    return re.sub(r"\s+", " ", cleaned).replace(" ,", ",").strip()[:limit]
+
+
 def parse_agenda(text: str) -> list[ParsedItem]:
     """Agenda items, one per line (or separated by ";", which a one-line chat field needs).
 
@@ -79,19 +91,22 @@ def parse_agenda(text: str) -> list[ParsedItem]:
     for number, line in enumerate(lines, start=1):
         shown = line[:60]
         body = _BULLET.sub("", line)
+        minutes = _MINUTES.search(body)
+        value = int(minutes[1]) if minutes else 0
+        bare = (body[: minutes.start()] if minutes else body).strip(" -–,:(")
         m = _KIND.match(body)
         kind = _KIND_WORDS.get(_fold(m[1])) if m else None
-        if m is None or kind is None:
-            raise UserError("hora.agenda_bad_kind", number=number, line=shown)
-        rest = m[2].strip()
-        minutes = _MINUTES.search(rest)
-        if minutes is None:
-            raise UserError("hora.agenda_no_minutes", number=number, line=shown)
-        value = int(minutes[1])
-        title = rest[: minutes.start()].strip(" -–,:(")
+        if kind is not None and m is not None:
+            rest = m[2].strip()
+            found = _MINUTES.search(rest)
+            title = (rest[: found.start()] if found else rest).strip(" -–,:(")
+        elif _KIND_WORDS.get(_fold(bare)) == "other":
+            kind, title = "other", bare  # "Eventuelt" is its own title
+        else:
+            kind, title = NO_KIND, bare  # no kind given: an item all the same
         if not title:
             raise UserError("hora.agenda_no_title", number=number, line=shown)
-        if not 1 <= value <= MAX_MINUTES:
+        if minutes is not None and not 1 <= value <= MAX_MINUTES:
             raise UserError("hora.agenda_bad_minutes", number=number, line=shown, limit=MAX_MINUTES)
         if len(title) > MAX_TITLE:
             raise UserError("errors.too_long", limit=MAX_TITLE, length=len(title))
@@ -187,23 +202,18 @@ def render_meeting(
     if case_line:
         blocks.append(Text(case_line))
     lines = [tr("hora.agenda_heading")]
-    number = 0
-    for kind in KINDS:
-        group = [item for item in items if item.kind == kind]
-        if not group:
-            continue
-        lines.append(tr(f"hora.group.{kind}", minutes=sum(i.minutes for i in group), count=len(group)))
-        for item in group:
-            number += 1
-            lines.append(
-                tr(
-                    "hora.item",
-                    number=number,
-                    mark=tr(f"hora.mark.{kind}"),
-                    title=item.title,
-                    minutes=item.minutes,
-                )
-            )
+    for number, item in enumerate(items, start=1):
+        mark = tr(f"hora.mark.{item.kind}") if item.kind in KINDS else ""
+        key = "hora.item" if item.minutes else "hora.item_open"
+        line = tr(key, number=number, mark=mark, title=item.title, minutes=item.minutes)
+        lines.append(re.sub(r" {2,}", " ", line))
+    legend = [
+        tr(f"hora.group.{kind}", minutes=sum(i.minutes for i in items if i.kind == kind))
+        for kind in KINDS
+        if any(i.kind == kind for i in items)
+    ]
+    if legend:
+        lines.extend(["", *legend])
     blocks.append(Text("\n".join(lines)))
     notes = [tr("hora.total", total=total, length=meeting.length_minutes)]
     if total > meeting.length_minutes:

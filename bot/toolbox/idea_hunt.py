@@ -20,16 +20,18 @@ from sqlalchemy import func, select
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Message, Note, Reply, Text
 from bot.chat.steps import StepHooks
+from bot.dates import parse as dates
 from bot.dates.calendar import local_at, next_working_day
+from bot.i18n import plural
 from bot.storage.models import Member, Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case, Idea
+from bot.toolbox.planning import show_deadline
 
 DEFAULT_WORKING_DAYS = 2
 HEAD_IDEAS = 15
 _BUILD = re.compile(r"^\s*(?:ja|jo|yes)\s*[,!.]?\s*(?:og|and)\b\s*[,:]?\s*#(\d+)\b\s*[:,.\-–]?\s*", re.I)
 _BLOCKING = re.compile(r"^\s*(?:nei\s*[,!.]?\s*men|no\s*[,!.]?\s*but|men|but)\b", re.I)
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -56,39 +58,18 @@ def default_deadline(now: datetime, zone: ZoneInfo) -> datetime:
 
 
 def parse_deadline(text: str, now: datetime, zone: ZoneInfo) -> datetime:
-    """``2026-12-01`` or ``01.12.2026`` (through that day), optionally with ``HH:MM``; never in the past."""
-    words = text.split()
-    if not 1 <= len(words) <= 2:
-        raise UserError("ideas.deadline_format", text=text[:40])
-    day: date | None = None
-    for fmt in _DATE_FORMATS:
-        try:
-            day = datetime.strptime(words[0], fmt).date()
-            break
-        except ValueError:
-            continue
-    if day is None:
-        raise UserError("ideas.deadline_format", text=text[:40])
-    if len(words) == 2:
-        try:
-            clock = datetime.strptime(words[1], "%H:%M").time()
-        except ValueError:
-            raise UserError("ideas.deadline_format", text=text[:40]) from None
-        deadline = local_at(day, clock, zone)
-    else:
-        deadline = end_of(day, zone)
-    if deadline <= now:
-        raise UserError("ideas.deadline_past", text=text[:40])
-    return deadline
+    """What a person typed ("fredag", "4.12.", "24.12. kl 14", "2026-12-01 14:00"), through that day when no
+    time is given; a moment that has passed is questioned (:mod:`bot.dates.parse`)."""
+    when = dates.parse_when(text, now.astimezone(zone).date())
+    dates.check_future(when, now, zone, key="ideas.deadline_past")
+    return dates.moment_of(when, now, zone)
 
 
 def deadline_text(ctx: HandlerContext, case: Case) -> str:
     if case.ideas_deadline is None:
         return ctx.t("ideas.no_deadline")
-    local = case.ideas_deadline.astimezone(_zone(ctx, case))
-    if local.time() == time(0, 0):
-        return ctx.t("ideas.through", date=(local - timedelta(days=1)).strftime("%d.%m.%Y"))
-    return ctx.t("ideas.until", date=local.strftime("%d.%m.%Y"), time=local.strftime("%H:%M"))
+    # The same words as every other deadline ("til og med tirsdag 1.12.2026"), not a bare 01.12.2026.
+    return show_deadline(ctx.t, case.ideas_deadline, _zone(ctx, case).key)
 
 
 def is_open(ctx: HandlerContext, case: Case) -> bool:
@@ -209,7 +190,8 @@ def head_section(ctx: HandlerContext, case: Case) -> list[Block]:
             ctx.t("ideas.head_line", chain=chain_text(chain(ctx, idea)), text=cases.short(idea.text, 80))
         )
     if len(ideas) > HEAD_IDEAS:
-        lines.append(ctx.t("ideas.head_more", count=len(ideas) - HEAD_IDEAS))
+        more = plural(ctx.language, "counts.earlier_ideas", len(ideas) - HEAD_IDEAS)
+        lines.append(ctx.t("ideas.head_more", count=more))
     return [Text("\n".join(lines))]
 
 

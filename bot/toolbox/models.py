@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 # The toolbox's steps in order; a case moves forward one step at a time.
 STEPS = ("define", "blindspot", "ideas", "vote", "plan", "agreed")
@@ -151,3 +152,11 @@ class Idea(Base):
     # The idea opened with "nei, men"/"men": kept (no refusal), the author got a reminder of the rule.
     blocking: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(Case, "started_by_id", "reassign", "cases_started")
+declare(CaseVersion, "author_id", "reassign", "texts")
+declare(CaseParticipant, "member_id", "delete", "participation")
+declare(Question, "author_id", "reassign", "texts")
+declare(Idea, "author_id", "reassign", "texts")

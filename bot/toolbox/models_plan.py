@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 # --------------------------------------------------------------------------------------------------
 # Dot voting
@@ -194,3 +195,41 @@ class AgendaItem(Base):
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
     minutes: Mapped[int] = mapped_column(Integer)
+
+
+class Stance(Base):
+    """A person's stance on one revision of a plan, in one role.
+
+    The plan is the employer's decision after the employees' representatives are heard (arbeidsmiljøloven
+    §§ 2-1, 6-2; Hovedavtalen): each representative records enig / enig med merknad / uenig with a note,
+    staff may support or comment, and the leder decides (an :class:`Approval` in role ``leder``). Rows are
+    per person *and* role, dropped when the person loses the role, and a change of the plan starts a new
+    revision, so older stances stay as history but no longer count.
+    """
+
+    __tablename__ = "plan_stance"
+    __table_args__ = (UniqueConstraint("plan_id", "revision", "member_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    # enig | merknad (enig med merknad) | uenig for representatives; stoette | kommentar for staff.
+    stance: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).
+declare(Vote, "owner_id", "reassign", "votes")
+declare(Vote, "closed_by_id", "reassign", "votes")
+declare(VoteDot, "member_id", "delete", "dots")
+declare(Plan, "created_by_id", "reassign", "plans")
+declare(Obstacle, "created_by_id", "reassign", "texts")
+declare(ActionItem, "owner_id", "reassign", "actions")
+declare(ActionItem, "done_by_id", "reassign", "actions")
+declare(ActionItem, "created_by_id", "reassign", "actions")
+declare(Approval, "member_id", "reassign", "stances")
+declare(Meeting, "organiser_id", "reassign", "meetings")
+declare(Stance, "member_id", "reassign", "stances")

@@ -1,13 +1,14 @@
 """Find solutions together: a plan with goal, obstacles, "how are we when the goal is reached?", actions
 with an owner and a due date, and the parties' approvals.
 
-Approval rule: the plan is agreed when every party role present in the unit (leader, verneombud,
-tillitsvalgt – whoever holds the role may approve for it) has approved the plan's current revision. Any
-change of content (goal, obstacle, outcome, action) raises the revision, so approvals given earlier no
-longer count and the head shows that everyone must look again; the older approvals stay as history. An
-agreed plan is frozen; marking an action done is follow-up, not a change, and is always allowed.
+Decision rule (bot/toolbox/decision.py): the representatives record their stances and the leder decides.
+Only the case's steerers change the plan (bot/toolbox/access.py). Any change of content (goal, obstacle,
+outcome, action) raises the revision, so stances given earlier no longer count and the head shows that
+everyone must look again; the older ones stay as history. A decided plan ("agreed") is frozen; marking an
+action done is follow-up, not a change, and is always allowed.
 
-Also here: how calendar days are shown, used by plans, votes and HØRA alike (bot.dates reads them).
+Also here: how calendar days are shown, used by plans, votes and HØRA alike (what people type is read by
+:mod:`bot.dates.parse`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from sqlalchemy.orm import Session
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Note, Text
 from bot.dates.days import local_today
-from bot.i18n import Translator, raw
-from bot.roles import party_members, roles_of
-from bot.storage.models import PARTY_ROLES, Member
+from bot.i18n import Translator, clock, raw
+from bot.storage.models import Member
+from bot.toolbox import access, decision
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Approval, Obstacle, Plan
 from bot.toolbox.records import name_of
@@ -38,7 +39,7 @@ def show_day(tr: Translator, day: date) -> str:
 
 def show_moment(tr: Translator, moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
-    return tr("plan.moment_format", day=show_day(tr, local.date()), time=local.strftime("%H:%M"))
+    return tr("plan.moment_format", day=show_day(tr, local.date()), time=clock(tr.language, local.time()))
 
 
 def show_deadline(tr: Translator, moment: datetime, timezone: str) -> str:
@@ -84,28 +85,25 @@ def actions(session: Session, plan_id: int) -> list[ActionItem]:
 
 
 def approvals(session: Session, plan: Plan) -> dict[str, Approval]:
-    """The approvals of the plan's current revision, by role."""
+    """The decision on the plan's current revision (role ``leder``), by role (see bot/toolbox/decision.py)."""
     rows = session.scalars(
         select(Approval).where(Approval.plan_id == plan.id, Approval.revision == plan.revision)
     )
     return {row.role: row for row in rows}
 
 
-def missing_roles(session: Session, plan: Plan) -> list[str]:
-    """Party roles present in the unit that have not approved the current revision."""
-    approved = approvals(session, plan)
-    return [role for role in party_members(session, plan.unit_id) if role not in approved]
+missing_roles = decision.missing_roles
 
 
 def _changed(ctx: HandlerContext, plan: Plan) -> bool:
-    """Before a change of content: refuse on an agreed plan; start a new revision. Returns whether
-    approvals were given to the revision that is now replaced (they must be given again)."""
+    """Before a change of content: refuse on a decided plan; start a new revision. Returns whether stances
+    were given on the revision that is now replaced (they must be given again)."""
     if plan.status == "agreed":
         raise UserError("plan.frozen")
-    had_approvals = bool(approvals(ctx.session, plan))
+    had_voices = decision.had_voices(ctx.session, plan)
     plan.revision += 1
     plan.updated_at = ctx.now
-    return had_approvals
+    return had_voices
 
 
 def set_goal(ctx: HandlerContext, plan: Plan, goal: str | None, outcome: str | None) -> bool:
@@ -176,39 +174,6 @@ def remove_item(ctx: HandlerContext, plan: Plan, kind: str, number: int) -> bool
     return reset
 
 
-def approve(ctx: HandlerContext, plan: Plan) -> list[str]:
-    """The actor approves the current revision for each party role they hold; returns the roles added.
-
-    Refused without a party role, on an incomplete plan (no goal or no action), or when nothing is new.
-    """
-    held = [role for role in roles_of(ctx.session, plan.unit_id, ctx.member.id) if role in PARTY_ROLES]
-    if not held:
-        raise UserError("plan.approve_not_party")
-    if plan.status == "agreed":
-        raise UserError("plan.already_agreed")
-    if not plan.goal or not actions(ctx.session, plan.id):
-        raise UserError("plan.incomplete")
-    done = approvals(ctx.session, plan)
-    added = [role for role in held if role not in done]
-    if not added:
-        raise UserError("plan.already_approved")
-    for role in added:
-        ctx.session.add(
-            Approval(
-                plan_id=plan.id,
-                revision=plan.revision,
-                role=role,
-                member_id=ctx.member.id,
-                approved_at=ctx.now,
-            )
-        )
-    ctx.session.flush()
-    if not missing_roles(ctx.session, plan):
-        plan.status = "agreed"
-        plan.agreed_at = ctx.now
-    return added
-
-
 def mark_done(ctx: HandlerContext, plan: Plan, number: int) -> ActionItem:
     """Follow-up, not a change of the plan: allowed on an agreed plan, for the owner or the trio."""
     item = ctx.session.scalar(
@@ -216,7 +181,8 @@ def mark_done(ctx: HandlerContext, plan: Plan, number: int) -> ActionItem:
     )
     if item is None:
         raise UserError("plan.unknown_action", number=number)
-    if item.owner_id != ctx.member.id and not ctx.is_party:
+    # Checked in the plan's own unit (SEC-16), not the unit the command came from.
+    if not access.may_mark_action_done(ctx.session, ctx.organisation.id, ctx.member.id, plan, item.owner_id):
         raise UserError("plan.done_not_allowed")
     if item.done_at is not None:
         raise UserError("errors.duplicate")
@@ -249,26 +215,9 @@ def plan_lines(tr: Translator, session: Session, plan: Plan) -> list[str]:
     return lines
 
 
-def approval_text(tr: Translator, session: Session, plan: Plan) -> str:
-    present = party_members(session, plan.unit_id)
-    if not present:
-        return tr("plan.no_parties")
-    done = approvals(session, plan)
-    parts = []
-    for role in present:
-        if role in done:
-            who = session.get(Member, done[role].member_id) if done[role].member_id else None
-            parts.append(tr("plan.approved_by", role=tr(f"roles.names.{role}"), name=name_of(who)))
-        else:
-            parts.append(tr("plan.waiting_for", role=tr(f"roles.names.{role}")))
-    if plan.status == "agreed" and plan.agreed_at is not None:
-        return tr("plan.agreed_line", parts=" · ".join(parts))
-    return tr("plan.approvals_line", parts=" · ".join(parts))
-
-
 def plan_blocks(tr: Translator, session: Session, plan: Plan) -> list[Block]:
     title = tr("plan.head_title", revision=plan.revision)
     return [
         Text(title + "\n" + "\n".join(plan_lines(tr, session, plan))),
-        Note(approval_text(tr, session, plan)),
+        Note(decision.decision_text(tr, session, plan)),
     ]

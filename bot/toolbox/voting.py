@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Buttons, Header, Note, Reply, Text
-from bot.i18n import Translator
+from bot.i18n import Counted, Translator, plural
 from bot.storage.models import Unit
 from bot.toolbox import cases
 from bot.toolbox.models import Case
@@ -149,10 +149,10 @@ def set_ballot(session: Session, vote_id: int, member_id: int, wanted: dict[int,
     if set(wanted) - valid:
         raise UserError("errors.unknown_action")
     if any(count > vote.cap for count in wanted.values()):
-        raise UserError("vote.over_cap", cap=vote.cap)
+        raise UserError("vote.over_cap", cap=Counted("counts.dots", vote.cap))
     mine = dots_of(session, vote.id, member_id)
     if sum(wanted.values()) > vote.budget:
-        raise UserError("vote.over_budget", budget=vote.budget, used=len(mine))
+        raise UserError("vote.over_budget", budget=Counted("counts.dots", vote.budget), used=len(mine))
     if Counter(dot.option_id for dot in mine) == Counter(wanted):
         return False
     keep: list[VoteDot] = []
@@ -250,7 +250,7 @@ def option_line(tr: Translator, option: VoteOption) -> str:
 
 
 def rules_text(tr: Translator, vote: Vote, timezone: str) -> str:
-    rules = tr("vote.rules", budget=vote.budget, cap=vote.cap)
+    rules = tr("vote.rules", budget=plural(tr.language, "counts.dots", vote.budget), cap=vote.cap)
     if vote.deadline is not None:
         rules += " " + tr("vote.deadline", when=show_deadline(tr, vote.deadline, timezone))
     return rules
@@ -259,7 +259,8 @@ def rules_text(tr: Translator, vote: Vote, timezone: str) -> str:
 def results_text(tr: Translator, session: Session, vote: Vote) -> str:
     placings = results(session, vote)
     voters = voter_count(session, vote.id)
-    lines = [tr("vote.results_title", voters=voters, dots=sum(p.dots for p in placings))]
+    dots = plural(tr.language, "counts.dots", sum(p.dots for p in placings))
+    lines = [tr("vote.results_title", voters=voters, dots=dots)]
     if voters == 0:
         lines.append(tr("vote.nobody_voted"))
         return "\n".join(lines)

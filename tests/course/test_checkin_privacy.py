@@ -82,12 +82,12 @@ async def test_four_answers_hide_the_aggregate_five_show_it(make_bot, clock, dat
     # tillit 22/5 = 4.4, trygghet 23/5 = 4.6.
     assert "5 av 8 svarte" in week2
     for line in (
-        "Arbeidsflyt: 3.4",
-        "Motivasjon: 4.0",
-        "Engasjement: 3.2",
-        "Involvering: 2.2",
-        "Tillit: 4.4",
-        "Trygghet: 4.6",
+        "Arbeidsflyt: 3,4",
+        "Motivasjon: 4,0",
+        "Engasjement: 3,2",
+        "Involvering: 2,2",
+        "Tillit: 4,4",
+        "Trygghet: 4,6",
     ):
         assert line in week2
     # Five comments are not shown (comments need ten answers).
@@ -223,3 +223,29 @@ def test_an_answer_without_a_comment_adds_no_comment(make_bot, database, clock) 
         assert round_.comments == []
         assert round_.answer_count == 2
         assert survey.counts(s, round_)[INDICATORS[0]] == {1: 0, 2: 0, 3: 1, 4: 1, 5: 0}
+
+
+async def test_unanimous_scores_show_as_a_band_and_results_are_for_the_trio(
+    make_bot, clock, database
+) -> None:  # type: ignore[no-untyped-def]
+    bot, console = await setup(make_bot, clock)
+    clock.set(oslo(2027, 1, 7, 14).astimezone(UTC))
+    # Everyone gives trygghet 5 (the last score); the other indicators differ.
+    for name, first in zip(("Per", "Aisha", "Jonas", "Mari", "Lena"), (1, 2, 3, 4, 5), strict=True):
+        await answer(console, name, (first, first, first, first, first, 5))
+    with database.transaction() as s:
+        assert len(s.scalars(select(CheckinRespondent)).all()) == 5
+    await walk(bot, clock, oslo(2027, 1, 11, 9))
+    # The round closed with the summary: who answered is forgotten, the totals stay.
+    with database.transaction() as s:
+        assert s.scalars(select(CheckinRespondent)).all() == []
+        assert s.scalars(select(CheckinRound.answer_count)).all() == [5]
+    out = await console.as_("Ola", "/parts sjekkinn resultat")
+    assert "Arbeidsflyt: 3,0" in out
+    assert "Trygghet: 4–5" in out
+    assert "Trygghet: 5.0" not in out
+    assert "vises et intervall" in out
+    # Staff get a kind refusal: the results are the trio's working material (SEC-15).
+    out = await console.as_("Per", "/parts sjekkinn resultat")
+    assert "Resultatene av sjekk-inn er for leder, verneombud og tillitsvalgt." in out
+    assert "Arbeidsflyt" not in out

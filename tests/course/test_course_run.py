@@ -34,9 +34,9 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
     out = await console.as_("Kari", "/parts kurs start 2027-01-11 09:00")
     assert "Solsikken barnehage er meldt på kurset." in out
     assert "Kari har meldt Solsikken barnehage på «Kurs i rolleforståelse og partssamarbeid»." in out
-    assert "→ *Modul 1: digital samling* – mandag 11. januar kl. 09:00" in out
-    assert "· *Modul 6: digital erfaringsutveksling* – mandag 26. april kl. 09:00" in out
-    assert "0 av 6 moduler gjennomført. Neste melding fra meg: torsdag 7. januar kl. 10:00." in out
+    assert "→ *Modul 1: digital samling* – mandag 11. januar kl. 09.00" in out
+    assert "· *Modul 6: digital erfaringsutveksling* – mandag 26. april kl. 09.00" in out
+    assert "0 av 6 moduler gjennomført. Neste melding fra meg: torsdag 7. januar kl. 10.00." in out
 
     # Up to the baseline evaluation (Friday before module 1), then five people answer it.
     sent = await walk(bot, clock, oslo(2027, 1, 8, 12, 30))
@@ -104,7 +104,7 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
     transcript = console.transcript
     assert transcript.count("== Ukens lille øvelse ==") == 10
     assert "Denne uka: Spør én kollega «Hva forventer du av meg i rollen min?»" in transcript
-    assert "Før Modul 2: samling med personalet (mandag 1. februar kl. 18:00): Start en runde" in transcript
+    assert "Før Modul 2: samling med personalet (mandag 1. februar kl. 18.00): Start en runde" in transcript
     assert "[direktemelding til Siri] Partsbot:\n  == Til leder, verneombud og tillitsvalgt ==" in transcript
     assert (
         "[direktemelding til Per] Partsbot:\n  == Til leder, verneombud og tillitsvalgt ==" not in transcript
@@ -128,9 +128,9 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
     out = await console.as_("Kari", "/parts kurs")
     assert "6 av 6 moduler gjennomført. Ingen flere planlagte påminnelser." in out
     # perspective: before (2+3+2+3+2)/5 = 2.4, after (4+4+3+4+5)/5 = 4.0; improved (4+5+4+4+3)/5 = 4.0
-    assert "Ta andres perspektiv: før 2.4, etter 4.0" in out
-    assert "Partssamarbeidet fungerer: før 2.8, etter 3.8" in out
-    assert "Blitt bedre til å ta andres perspektiv: 4.0" in out
+    assert "Ta andres perspektiv: før 2,4, etter 4,0" in out
+    assert "Partssamarbeidet fungerer: før 2,8, etter 3,8" in out
+    assert "Blitt bedre til å ta andres perspektiv: 4,0" in out
     last_summary = transcript[transcript.rindex("== Ukeoppsummering – Solsikken barnehage ==") :]
-    assert "• Ta andres perspektiv: 2.4 → 4.0" in last_summary
+    assert "• Ta andres perspektiv: 2,4 → 4,0" in last_summary
     assert "Alle modulene er gjennomført." in last_summary

@@ -77,7 +77,7 @@ def seed(database, names: dict[str, int]) -> None:  # type: ignore[no-untyped-de
         c3, c4 = case("Pauser", "ideas"), case("Vikarer", "plan")
         case("Gammel sak", "agreed", closed=True)
         secret = case("Sykefravær hos en kollega", "define")
-        secret.parties_only = True  # the verneombud's confidentiality: counted, never named
+        secret.parties_only = True  # named only to readers who are all parties (SEC-11)
         for day, released in ((3, True), (5, True), (7, True), (20, True), (6, False)):
             when = _utc(oslo(2027, 2 if day < 10 else 1, day, 12))
             s.add(
@@ -170,31 +170,32 @@ async def test_weekly_summary_matches_numbers_computed_by_hand(make_bot, clock, 
     summary = last_summary(out)
     assert summary.startswith("[direktemelding til Kari] Partsbot:")
     expected = [
-        "mandag 1. februar kl. 08:00 – mandag 8. februar kl. 08:00",
+        "mandag 1. februar kl. 08.00 – mandag 8. februar kl. 08.00",
         "*Saker etter steg*",
-        "• Definere problemet: 3 (Beskjeder, Garderoben, sak bare for partene)",
+        # The leder alone reads it, so the parties-only case is named.
+        "• Definere problemet: 3 (Beskjeder, Garderoben, Sykefravær hos en kollega)",
         "• Idéjakt: 1 (Pauser)",
         "• Plan og tiltak: 1 (Vikarer)",
         "3 nye spørsmål i blindsonen og 4 nye idéer.",
-        "• Avstemningen «Hva prøver vi først?» er avsluttet: «Morgenmøte 5 min» vant med 5 prikker.",
-        "• ⚠ Forfalt: Lage beskjedtavle – Ola, frist onsdag 3. februar",
+        "• Avstemmingen «Hva prøver vi først?» er avsluttet: «Morgenmøte 5 min» vant med 5 prikker.",
+        "• ⚠ Fristen er passert: Lage beskjedtavle – Ola, frist onsdag 3. februar",
         "• Prøve 5-minutters morgenmøte – Per, frist torsdag 11. februar",
         "Uke 5: 6 av 6 svarte.",
-        "• Arbeidsflyt: 3.5",
-        "• Motivasjon: 4.0",
-        "• Engasjement: 3.2",
-        "• Involvering: 2.5",
-        "• Tillit: 4.3",
-        "• Trygghet: 4.5",
+        "• Arbeidsflyt: 3,5",
+        "• Motivasjon: 4,0",
+        "• Engasjement: 3,2",
+        "• Involvering: 2,5",
+        "• Tillit: 4,3",
+        "• Trygghet: 4,5",
         "Kommentarer vises når minst 10 har svart.",
         "• Sjekk-inn uke 4: 4 av 6",
         "• Sjekk-inn uke 5: 6 av 6",
         "2 av 6 moduler gjennomført.",
-        "Neste: Modul 3: digital samling, mandag 22. februar kl. 09:00.",
+        "Neste: Modul 3: digital samling, mandag 22. februar kl. 09.00.",
     ]
     for line in expected:
         assert line in summary, line
-    for absent in ("Gammel sak", "Sykefravær", "Julebord", "Bestille tavle", "Evaluere", "Fin uke"):
+    for absent in ("Gammel sak", "Julebord", "Bestille tavle", "Evaluere", "Fin uke"):
         assert absent not in summary, absent
     # The chart: a PNG with both weeks (week 4 hidden as a gap), its path shown in the console.
     chart = (
@@ -210,7 +211,7 @@ async def test_weekly_summary_matches_numbers_computed_by_hand(make_bot, clock, 
     # The same summary on demand, for the trio only.
     out = await console.as_("Ola", "/parts oppsummering")
     assert "(bare synlig for Ola) Partsbot:\n  == Ukeoppsummering – Solsikken barnehage ==" in out
-    assert "• Arbeidsflyt: 3.5" in out
+    assert "• Arbeidsflyt: 3,5" in out
     out = await console.as_("Per", "/parts oppsummering")
     assert "Oppsummeringen er for leder, verneombud og tillitsvalgt." in out
     assert "Ukeoppsummering" not in out
@@ -239,7 +240,8 @@ async def test_a_unit_without_a_leader_gets_it_to_the_trio_and_the_admin_is_told
     console = ConsoleDriver(bot)
     await console.start()
     await team(console, (("Ola", "verneombud"), ("Siri", "tillitsvalgt"), ("Per", "ansatt")))
-    await console.as_("Tone", "/parts kurs start 2027-01-11 09:00")  # the course facilitator: no role
+    # Kari enrolled the unit as leder and then handed the role over to nobody yet: she stepped down.
+    await console.as_("Kari leder", "/parts kurs start 2027-01-11 09:00", "/parts rolle fjern leder")
     clock.set(_utc(oslo(2027, 1, 11, 8)))
     console.take()
     await tick(bot, clock())
@@ -250,7 +252,7 @@ async def test_a_unit_without_a_leader_gets_it_to_the_trio_and_the_admin_is_told
     told = (
         "Solsikken barnehage har ingen leder registrert i Partsbot, så ukeoppsummeringen gikk til: Ola, Siri."
     )
-    assert f"[direktemelding til Tone] Partsbot:\n  {told}" in out
+    assert f"[direktemelding til Kari] Partsbot:\n  {told}" in out
 
 
 async def test_action_owner_is_reminded_privately_on_the_due_date(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
@@ -277,3 +279,28 @@ async def test_action_owner_is_reminded_privately_on_the_due_date(make_bot, cloc
     assert not [k for k in (await tick(bot, clock())).sent if k.startswith("action:")]
     clock.set(_utc(oslo(2027, 8, 2, 9)))
     assert [k for k in (await tick(bot, clock())).sent if k.startswith("action:")] == ["action:5:2027-07-21"]
+
+
+def test_delivered_charts_are_deleted_and_waiting_ones_kept(database, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from bot.course.retention import delete_delivered_charts
+    from bot.storage.models import OutboxItem
+
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    (folder / "delivered.png").write_bytes(b"png")
+    (folder / "waiting.png").write_bytes(b"png")
+    (folder / "just-drawn.png").write_bytes(b"png")
+    for name in ("delivered.png", "waiting.png"):
+        os.utime(folder / name, (time.time() - 3600, time.time() - 3600))
+    with database.transaction() as s:
+        s.add(
+            OutboxItem(
+                platform="slack", lane="slack:T", effect='{"path": "/x/waiting.png"}', next_attempt_at=clock()
+            )
+        )
+    with database.transaction() as s:
+        assert delete_delivered_charts(s, clock(), folder) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["just-drawn.png", "waiting.png"]

@@ -68,6 +68,8 @@ class FakeSlack:
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
         self.installed_team = {"id": "T0NEWKIDS", "name": "Eventyrskogen barnehage"}
+        # users.info says these are workspace admins (may set up a unit's leder; bot/grants.py).
+        self.admins: set[str] = {"UKARI"}
 
     # Switches ----------------------------------------------------------------------------------------
 
@@ -204,6 +206,9 @@ class FakeSlack:
                         "id": user,
                         "real_name": name,
                         "locale": "nb-NO",
+                        # Kari administers the workspace: she may set up the unit's leder.
+                        "is_admin": user in self.admins,
+                        "is_owner": False,
                         "profile": {"display_name": name.split()[0], "real_name": name},
                     },
                 }

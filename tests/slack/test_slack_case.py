@@ -19,7 +19,7 @@ from sqlalchemy import String, Text, select
 from bot.schema import metadata
 from bot.storage.models import Member
 from bot.toolbox.models import Case, CaseParticipant, Idea, PendingQuestion, Question
-from bot.toolbox.models_plan import ActionItem, Approval, Obstacle, Plan, Vote, VoteDot
+from bot.toolbox.models_plan import ActionItem, Approval, Obstacle, Plan, Stance, Vote, VoteDot
 from tests.conftest import FakeClock
 from tests.slack.fakes import BOT_USER, CHANNEL, TEAM, Call, FakeSlack, SlackDriver
 
@@ -139,7 +139,9 @@ async def _staffed(slack: SlackDriver) -> None:
         ("UPER", "ansatt"),
     ):
         await slack.command(f"rolle {role}", user=user)
-    await slack.fake.wait_for("chat.postMessage", count=5)
+    await slack.idle()
+    # Kari is a workspace admin and set up the leder role; she confirms the representatives' claims.
+    await slack.command("rolle bekreft alle")
     await slack.idle()
 
 
@@ -236,7 +238,7 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
         assert asked, f"no question after answer {turn + 1}"
         if wants_statement:
             break
-    assert "Problemet er definert" in asked
+    assert "Da har dere en problemformulering" in asked
     assert SHARPER in _text(_head(fake, head_ts))  # the head was updated in place
     assert fake.of("chat.update")[-1].body["channel"] == CHANNEL
 
@@ -336,35 +338,43 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
     assert owner["type"] == "static_select" and due["type"] == "datepicker"
     kari = next(o["value"] for o in owner["options"] if o["text"]["text"] == "Kari")
     await _submit(slack, "UNINA", view, {"text": ACTION, "owner": kari, "due": "2026-12-04"})
+    # Per (staff) may not change the plan (SEC-16); Ola, one of the parties, adds his action.
+    mark = len(fake.calls)
     await _command(slack, "UPER", "plan #1 tiltak Siri fredag Henge opp tavla")
+    assert "Planen endres av den som startet saken" in _text(_private(fake, mark, "UPER")[0])
+    await _command(slack, "UOLA", "plan #1 tiltak Siri fredag Henge opp tavla")
     plan_now = _text(_head(fake, head_ts))
     assert GOAL in plan_now and "Ingen tid om morgenen" in plan_now and ACTION in plan_now
     assert "Henge opp tavla" in plan_now
 
-    # 9. Approvals on the head: staff without a party role are refused; leder, verneombud and tillitsvalgt
-    # approve, each thanked privately and announced in the thread.
+    # 9. The same button means support for staff, a stance for the representatives and the decision for the
+    # leder; each is thanked privately and told in the thread.
     mark = len(fake.calls)
     await _press(slack, "USIRI", head_ts, "plan.approve")
-    [refused] = _private(fake, mark, "USIRI")
-    assert "godkjennes av leder, verneombud og tillitsvalgt" in _text(refused)
-    assert _in_thread(fake, mark, head_ts) == ""
-    for user, name, role in (
-        ("UKARI", "Kari", "leder"),
-        ("UOLA", "Ola", "verneombud"),
-        ("UNINA", "Nina", "tillitsvalgt"),
+    assert _private(fake, mark, "USIRI")
+    assert "Siri støtter planen." in _in_thread(fake, mark, head_ts)
+    for user, said in (
+        ("UOLA", "Ola er enig i planen (verneombud)."),
+        ("UNINA", "Nina er enig i planen (tillitsvalgt)."),
+        ("UKARI", "Kari har besluttet planen."),
     ):
         assert _case(slack).step == "plan"
         mark = len(fake.calls)
         await _press(slack, user, head_ts, "plan.approve")
         assert _private(fake, mark, user), f"no thanks to {user}"
-        assert f"{name} godkjente planen som {role}" in _in_thread(fake, mark, head_ts)
+        assert said in _in_thread(fake, mark, head_ts)
 
-    # 10. Agreed: the thread says so, and the head – the same message, updated with chat.update – too.
+    # 10. Decided: the thread says so, and the head – the same message, updated with chat.update – too.
     agreed = _in_thread(fake, mark, head_ts)
-    assert "Planen er avtalt" in agreed and ACTION in agreed
+    assert "Planen er besluttet" in agreed and ACTION in agreed
     final = _head(fake, head_ts)
     assert final.method == "chat.update" and final.body["channel"] == CHANNEL
-    assert "6/6 Enige om planen" in _text(final) and "Avtalt – godkjent av alle partene" in _text(final)
+    assert "6/6" in _text(final)
+    assert (
+        "Besluttet av leder Kari etter drøfting med* verneombud Ola: enig; tillitsvalgt Nina: enig"
+        in _text(final)
+    )
+    assert "Partene er enige." in _text(final)
     assert "plan.approve" not in _buttons(final) and "case.next" not in _buttons(final)
     # Only the head went to the channel itself; everything else of the case stayed in its thread.
     case_posts = [
@@ -379,13 +389,14 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
         assert case.closed_at is not None
         plan = session.scalar(select(Plan))
         assert plan is not None and plan.status == "agreed" and plan.goal == GOAL
-        assert {
+        # The decision is the leder's alone; the representatives' stances are kept beside it.
+        assert [
             a.role for a in session.scalars(select(Approval).where(Approval.revision == plan.revision))
-        } == {
-            "leder",
-            "verneombud",
-            "tillitsvalgt",
-        }
+        ] == ["leder"]
+        assert {
+            (s.role, s.stance)
+            for s in session.scalars(select(Stance).where(Stance.revision == plan.revision))
+        } == {("verneombud", "enig"), ("tillitsvalgt", "enig"), ("ansatt", "stoette")}
         assert [o.text for o in session.scalars(select(Obstacle))] == ["Ingen tid om morgenen"]
         actions = {a.text: a for a in session.scalars(select(ActionItem))}
         assert actions[ACTION].owner_id == ids["UKARI"] and actions[ACTION].due == date(2026, 12, 4)

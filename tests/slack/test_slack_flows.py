@@ -52,12 +52,12 @@ async def test_roles_exercise_runs_in_a_thread(slack: SlackDriver) -> None:
     await fake.wait_for("chat.postMessage")
     await slack.command("roller")
 
-    # The head message, then the four roles' questions in its thread.
-    posts = await fake.wait_for("chat.postMessage", count=6)
+    # The head message, then the five roles' questions in its thread.
+    posts = await fake.wait_for("chat.postMessage", count=7)
     head = posts[1]
     head_ts = fake.answer_ts(head)
     in_thread = [c for c in posts[2:] if c.body.get("thread_ts") == head_ts]
-    assert len(in_thread) == 4
+    assert len(in_thread) == 5
 
     # A reply in the thread is an answer; the head is updated in place with the new count.
     await slack.thread_reply("Jeg sørger for at vi har tid til å snakke sammen.", head_ts)
@@ -71,10 +71,16 @@ async def test_roles_exercise_runs_in_a_thread(slack: SlackDriver) -> None:
 
 async def test_button_opens_a_modal_and_the_submission_is_stored(slack: SlackDriver) -> None:
     fake = slack.fake
+    # Kari (a workspace admin) sets up the leder role; Ola's claim waits until she confirms it.
+    await slack.command("rolle leder")
     await slack.command("rolle verneombud", user="UOLA")
+    await slack.idle()
+    await slack.command("rolle bekreft Ola")
+    await slack.idle()
+    before = len(fake.of("chat.postMessage"))
     await slack.command("roller", user="UOLA")
-    posts = await fake.wait_for("chat.postMessage", count=6)
-    head = posts[1]
+    posts = await fake.wait_for("chat.postMessage", count=before + 6)  # the head and five roles' questions
+    head = posts[before]
     head_ts = fake.answer_ts(head)
     answer_button = _button(head.body["blocks"], "roles.answer")
 
@@ -102,38 +108,43 @@ async def test_closing_the_round_posts_the_summary_in_the_thread(slack: SlackDri
     fake = slack.fake
     await slack.command("rolle leder")
     await slack.command("roller")
-    posts = await fake.wait_for("chat.postMessage", count=6)
+    posts = await fake.wait_for("chat.postMessage", count=7)  # announcement, head, five roles' questions
     head_ts = fake.answer_ts(posts[1])
     await slack.thread_reply("Vi må bli flinkere til å gi hverandre beskjed.", head_ts)
     await fake.wait_for("chat.update")
 
     close = _button(posts[1].body["blocks"], "roles.close")
     await slack.click("roles.close", close["value"], message_ts=head_ts)
-    summary = await fake.wait_for("chat.postMessage", count=7)
+    summary = await fake.wait_for("chat.postMessage", count=8)
     assert summary[-1].body["thread_ts"] == head_ts
     assert "flinkere" in fake.texts("chat.postMessage")[-1]
     await fake.wait_for("chat.update", count=2)
 
 
 async def test_app_home_shows_my_roles(slack: SlackDriver) -> None:
+    async def home() -> str:
+        before = len(slack.fake.of("views.publish"))
+        await slack.event(
+            {"type": "app_home_opened", "user": "UNINA", "channel": "DNINA", "tab": "home", "event_ts": "1.1"}
+        )
+        published = (await slack.fake.wait_for("views.publish", count=before + 1))[-1]
+        assert published.body["user_id"] == "UNINA"
+        view = published.body["view"]
+        assert view["type"] == "home"
+        return json.dumps(view, ensure_ascii=False)
+
+    await slack.command("rolle leder")
     await slack.command("rolle tillitsvalgt", user="UNINA")
-    await slack.fake.wait_for("chat.postMessage")
-    await slack.event(
-        {
-            "type": "app_home_opened",
-            "user": "UNINA",
-            "channel": "DNINA",
-            "tab": "home",
-            "event_ts": "1700000000.1",
-        }
-    )
-    [published] = await slack.fake.wait_for("views.publish")
-    assert published.body["user_id"] == "UNINA"
-    view = published.body["view"]
-    assert view["type"] == "home"
-    text = json.dumps(view, ensure_ascii=False)
-    assert CHANNEL in text  # the unit (named after its channel until renamed)
-    assert "Tillitsvalgt" in text or "tillitsvalgt" in text
+    await slack.idle()
+    # The rendered roles line itself, not a word that the fallback text also contains (code.md A-6).
+    text = await home()
+    assert f"• {CHANNEL}: ingen rolle ennå" in text  # the unit (named after its channel until renamed)
+    assert "venter på bekreftelse fra leder: tillitsvalgt" in text
+    await slack.command("rolle bekreft Nina")
+    await slack.idle()
+    text = await home()
+    assert f"• {CHANNEL}: tillitsvalgt" in text
+    assert "venter på bekreftelse" not in text
 
 
 async def test_app_home_for_someone_new_explains_how_to_start(slack: SlackDriver) -> None:

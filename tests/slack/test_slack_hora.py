@@ -81,15 +81,25 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     }
     assert len(view["title"]["text"]) <= 24
 
-    # A time already past on the injected clock is refused privately; nothing is posted.
+    # A time already past on the injected clock keeps the modal open with the answer at the time field
+    # (response_action "errors": everything typed stays); nothing is posted.
     today = clock().astimezone(OSLO).date()
     mark = len(fake.calls)
     response = await slack.submit(view, _meeting_values(today.isoformat(), time="07:00"))
-    assert response.status == 200 and (await response.text()) == ""
+    assert response.status == 200
+    answer = json.loads(await response.text())
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == ["time"] and "fortiden" in answer["errors"]["time"]
     await slack.idle()
-    [refused] = _since(fake, mark, "chat.postEphemeral")
-    assert "fortiden" in _text(refused)
+    assert _since(fake, mark, "chat.postEphemeral") == []
     assert _since(fake, mark, "chat.postMessage") == []
+
+    # A day that is not one is named at the day field; the other fields are not blamed.
+    response = await slack.submit(view, _meeting_values("2026-11-31"))
+    answer = json.loads(await response.text())
+    assert answer["errors"] == {
+        "day": "«2026-11-31» er ikke en dato. Skriv for eksempel «fredag», «4.12.» eller «4. desember»."
+    }
 
     # Two days on, at 14:00 Oslo time: the agenda is posted in the channel (not in a thread).
     day = today + timedelta(days=2)
@@ -100,7 +110,7 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     [agenda] = _since(fake, mark, "chat.postMessage")
     assert agenda.body["channel"] == CHANNEL and not agenda.body.get("thread_ts")
     shown = _text(agenda)
-    assert f"{day.day}.{day.month}.{day.year} kl. 14:00" in shown
+    assert f"{day.day}.{day.month}.{day.year} kl. 14.00" in shown
     assert PURPOSE in shown and DESIRED in shown
     assert all(title in shown for title in ("Nytt vaktsystem", "Bedre garderobe", "Ny vaktliste"))
     assert "Sum: 45 av 60 min" in shown

@@ -140,3 +140,57 @@ def test_manifest_asks_for_exactly_the_scopes_the_install_requests() -> None:
 def _count(slack: SlackDriver, table: Any) -> int:
     with slack.bot.db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Secrets at rest, state hygiene, rate limit (issue 10: SEC-05, SEC-17)
+# --------------------------------------------------------------------------------------------------
+
+
+async def test_expired_states_are_cleaned_and_install_is_rate_limited(slack: SlackDriver) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with slack.bot.db.engine.begin() as conn:
+        conn.execute(
+            slack_oauth_states.insert(),
+            [{"state": f"old-{i}", "expire_at": datetime.now(UTC) - timedelta(hours=1)} for i in range(5)],
+        )
+    statuses = [(await slack.client.get("/slack/install", allow_redirects=False)).status for _ in range(12)]
+    assert statuses[:10] == [302] * 10
+    assert statuses[10:] == [429, 429]
+    states = [row["state"] for row in _rows(slack, slack_oauth_states)]
+    assert len(states) == 10 and not [s for s in states if s.startswith("old-")]
+
+
+async def test_uninstall_schedules_deletion_and_a_reinstall_keeps_the_data(
+    slack: SlackDriver, clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from bot.storage.models import Organisation
+    from bot.storage.personal import delete_due_organisations
+
+    await _install(slack)
+    await slack.command("hjelp", team=NEW_TEAM)
+    await slack.fake.wait_for("chat.postEphemeral")
+    await slack.event({"type": "app_uninstalled", "event_ts": "1700000900.1"}, team=NEW_TEAM)
+    await slack.idle()
+    with slack.bot.db.transaction() as s:
+        org = s.scalars(select(Organisation).where(Organisation.external_id == NEW_TEAM)).one()
+        assert org.delete_after == clock() + timedelta(days=30)
+    # Installed again within the 30 days: nothing is deleted.
+    await _install(slack)
+    with slack.bot.db.transaction() as s:
+        assert (
+            s.scalars(select(Organisation.delete_after).where(Organisation.external_id == NEW_TEAM)).one()
+            is None
+        )
+    # Removed for good: after 30 days the workspace's data goes.
+    await slack.event({"type": "app_uninstalled", "event_ts": "1700000901.1"}, team=NEW_TEAM)
+    await slack.idle()
+    with slack.bot.db.transaction() as s:
+        assert delete_due_organisations(s, clock() + timedelta(days=29)) == 0
+    with slack.bot.db.transaction() as s:
+        assert delete_due_organisations(s, clock() + timedelta(days=31)) == 1
+    with slack.bot.db.transaction() as s:
+        assert s.scalars(select(Organisation).where(Organisation.external_id == NEW_TEAM)).all() == []

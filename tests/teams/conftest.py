@@ -17,8 +17,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.adapters.teams import TeamsWebAdapter
 from bot.adapters.teams.ratelimit import ConversationRateLimiter
 from bot.core import Partsbot
+from bot.grants import remember_installer
 from bot.web import build_app
-from tests.teams.fakes import FakeConnector, TeamsDriver
+from tests.teams.fakes import KARI, TENANT, FakeConnector, TeamsDriver
 
 
 class FakeTime:
@@ -69,6 +70,10 @@ async def start_teams(
             await client.close()
         clients.clear()
         bot = make_bot(**settings)
+        # Kari added the app to the team (tests/teams/test_role_grants_teams.py sends the real
+        # conversation update); that lets her set up the unit's leder.
+        with bot.db.transaction() as session:
+            remember_installer(session, "teams", TENANT, KARI.id, bot.clock())
         limiter = ConversationRateLimiter(monotonic=fake_time.monotonic, sleep=fake_time.sleep)
         adapter = TeamsWebAdapter(
             bot, allow_anonymous=not bot.settings.microsoft_app_id, sleep=fake_time.sleep, limiter=limiter

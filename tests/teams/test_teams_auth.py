@@ -106,7 +106,7 @@ def stored(teams: TeamsDriver) -> tuple[int, int, int]:
 
 
 async def test_a_valid_token_is_accepted(secured: TeamsDriver, openid: FakeOpenId) -> None:
-    activity = channel_message(secured.service_url, KARI, "rolle ansatt")
+    activity = channel_message(secured.service_url, KARI, "rolle leder")
     headers = {"Authorization": f"Bearer {token(secured.service_url)}"}
     assert await secured.send(activity, headers) == 200
     assert stored(secured) == (1, 1, 1)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.storage.models import RolesAnswer
+from bot.toolbox.models_plan import Meeting
 from tests.teams.fakes import CHANNEL, KARI, OLA, Call, TeamsDriver, card_submit, submit_data
 
 
@@ -18,8 +19,8 @@ def answers(teams: TeamsDriver) -> int:
 
 
 async def open_round(teams: TeamsDriver) -> Call:
-    """Kari (verneombud) starts a roles round; returns the head message as the fake received it."""
-    await teams.say(KARI, "rolle verneombud")
+    """Kari (leder) starts a roles round; returns the head message as the fake received it."""
+    await teams.say(KARI, "rolle leder")
     mark = teams.mark()
     await teams.say(KARI, "roller")
     return next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
@@ -43,7 +44,7 @@ async def test_button_opens_a_form_in_the_personal_chat_and_the_form_is_stored(t
     inputs = {element["id"]: element for element in card["body"] if element["type"].startswith("Input.")}
     assert set(inputs) == {"f:do", "f:expect", "f:meet"}
     assert inputs["f:do"]["isMultiline"] is True and inputs["f:do"]["maxLength"] == 2000
-    assert "verneombud" in inputs["f:do"]["placeholder"]
+    assert "leder" in inputs["f:do"]["placeholder"]
 
     data = submit_data(form, "Send")
     submit = card_submit(
@@ -194,3 +195,37 @@ async def test_the_card_secret_survives_a_restart(start_teams: Any) -> None:
     assert await second.send(press) == 200
     assert [c.conversation for c in second.since(mark)] == [KARI.chat]
     assert "Svar om rollen din" in second.since(mark)[0].text
+
+
+async def test_a_wrong_time_in_a_card_is_named_and_the_card_keeps_what_was_typed(teams: TeamsDriver) -> None:
+    # HØRA as a card: the time field gets "kl 25" (the day is a date picker) – the answer names it, nothing
+    # is stored, and the card is not replaced, so everything typed into it is still there to correct.
+    await teams.say(KARI, "rolle leder")
+    mark = teams.mark()
+    await teams.say(KARI, "høra")
+    [form] = [c for c in teams.since(mark) if c.conversation == KARI.chat and c.cards]
+    inputs = {
+        "f:purpose": "Bli enige om garderoben",
+        "f:desired": "En fordeling alle kjenner",
+        "f:agenda": "Info: Status (5); Drøfting: Tavla (15); Eventuelt",
+        "f:day": "2026-11-26",
+        "f:time": "kl 25",
+        "f:length": "45",
+        "f:case": "",
+    }
+    submit = card_submit(
+        teams.service_url,
+        KARI,
+        submit_data(form, "Legg ut agendaen"),
+        reply_to=form.returned or "",
+        personal=True,
+        inputs=inputs,
+    )
+    mark = teams.mark()
+    assert await teams.send(submit) == 200
+    sent = teams.since(mark)
+    assert any("«kl 25» er ikke et klokkeslett." in c.text for c in sent if c.conversation == KARI.chat)
+    assert not [c for c in sent if c.method == "PUT"]
+    assert not [c for c in sent if c.conversation == CHANNEL]
+    with teams.bot.db.transaction() as session:
+        assert session.scalar(select(func.count(Meeting.id))) == 0

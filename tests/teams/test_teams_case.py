@@ -86,6 +86,8 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(teams: TeamsDriver) -
         (PER, "ansatt"),
     ):
         await teams.say(person, f"rolle {role}")
+    # Kari installed the app, so she set up the leder role; the representatives' claims wait for her.
+    await teams.say(KARI, "rolle bekreft alle")
 
     # 1. Ola starts the case with a message to the bot: the head card opens a reply chain.
     mark = teams.mark()
@@ -122,7 +124,7 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(teams: TeamsDriver) -
         asked = text_since(teams, mark, chain)
         if wants_statement:
             break
-    assert "Problemet er definert" in asked
+    assert "Da har dere en problemformulering" in asked
     assert sharper in latest(teams, root).text  # the head card was updated in place
 
     # 3. Ola moves on with the button on the head card.
@@ -203,11 +205,15 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(teams: TeamsDriver) -
         personal=True,
         **{"f:text": "Lage en tavle for dagsplanen", "f:owner": kari_value, "f:due": "2026-12-04"},
     )
-    for person in (KARI, OLA, TONE):
+    # The representatives give their stance on the card ("Godkjenn" is "enig" for them), then the
+    # leder decides with the same button.
+    for person in (OLA, TONE, KARI):
         mark = teams.mark()
         await press(teams, person, latest(teams, root), "Godkjenn")
         assert any(c.conversation == person.chat for c in teams.since(mark)), text_since(teams, mark)
     assert "Lage en tavle for dagsplanen" in latest(teams, root).text
+    assert "Besluttet av leder Kari etter drøfting med" in latest(teams, root).text
+    assert "Partene er enige." in latest(teams, root).text
 
     with teams.bot.db.transaction() as session:
         case = session.scalar(select(Case))

@@ -25,10 +25,10 @@ async def blindspot_case(make_bot, **settings: object) -> tuple[ConsoleDriver, s
     """A case at the blind-spot step, started by Ola (verneombud); Siri and Per are staff."""
     console = ConsoleDriver(make_bot(**settings))
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
-    await console.as_("Siri", "/parts rolle ansatt")
-    await console.as_("Per", "/parts rolle ansatt")
-    out = await console.as_("Ola", "/parts rolle verneombud", "/parts blindsone Beskjeder om morgenen")
+    await console.as_("Kari leder")
+    await console.as_("Siri ansatt")
+    await console.as_("Per ansatt")
+    out = await console.as_("Ola verneombud", "/parts blindsone Beskjeder om morgenen")
     assert "*Steg 2: Finn blindsonen.*" in out
     assert "Steg: 2/6 Finn blindsonen" in out
     return console, message_number(out, "== Sak #1")
@@ -60,7 +60,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     out += await console.type("/kanal")
     await bot.delivery.flush()
     out += console.take()
-    assert "Takk – spørsmålet ditt er lagt anonymt i sak #1." in out
+    assert "Takk – spørsmålet ditt er lagt inn anonymt i sak #1." in out
     assert QUESTIONS["Siri"] not in out.split("(bare synlig for Siri) Partsbot:", 1)[1]
 
     # The pending pool has no column that could hold a person or a time.
@@ -72,7 +72,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     for _ in range(2):
         out = await console.as_("Per", "/parts problem #1")
         out = await console.type(option_number(out, "Still spørsmål"), QUESTIONS["Per"], "ja")
-        assert "Takk – spørsmålet ditt er lagt anonymt i sak #1." in out
+        assert "Takk – spørsmålet ditt er lagt inn anonymt i sak #1." in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 2
         assert s.scalar(select(func.count()).select_from(Question)) == 0
@@ -82,7 +82,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     clock.advance(hours=2)
     released_at = clock()
     out = await console.as_("Kari", "/dm", f"/parts blindsone anonym #1 {QUESTIONS['Kari']}")
-    assert "*Anonyme spørsmål, bunke 1 (3 spørsmål)*" in out
+    assert "*Anonyme spørsmål (3)*" in out
     lines = [line.strip() for line in out.splitlines() if line.strip().startswith("• ")]
     assert lines == [f"• {text}" for text in expected]
     assert "Blindsonen: 3 spørsmål, 3 av dem anonyme." in out
@@ -140,7 +140,7 @@ async def test_leftovers_are_never_released_at_close_and_are_deleted(make_bot, d
     await console.as_("Siri", "/dm", "/parts blindsone anonym 2 Hvem lærer opp vikarene?")
     await console.as_("Ola", "/dm", "/parts blindsone anonym 2 Finnes det en vikarperm?")
     out = await console.as_("Ola", "/kanal", f"/tråd {second}", "/parts neste")
-    assert "Anonyme spørsmål, bunke" not in out
+    assert "Anonyme spørsmål (" not in out
     assert "Hvem lærer opp vikarene?" not in out
     assert "Anonyme spørsmål som ikke ble vist: 2." in out
 
@@ -151,7 +151,7 @@ async def test_one_member_cannot_flush_a_batch_with_their_own_questions(make_bot
     await console.as_("Siri", "/dm", "/parts blindsone anonym 1 Hvorfor får noen alltid fri på fredager?")
     await console.as_("Per", "/dm", "/parts blindsone anonym 1 Kan vi få nye stoler?")
     out = await console.as_("Per", "/parts blindsone anonym 1 Kan vi male veggene?")
-    assert "Anonyme spørsmål, bunke" not in out
+    assert "Anonyme spørsmål (" not in out
     assert "Hvorfor får noen alltid fri på fredager?" not in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 3
@@ -162,7 +162,7 @@ async def test_one_member_cannot_flush_a_batch_with_their_own_questions(make_bot
         assert not {str(i) for i in ids} & set(pool.askers)
     # A third person makes it a batch of all four, and the pool's key goes with it.
     out = await console.as_("Kari", "/dm", "/parts blindsone anonym 1 Hvem bestemmer turnusen?")
-    assert "*Anonyme spørsmål, bunke 1 (4 spørsmål)*" in out
+    assert "*Anonyme spørsmål (4)*" in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(AnonymousPool)) == 0
         assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
@@ -192,14 +192,14 @@ async def test_batch_size_is_configurable(make_bot, database) -> None:  # type: 
         out = await console.as_(name, "/dm", f"/parts blindsone anonym 1 Spørsmål nummer {i}")
     assert "Anonyme spørsmål" not in out
     out = await console.as_("Ola", "/dm", "/parts blindsone anonym 1 Spørsmål nummer 4")
-    assert "*Anonyme spørsmål, bunke 1 (4 spørsmål)*" in out
+    assert "*Anonyme spørsmål (4)*" in out
 
 
 async def test_a_batch_setting_below_three_is_ignored(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console, _ = await blindspot_case(make_bot, extra={"PARTSBOT_ANONYMOUS_BATCH": "1"})
     out = await console.as_("Siri", "/dm", "/parts blindsone anonym 1 Bare ett")
-    assert "bunke på minst 3 spørsmål" in out
-    assert "Anonyme spørsmål, bunke" not in out
+    assert "minst 3 spørsmål fra minst 3 forskjellige personer" in out
+    assert "Anonyme spørsmål (" not in out
 
 
 async def test_anonymous_needs_a_case_and_sane_text(make_bot, database) -> None:  # type: ignore[no-untyped-def]
@@ -248,3 +248,14 @@ async def test_a_released_question_asked_again_is_not_pooled_and_batches_are_num
     with database.transaction() as s:
         batches = sorted(s.scalars(select(Question.batch)).all())
     assert batches == [1, 1, 1, 2, 2, 2]
+
+
+async def test_anonym_written_in_the_case_thread_is_refused_not_stored_under_the_name(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
+    console, head = await blindspot_case(make_bot)
+    out = await console.as_("Siri", f"/tråd {head}", "anonym Hvem bestemmer egentlig?")
+    assert "Skriv ikke anonyme spørsmål i kanalen eller i en tråd" in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Question)) == 0
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0

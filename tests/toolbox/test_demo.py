@@ -25,12 +25,17 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
     lines = out.splitlines()
     assert lines[0].startswith("### Partsbot-demo: Solsikken barnehage")
     expected_in_order = [
-        "Ola er nå verneombud i Solsikken barnehage.",
+        "Kari er satt opp som leder i Solsikken barnehage.",
+        "Ola sier at hen er verneombud i Solsikken barnehage.",
+        "Ola er nå verneombud i Solsikken barnehage (bekreftet av Kari).",
+        "Fortrolig sak F1 fra Per til deg som verneombud",  # to Ola only, never to Kari
+        "Sendt fortrolig til verneombud (Ola) som F1.",
+        "Svar i fortrolig sak F1 fra Ola",
         "== Sak #1: Det går bort svært mye tid på å formidle beskjeder",
         "(hvorfor 2 av 5)",
         "*Problemet nå:* Det brukes for mye tid på å avklare hvem som skal gjøre hva og hvor.",
         "Steg: 2/6 Finn blindsonen",
-        "*Anonyme spørsmål, bunke 1 (3 spørsmål)*",
+        "*Anonyme spørsmål (3)*",
         "Steg: 3/6 Idéjakt",
         "· Bygger på: #2 ← #1",
         "Husk regelen i idéjakten: «Ja, og …»",
@@ -41,17 +46,22 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
         "Delt førsteplass: #2, #5.",
         "Steg: 5/6 Finn løsninger sammen",
         "1. Henge opp en tavle med bilder ved inngangen – Per, innen fredag 27.11.2026",
-        "✅ Siri godkjente planen som tillitsvalgt.",
-        "🎉 *Planen er avtalt!*",
-        "Steg: 6/6 Enige om planen",
-        "Avtalt – godkjent av alle partene: leder ✓ Kari · verneombud ✓ Ola · tillitsvalgt ✓ Siri",
+        "✅ Ola er enig i planen (verneombud).",
+        "📝 Siri er enig med merknad (tillitsvalgt)",
+        "✅ Kari har besluttet planen.",
+        "🎉 *Planen er besluttet!*",
+        "Steg: 6/6",
+        "*Besluttet av leder Kari etter drøfting med* verneombud Ola: enig; tillitsvalgt Siri: enig med",
     ]
     position = 0
     for expected in expected_in_order:
         found = out.find(expected, position)
         assert found >= 0, expected
         position = found
-    assert lines[-1].startswith("### Demoen er ferdig: planen er avtalt")
+    assert lines[-1].startswith("### Demoen er ferdig: leder har besluttet planen")
+    # The confidential matter went to Ola and back to Per, never to Kari.
+    matter = out[out.index("/parts til verneombudet") : out.index("/parts problem")]
+    assert "[direktemelding til Kari]" not in matter
     # Nobody's anonymous question carries a name, and the bot never answered with an error.
     assert "Beklager, noe gikk galt" not in out
     assert "kjenner ikke" not in out
@@ -64,7 +74,7 @@ def test_demo_runs_in_every_language(language: str) -> None:
     out = io.StringIO()
     assert run_demo(Settings(language=language), out) == 0
     text = out.getvalue()
-    agreed = {"nn": "🎉 *Planen er avtalt!*", "en": "🎉 *The plan is agreed!*"}[language]
+    agreed = {"nn": "🎉 *Planen er avgjord!*", "en": "🎉 *The plan is decided!*"}[language]
     assert agreed in text
     assert text.count("Partsbot:") > 80
     assert t(language, "errors.internal") not in text

@@ -20,11 +20,11 @@ async def idea_case(make_bot) -> tuple[ConsoleDriver, str]:  # type: ignore[no-u
     """An idea hunt on its own, started by Kari (leder); Siri and Per are staff."""
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Siri", "/parts rolle ansatt")
-    await console.as_("Per", "/parts rolle ansatt")
-    await console.as_("Kari", "/parts rolle leder")
+    await console.as_("Siri ansatt")
+    await console.as_("Per ansatt")
+    await console.as_("Kari leder")
     out = await console.type("/parts idejakt Hvordan fordeler vi dagens oppgaver?")
-    assert "*Steg 3: Idéjakt* – til og med 26.11.2026." in out  # Tuesday → end of Thursday
+    assert "*Steg 3: Idéjakt* – til og med torsdag 26.11.2026." in out  # Tuesday → end of Thursday
     assert "Steg: 3/6 Idéjakt" in out
     return console, message_number(out, "== Sak #1")
 
@@ -73,14 +73,18 @@ async def test_deadline_rules(make_bot, database, clock) -> None:  # type: ignor
     assert "Bare den som startet saken, eller leder, verneombud eller tillitsvalgt" in out
     out = await console.as_("Kari", "/parts idejakt frist 2026-11-01")
     assert "Fristen «2026-11-01» er allerede passert." in out
-    out = await console.type("/parts idejakt frist neste uke")
-    assert "«neste uke» forstår jeg ikke som en frist." in out
+    out = await console.type("/parts idejakt frist over jul")
+    assert "«over jul» forstår jeg ikke som dato eller klokkeslett." in out
+    out = await console.type("/parts idejakt frist 31.02.")
+    assert "«31.02.» er ikke en dato." in out
+    out = await console.type("/parts idejakt frist 1.11.")  # never moved to next year without asking
+    assert "«1.11.» er 1.11.2026, og den har allerede vært. Mener du neste år, skriv 1.11.2027." in out
     out = await console.type("/parts idejakt frist 25.11.2026 12:00")
-    assert "Frist for idéjakten: til 25.11.2026 kl. 12:00." in out
+    assert "Frist for idéjakten: onsdag 25.11.2026 kl. 12.00." in out
     # The deadline form (a date picker on Slack and Teams).
     out = await console.type("/kanal", "/parts problem #1")
     out = await console.type(option_number(out, "Sett frist"), "2026-11-27")
-    assert "Frist for idéjakten: til og med 27.11.2026." in out
+    assert "Frist for idéjakten: til og med fredag 27.11.2026." in out
     with database.transaction() as s:
         deadline = s.scalar(select(Case.ideas_deadline))
     assert deadline == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # midnight in Oslo
@@ -88,11 +92,11 @@ async def test_deadline_rules(make_bot, database, clock) -> None:  # type: ignor
     assert "💡 *#1* Per" in out_before_close
     clock.set(datetime(2026, 11, 27, 23, 0, tzinfo=UTC))
     out = await console.type("En idé for sent.")
-    assert "Idéjakten er over – fristen var til og med 27.11.2026." in out
+    assert "Idéjakten er over – fristen var til og med fredag 27.11.2026." in out
     out = await console.type(option_number(out_before_close, "Ja, og … (#1)"))  # no form after the deadline
     assert "Idéjakten er over" in out and "==" not in out
     out = await console.as_("Kari", "/parts idejakt")
-    assert "Idéjakten i sak #1 er over – fristen var til og med 27.11.2026." in out
+    assert "Idéjakten i sak #1 er over – fristen var til og med fredag 27.11.2026." in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Idea)) == 1
 
@@ -100,7 +104,7 @@ async def test_deadline_rules(make_bot, database, clock) -> None:  # type: ignor
 async def test_ideas_only_in_the_idea_step(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud")
+    await console.as_("Ola verneombud")
     out = await console.type("/parts problem Vikarene vet ikke hvor ting er.")
     head = message_number(out, "== Sak #1")
     out = await console.as_("Siri", f"/tråd {head}", "/parts idejakt idé Et kart over huset")
@@ -110,7 +114,7 @@ async def test_ideas_only_in_the_idea_step(make_bot, database) -> None:  # type:
     out = await console.as_("Ola", "/parts idejakt")  # the owner may: define closes, the hunt starts
     assert "*Steg 3: Idéjakt*" in out
     out = await console.type("/parts idejakt")
-    assert "Idéjakten er i gang i sak #1 (til og med 26.11.2026)." in out
+    assert "Idéjakten er i gang i sak #1 (til og med torsdag 26.11.2026)." in out
     out = await console.type("/parts idejakt idé Et kart over huset")
     assert "💡 *#1* Ola: Et kart over huset" in out
 

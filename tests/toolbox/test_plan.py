@@ -11,7 +11,7 @@ from bot.storage.models import Member
 from bot.toolbox import planning
 from bot.toolbox.followup import actions_due
 from bot.toolbox.models import Case
-from bot.toolbox.models_plan import ActionItem, Approval, Plan
+from bot.toolbox.models_plan import ActionItem, Approval, Plan, Stance
 from tests.console_driver import ConsoleDriver, message_number, option_number
 
 # The clock fixture says Tuesday 24 November 2026, 10:30 in Oslo.
@@ -30,7 +30,7 @@ async def _case_at_plan(console: ConsoleDriver, *people: str) -> str:
     return thread
 
 
-async def test_plan_is_agreed_when_every_party_role_has_approved(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_representatives_are_heard_and_the_leader_decides(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]
     bot = make_bot()
     console = ConsoleDriver(bot)
     await _case_at_plan(console)
@@ -45,56 +45,92 @@ async def test_plan_is_agreed_when_every_party_role_has_approved(make_bot, datab
     assert "1. Lage tavle ved inngangen – Per, innen fredag 27.11.2026" in out
     assert "1. Vi glemmer å se på tavla → Tavla gjennomgås på morgenmøtet" in out
     assert "*Når målet er nådd:* Rolige morgener uten løpende beskjeder" in out
-    assert "Godkjenning: leder – venter · verneombud – venter · tillitsvalgt – venter" in out
-    # Closing the step by hand is refused until the parties agree.
+    assert "verneombud Ola: har ikke sagt sitt ennå · tillitsvalgt Siri: har ikke sagt sitt ennå" in out
+    assert "Leder (Kari) beslutter planen når representantene er hørt." in out
+    # Closing the step by hand is refused until the leader has decided.
     out = await console.type("/parts neste")
-    assert "Planen er ikke avtalt ennå. Det mangler godkjenning fra: leder, verneombud, tillitsvalgt." in out
+    assert "Planen er ikke besluttet ennå." in out
+    # Ola (verneombud) gives a stance; "godkjenn" means "enig" for a representative.
     out = await console.type("/parts plan godkjenn")
-    assert "✅ Ola godkjente planen som verneombud." in out
-    assert "verneombud ✓ Ola" in out
-    assert "Du har allerede godkjent" in await console.type("/parts plan godkjenn")
-    assert "Planen godkjennes av leder, verneombud og tillitsvalgt" in await console.as_(
-        "Per", "/parts plan godkjenn"
-    )
-    approve_button = option_number(await console.as_("Kari", "/parts plan godkjenn"), "Godkjenn")
-    # Per adds an action with the form: the owner comes from a list of the unit's people.
-    await console.type("/som Per")
+    assert "✅ Ola er enig i planen (verneombud)." in out
+    assert "verneombud Ola: enig" in out
+    # Staff cannot change the plan (SEC-16) or give a representative's stance, but can support it.
+    out = await console.as_("Per", "/parts plan mål Noe helt annet")
+    assert "Planen endres av den som startet saken og av leder, verneombud og tillitsvalgt." in out
+    assert "Standpunkt gis av verneombud og tillitsvalgt" in await console.type("/parts plan enig")
+    out = await console.type("/parts plan støtt")
+    assert "👍 Per støtter planen." in out
+    assert "Fra de ansatte: 1 støtter, 0 kommentarer." in out
+    approve_button = option_number(out, "Godkjenn")  # the head's button, for this version
+    # The leader may not decide before the representatives are heard, unless she says so.
+    out = await console.as_("Kari", "/parts plan beslutt")
+    assert "Disse har ikke sagt sitt ennå: tillitsvalgt Siri." in out
+    # A representative's disagreement needs a reason.
+    assert "Skriv hvorfor du er uenig" in await console.as_("Siri", "/parts plan uenig")
+    out = await console.type("/parts plan uenig Tavla alene holder ikke for vikarene")
+    assert "⚠️ Siri er uenig i planen (tillitsvalgt): «Tavla alene holder ikke for vikarene»" in out
+    # Ola (a steerer) adds an action with the form: the owner comes from a list of the unit's people.
+    await console.type("/som Ola")
     out = await console.type(option_number(out, "Tiltak"))
     assert "== Nytt tiltak ==" in out
-    out = await console.type("Ta opp fordelingen på personalmøtet", "1", "1.12.")  # 1 = Kari
-    assert "Per endret planen etter at noen hadde godkjent den." in out
-    assert "2. Ta opp fordelingen på personalmøtet – Kari, innen tirsdag 1.12.2026" in out
-    assert "Godkjenning: leder – venter · verneombud – venter · tillitsvalgt – venter" in out
+    out = await console.type("Vise vikarene tavla første dag", "1", "1.12.")  # 1 = Kari
+    assert "Ola endret planen etter at noen hadde sagt sitt." in out
+    assert "2. Vise vikarene tavla første dag – Kari, innen tirsdag 1.12.2026" in out
+    assert "verneombud Ola: har ikke sagt sitt ennå · tillitsvalgt Siri: har ikke sagt sitt ennå" in out
     assert "*Plan* (versjon 6)" in out
     # Kari's old button was for the previous version.
     out = await console.as_("Kari", approve_button)
     assert "Planen er endret siden du så den." in out
-    for who in ("Kari", "Siri"):
-        await console.as_(who, "/parts plan godkjenn")
-    out = await console.as_("Ola", "/parts plan godkjenn")
-    assert "🎉 *Planen er avtalt!*" in out
+    await console.as_("Ola", "/parts plan enig")
+    await console.as_("Siri", "/parts plan merknad Greit, men vi evaluerer etter fire uker")
+    out = await console.as_("Kari", "/parts plan godkjenn")  # "godkjenn" is the decision for the leder
+    assert "✅ Kari har besluttet planen." in out
+    assert "🎉 *Planen er besluttet!*" in out
     assert "Steg: 6/6" in out
-    assert "Avtalt – godkjent av alle partene: leder ✓ Kari · verneombud ✓ Ola · tillitsvalgt ✓ Siri" in out
-    assert "Planen er avtalt og kan ikke endres lenger." in await console.type("/parts plan mål Noe annet")
+    assert (
+        "*Besluttet av leder Kari etter drøfting med* verneombud Ola: enig; tillitsvalgt Siri: enig med "
+        "merknad – «Greit, men vi evaluerer etter fire uker»"
+    ) in out
+    assert "Partene er enige." not in out  # a remark is not plain agreement
+    assert "Planen er besluttet og kan ikke endres lenger." in await console.type("/parts plan mål Noe annet")
     with database.transaction() as s:
         assert s.scalar(select(Case.step)) == "agreed"
         assert s.scalar(select(Case.closed_at)) == clock()
         plan = s.scalar(select(Plan))
         assert plan is not None and (plan.status, plan.revision) == ("agreed", 6)
-        # Kari's and Ola's approvals of version 5 stay as history; version 6 has all three.
-        revisions = sorted(s.execute(select(Approval.revision, Approval.role)).all())
-        assert revisions == [
-            (5, "leder"),
-            (5, "verneombud"),
-            (6, "leder"),
-            (6, "tillitsvalgt"),
-            (6, "verneombud"),
+        # The decision is the leder's alone; stances of version 5 stay as history.
+        assert s.execute(select(Approval.revision, Approval.role)).all() == [(6, "leder")]
+        voices = sorted(s.execute(select(Stance.revision, Stance.role, Stance.stance)).all())
+        assert voices == [
+            (5, "ansatt", "stoette"),
+            (5, "tillitsvalgt", "uenig"),
+            (5, "verneombud", "enig"),
+            (6, "tillitsvalgt", "merknad"),
+            (6, "verneombud", "enig"),
         ]
         assert plan.goal == "Alle vet hvem som gjør hva når dagen starter"
         owners = [s.get(Member, a.owner_id) for a in planning.actions(s, plan.id)]
         assert [m.display_name for m in owners if m is not None] == ["Per", "Kari"]
-        assert sorted(planning.approvals(s, plan)) == ["leder", "tillitsvalgt", "verneombud"]
+        assert sorted(planning.approvals(s, plan)) == ["leder"]
         assert planning.missing_roles(s, plan) == []
+
+
+async def test_all_agree_only_when_every_stance_is_enig_and_a_lost_role_drops_its_stance(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await _case_at_plan(console)
+    await console.type("/parts plan mål Tydelig fordeling", "/parts plan tiltak Per fredag Lage tavle")
+    await console.as_("Siri", "/parts plan enig")
+    out = await console.as_("Ola", "/parts plan enig")
+    assert "tillitsvalgt Siri: enig · verneombud Ola: enig" in out
+    # Siri steps down as tillitsvalgt: her stance goes with the role.
+    await console.as_("Siri", "/parts rolle fjern tillitsvalgt")
+    with database.transaction() as s:
+        assert sorted(s.scalars(select(Stance.role))) == ["verneombud"]
+    out = await console.as_("Kari", "/parts plan beslutt")
+    assert "*Besluttet av leder Kari etter drøfting med* verneombud Ola: enig" in out
+    assert "Partene er enige." in out
 
 
 async def test_actions_due_and_done(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +141,7 @@ async def test_actions_due_and_done(make_bot, database, clock) -> None:  # type:
     with database.transaction() as s:
         unit_id = s.scalar(select(Case.unit_id))
         assert actions_due(s, unit_id, clock()) == []  # a draft plan holds proposals, not promises
-    await console.type("/parts plan godkjenn")  # Kari is the only party role present
+    await console.type("/parts plan beslutt")  # Kari is the only party present: nobody else to hear
     with database.transaction() as s:
         due = actions_due(s, unit_id, clock())
         assert [(d.number, d.owner_name, d.overdue) for d in due] == [(1, "Per", False)]
@@ -116,7 +152,7 @@ async def test_actions_due_and_done(make_bot, database, clock) -> None:  # type:
             (2, date(2026, 11, 26), True),
         ]
     out = await console.as_("Siri", "/parts plan ferdig 1")
-    assert "Bare den som eier tiltaket" in out
+    assert "Bare den som har ansvaret for tiltaket" in out
     out = await console.as_("Per", "/parts plan ferdig 1")
     assert "✓ Per meldte tiltak 1 ferdig: Lage tavle" in out
     assert "Det er allerede registrert." in await console.type("/parts plan ferdig 1")
@@ -134,7 +170,7 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(make_bot, databas
         "/parts plan tiltak kari fredag Lage tavle": "Flere passer til «kari»: Kari Holm, Kari Lie. "
         "Skriv hele navnet.",
         "/parts plan tiltak Ola 2026-11-01 Lage tavle": "Fristen søndag 1.11.2026 er allerede passert.",
-        "/parts plan tiltak Ola snart Lage tavle": "Skriv `/parts plan tiltak <eier> <dato> <tekst>`",
+        "/parts plan tiltak Ola snart Lage tavle": "Skriv `/parts plan tiltak <hvem> <dato> <tekst>`",
         "/parts plan hindring Vi glemmer tavla": "Skriv både hindringen og hvordan dere kommer forbi den",
         "/parts plan mål " + "x" * 1001: "Teksten er for lang (1001 tegn). Maks er 1000 tegn",
         "/parts plan mål": "Teksten er tom.",
@@ -164,7 +200,8 @@ async def test_without_any_party_role_nobody_can_approve(make_bot) -> None:  # t
     thread = message_number(out, "== Sak #1: Garderoben ==")
     await console.type(f"/tråd {thread}", "Tavle")
     out = await console.type("/parts plan", "/parts plan mål Ro", "/parts plan tiltak meg fredag Lage tavle")
-    assert "Ingen i barnehagen har rollen leder, verneombud eller tillitsvalgt ennå" in out
-    assert "Planen godkjennes av leder, verneombud og tillitsvalgt." in await console.type(
-        "/parts plan godkjenn"
-    )
+    assert "Barnehagen har ingen bekreftet verneombud eller tillitsvalgt i Partsbot ennå." in out
+    assert "Barnehagen har ingen leder i Partsbot ennå, så ingen kan beslutte planen." in out
+    # Per's "godkjenn" is support (he holds no party role), never a decision.
+    assert "👍 Per støtter planen." in await console.type("/parts plan godkjenn")
+    assert "Det er leder som beslutter planen" in await console.type("/parts plan beslutt")

@@ -74,12 +74,13 @@ async def test_case_vote_flow_with_hidden_results(make_bot, database) -> None:  
     # Per votes with the buttons of his private ballot; a double-click changes nothing.
     out = await console.as_("Per", "/parts stemme")
     assert "(bare synlig for Per)" in out and "4 av 4 igjen" in out
-    add_two = option_number(out, "+ #2")
+    # In the voting thread a bare number is a vote, so the buttons are pressed with /velg.
+    add_two = "/velg " + option_number(out, "+ #2")
     out = await console.type(add_two)
     assert "3 av 4 igjen" in out
     assert "2 har stemt så langt." in out  # the head shows how many, nothing more
     assert "Det er allerede registrert." in await console.type(add_two)
-    out = await console.type(option_number(out, "+ #2"), "#2 #2 #3")
+    out = await console.type("/velg " + option_number(out, "+ #2"), "#2 #2 #3")
     assert "1 av 4 igjen" in out
     assert "har stemt så langt" not in out  # the number of voters did not change: no head update
     assert not any("●" in message for message in public_messages(console.transcript))
@@ -105,7 +106,7 @@ async def test_case_vote_flow_with_hidden_results(make_bot, database) -> None:  
 async def test_ties_are_shown_as_ties(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Kari", "/parts rolle leder")
+    await console.as_("Kari leder")
     out = await console.type("/parts stemme 2 2")
     assert "== Ny prikkstemming ==" in out
     out = await console.type("Hva prøver vi først?", "Tavle; Morgenmøte; App", "", "", "")
@@ -129,13 +130,13 @@ async def test_standalone_vote_bad_input(make_bot, database) -> None:  # type: i
     assert "Maks prikker per idé må være fra 1 til antall prikker (3)" in await console.type(
         "/parts stemme 3 4"
     )
-    assert "«snart» skjønner jeg ikke" in await console.type("/parts stemme 3 2 snart")
+    assert "«snart» forstår jeg ikke som dato" in await console.type("/parts stemme 3 2 snart")
     await console.type("/parts stemme")
     out = await console.type("Hva først?", " ; ; ", "3", "2", "")
     assert "Teksten er tom." in out or "ingenting å stemme over" in out
     await console.type("/parts stemme")
     out = await console.type("Hva først?", "A; B", "3", "2", "2026-11-01")
-    assert "Fristen ville vært i fortiden." in out
+    assert "1.11.2026 har allerede vært. Velg en dato fram i tid." in out
     await console.type("/parts stemme")
     out = await console.type("Hva først?", "A; B", "3", "2", "fredag")
     assert "Frist: til og med fredag 27.11.2026." in out
@@ -151,7 +152,7 @@ async def test_standalone_vote_bad_input(make_bot, database) -> None:  # type: i
 async def test_case_without_ideas_cannot_vote(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    await console.as_("Ola", "/parts rolle verneombud")
+    await console.as_("Ola verneombud")
     out = await console.type("/parts idejakt Garderoben")
     thread = message_number(out, "== Sak #1: Garderoben ==")
     out = await console.type(f"/tråd {thread}", "/parts stemme")

@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from bot.chat.model import (
     Actor,
     Command,
     Event,
+    File,
     Form,
     FormField,
     Message,
@@ -38,16 +40,21 @@ from bot.chat.model import (
 from bot.core import Partsbot
 from bot.i18n import t
 from bot.roles import parse_role, roles_of
-from bot.storage.models import KeyValue, Member, Organisation, Unit
+from bot.storage.models import KeyValue, Member, Organisation, PostedMessage, Unit
+from bot.toolbox.models import Case
 
 WORKSPACE = "console"
+YES = ("ja", "j", "yes", "y")
+NO = ("nei", "n", "no")
 CHANNEL = "personalet"
 MAX_OPTIONS = 500
 
 
 def slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "u-" + (re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "anon")
+    """A person's id from their name. Letters stay letters (æ, ø, å too), so "Ase" and "Åse", or "Bjørn"
+    and "Bjrn", are different people; case and spacing do not matter."""
+    cleaned = unicodedata.normalize("NFC", name).lower()
+    return "u-" + (re.sub(r"[\W_]+", "-", cleaned).strip("-") or "anon")
 
 
 @dataclass
@@ -56,6 +63,8 @@ class PendingForm:
     place: Place
     user_id: str
     values: dict[str, str] = field(default_factory=dict)
+    # A line starting with "/" typed while the form was open: kept until the person says whether to leave.
+    leaving: str | None = None
 
     @property
     def field(self) -> FormField | None:
@@ -148,6 +157,19 @@ class ConsoleChat:
         self.write(indent + heading)
         for line in render(reply, self._number):
             self.write(f"{indent}  {line}")
+        for block in reply.blocks:
+            if isinstance(block, File):
+                self.write(f"{indent}  → {self._write_file(block)}")
+
+    def _write_file(self, file: File) -> Path:
+        """A file from the bot (a data export) goes into ``partsbot-files`` in the current folder, readable
+        by this user only."""
+        folder = Path.cwd() / "partsbot-files"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / Path(file.name).name
+        path.write_text(file.content, encoding="utf-8")
+        path.chmod(0o600)
+        return path
 
     # State kept in the database, so a second start continues where the first stopped ------------
 
@@ -235,7 +257,8 @@ class ConsoleChat:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.person["user_id"], self.person["name"])
+        # Whoever runs the console owns the local install (bot/grants.py treats it as the platform admin).
+        return Actor(self.person["user_id"], self.person["name"], is_admin=True)
 
     def _roles_label(self) -> str:
         with self.bot.db.transaction() as session:
@@ -263,7 +286,10 @@ class ConsoleChat:
         line = line.rstrip("\n")
         if self.echo_input:
             self.write(self.prompt() + line)
-        text = line.strip()
+        await self._route(line.strip())
+        await asyncio.to_thread(self._save)
+
+    async def _route(self, text: str) -> None:
         if self.pending_form is not None:
             await self._form_answer(text)
         elif not text:
@@ -272,11 +298,13 @@ class ConsoleChat:
             await self._command(text[6:].strip())
         elif text.startswith("/"):
             await self._console_word(text)
+        elif text.isdigit() and await asyncio.to_thread(self.in_vote_thread):
+            # In a voting thread a bare number is a vote for that option, not a press of button [n].
+            await self.dispatch(Message(self.actor, self.place, text))
         elif text.isdigit() and text in self.options:
             await self._pick(text)
         else:
             await self.dispatch(Message(self.actor, self.place, text))
-        await asyncio.to_thread(self._save)
 
     async def dispatch(self, event: Event) -> None:
         await self.bot.handle(event)
@@ -311,12 +339,12 @@ class ConsoleChat:
         elif word == "/dm":
             self.thread, self.direct = None, True
             self.write(self.say("in_dm"))
-        elif word in ("/velg", "/pick"):
+        elif word in ("/velg", "/vel", "/pick"):
             if rest in self.options:
                 await self._pick(rest)
             else:
                 self.write(self.say("no_option", number=rest))
-        elif word in ("/hvem", "/who"):
+        elif word in ("/hvem", "/kven", "/who"):
             await self._who()
         elif word in ("/avslutt", "/quit", "/exit"):
             self.finished = True
@@ -337,14 +365,11 @@ class ConsoleChat:
         self.person = {"user_id": slug(name), "name": name}
         self.write(self.say("you_are", name=name))
         if role_words:
-            await self.dispatch(
-                Command(
-                    self.actor,
-                    self.place.channel_only if not self.direct else self.place,
-                    "rolle",
-                    " ".join(role_words),
-                )
-            )
+            # A local test tool: the console's owner is the operator, who may grant roles directly
+            # (announced and kept in the audit trail like `partsbot roles grant`).
+            # (`/parts rolle tildel` answers only on the console platform; see handlers/role_grants.py).
+            place = self.place.channel_only if not self.direct else self.place
+            await self.dispatch(Command(self.actor, place, "rolle", "tildel " + " ".join(role_words)))
 
     async def _who(self) -> None:
         def people() -> list[str]:
@@ -369,17 +394,62 @@ class ConsoleChat:
             return
         f = pending.field
         optional = f" ({self.say('optional')})" if f.optional else ""
+        if f.kind == "checkbox":
+            optional += f" ({self.say('yes_no')})"
         self.write(f"» {f.label}{optional}" + (f" – {f.hint}" if f.hint else ""))
         if f.kind == "select":
             for i, option in enumerate(f.options, start=1):
                 self.write(f"   [{i}] {option.label}")
+        elif f.initial:
+            # Slack and Teams show a prefilled field as it is; here an empty line keeps the suggestion.
+            self.write("   " + self.say("suggested"))
+            for line in f.initial.splitlines():
+                self.write(f"   │ {line}")
+
+    def in_vote_thread(self) -> bool:
+        """Whether we are in the thread of a vote, or of a case in its voting step."""
+        if self.thread is None or self.direct:
+            return False
+        with self.bot.db.transaction() as session:
+            key = session.scalar(
+                select(PostedMessage.key).where(
+                    PostedMessage.platform == "console",
+                    PostedMessage.workspace == WORKSPACE,
+                    PostedMessage.message_id == self.thread,
+                )
+            )
+            if key is None:
+                return False
+            area, _, rest = key.partition(":")
+            number = rest.split(":", 1)[0]
+            if area == "vote":
+                return True
+            if area == "case" and number.isdigit():
+                case = session.get(Case, int(number))
+                return case is not None and case.step == "vote"
+            return False
 
     async def _form_answer(self, text: str) -> None:
         pending = self.pending_form
         assert pending is not None
-        if text.lower() in ("/avbryt", "/cancel"):
+        if text.lower() in ("/avbryt", "/cancel", "/avbrot"):
             self.pending_form = None
             self.write(self.say("form_cancelled"))
+            return
+        if pending.leaving is not None:
+            line, pending.leaving = pending.leaving, None
+            if text.lower() in YES:
+                self.pending_form = None
+                self.write(self.say("form_cancelled"))
+                await self._route(line)
+                return
+            if text.lower() in NO or not text:
+                self.ask_field()
+                return
+        elif text.startswith("/"):
+            # A command typed while a form is open is not an answer: ask before dropping the form.
+            pending.leaving = text
+            self.write(self.say("leave_form", title=pending.form.title, line=text))
             return
         current = pending.field
         assert current is not None
@@ -390,15 +460,29 @@ class ConsoleChat:
             elif text and text not in {o.value for o in current.options}:
                 self.write(self.say("pick_number", count=len(current.options)))
                 return
+        if not value and current.initial and current.kind != "select":
+            value = current.initial
         if not value and not current.optional:
             self.write(self.say("required"))
             return
         pending.values[current.name] = value
+        # Each answer is checked as it is given (by the form's own handler, rolled back), so a wrong date
+        # is asked again at once and nothing typed before it is lost.
+        actor = Actor(pending.user_id, self.name_of(pending.user_id))
+        errors = await self.bot.check(
+            Submission(actor, pending.place, pending.form.form_id, dict(pending.values), pending.form.context)
+        )
+        wrong = [f for f in pending.form.fields if f.name in errors and f.name in pending.values]
+        if wrong:
+            for f in wrong:
+                del pending.values[f.name]
+            self.write(errors[wrong[0].name])
+            self.ask_field()
+            return
         if pending.field is not None:
             self.ask_field()
             return
         self.pending_form = None
-        actor = Actor(pending.user_id, self.name_of(pending.user_id))
         await self.dispatch(
             Submission(actor, pending.place, pending.form.form_id, pending.values, pending.form.context)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.chat.model import Block, Buttons, Choice, Divider, Fields, Header, Image, Note, Reply, Text
+from bot.chat.model import Block, Buttons, Choice, Divider, Fields, File, Header, Image, Note, Reply, Text
 
 # Called for every button/option; returns the number the person types to pick it.
 Numberer = Callable[[str, str], int]
@@ -31,6 +31,8 @@ def _block(block: Block, number: Numberer) -> list[str]:
             return ["—" * 20]
         case Image(path=path, alt=alt):
             return [f"[{alt}: {path}]"]
+        case File(name=name):
+            return [f"[{name}]"]
         case Buttons(buttons=buttons):
             return ["   ".join(f"[{number(b.action_id, b.value)}] {b.label}" for b in buttons)]
         case Choice(action_id=action_id, placeholder=placeholder, options=options):

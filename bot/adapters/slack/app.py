@@ -15,6 +15,7 @@ there is no setting that turns that off.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import secrets
@@ -32,13 +33,17 @@ from bot.adapters.slack.installs import (
     STATE_EXPIRATION_SECONDS,
     InstallationStore,
     OAuthStateStore,
+    RateLimit,
     TokenSource,
 )
 from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger
 from bot.adapters.slack.socket_mode import SocketModeConnection
 from bot.core import Partsbot
+from bot.crypto import Box
 from bot.i18n import t
 from bot.settings import Settings
+from bot.storage import personal
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +76,19 @@ def _page(title: str, text: str, status: int) -> BoltResponse:
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def _callback_options(language: str) -> AsyncCallbackOptions:
+def _callback_options(language: str, db: Database) -> AsyncCallbackOptions:
+    def keep(team_id: str) -> bool:
+        with db.transaction() as session:
+            return personal.cancel_deletion(session, "slack", team_id)
+
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
         team = args.installation.team_name or args.installation.team_id or ""
         log.info("Partsbot installed in Slack workspace %s", args.installation.team_id)
+        # Installed again within the grace period after an uninstall: the data stays.
+        team_id = str(args.installation.team_id or "")
+        kept: bool = await asyncio.to_thread(keep, team_id) if team_id else False
+        if kept:
+            log.info("Slack workspace %s installed again: its data is no longer deleted", team_id)
         return _page(
             t(language, "slack.install.ok_title"), t(language, "slack.install.ok_text", team=team), 200
         )
@@ -96,8 +110,11 @@ class SlackWebAdapter:
     def __init__(self, bot: Partsbot, settings: Settings, *, post_interval: float = POST_INTERVAL) -> None:
         self.bot = bot
         self.settings = settings
+        self.install_limit = RateLimit()
         self.installations = (
-            InstallationStore(bot.db, settings.slack_client_id) if settings.slack_oauth else None
+            InstallationStore(bot.db, settings.slack_client_id, Box(settings.secret_key))
+            if settings.slack_oauth
+            else None
         )
         if self.installations is not None and settings.slack_bot_token:
             log.info("Slack OAuth is configured: SLACK_BOT_TOKEN is not used; workspaces install the app")
@@ -138,7 +155,7 @@ class SlackWebAdapter:
                 installation_store_bot_only=True,
                 state_store=OAuthStateStore(self.bot.db),
                 state_expiration_seconds=STATE_EXPIRATION_SECONDS,
-                callback_options=_callback_options(settings.language),
+                callback_options=_callback_options(settings.language, self.bot.db),
                 logger=logging.getLogger("slack_bolt.oauth"),
             )
         # Without a signing secret (Socket Mode only) no HTTP route takes events; the random secret makes
@@ -183,6 +200,8 @@ class SlackWebAdapter:
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
     async def handle_install(self, request: web.Request) -> web.Response:
+        if not self.install_limit.allow(request.remote or "?"):
+            return web.Response(status=429, text="Too many requests; try again in a minute.")
         flow = self.app.oauth_flow
         assert flow is not None  # the route exists only with OAuth
         return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))

@@ -22,6 +22,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -37,6 +38,7 @@ from bot.chat.messenger import DeliveryError
 from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
 from bot.core import Partsbot
 from bot.i18n import t
+from bot.storage import personal
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,8 @@ class People:
         name = (
             profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
         )
-        actor = Actor(user_id, str(name or ""), user.get("locale"))
+        admin = bool(user.get("is_admin") or user.get("is_owner"))
+        actor = Actor(user_id, str(name or ""), user.get("locale"), is_admin=admin)
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
@@ -303,11 +306,22 @@ class SlackEvents:
     async def on_view_submission(
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        # Acknowledging without errors closes the modal; the handler's answer follows as a message.
+        # A field the handler refuses keeps the modal open with the message at the field and everything the
+        # person typed (response_action "errors"); otherwise acknowledging closes the modal, and the
+        # handler's answer follows as a message.
+        submission = await self._submission_of(body, context)
+        try:
+            errors = await self.bot.check(submission)
+        except Exception:
+            log.exception("checking a Slack form failed; submitting it unchecked")
+            errors = {}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
-        self.tasks.spawn(self._submission(body, context), "view submission")
+        self.tasks.spawn(self.handle(submission), "view submission")
 
-    async def _submission(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def _submission_of(self, body: dict[str, Any], context: AsyncBoltContext) -> Submission:
         view = body.get("view") or {}
         meta = _metadata(view)
         workspace = str(context.team_id or meta.get("w") or (body.get("team") or {}).get("id") or "")
@@ -328,7 +342,7 @@ class SlackEvents:
             render.form_values(view),
             context=str(meta.get("f") or ""),
         )
-        await self.handle(submission)
+        return submission
 
     async def on_view_closed(self, ack: AsyncAck) -> None:
         await ack()
@@ -388,8 +402,18 @@ class SlackEvents:
         if self.installations is not None:
             await self.installations.async_delete_all(enterprise_id=enterprise, team_id=workspace)
         self.tokens.forget(workspace)
-        # The workspace's cases, answers and roles stay: docs/slack.md says what happens to them.
-        log.warning("Partsbot was removed from Slack workspace %s; its tokens are deleted", workspace)
+        when = await asyncio.to_thread(self._schedule_deletion, workspace)
+        # The workspace's data is kept for a grace period (a reinstall keeps everything), then deleted.
+        log.warning(
+            "Partsbot was removed from Slack workspace %s; its tokens are deleted, its data will be deleted "
+            "after %s unless it is installed again",
+            workspace,
+            when.isoformat() if when else "-",
+        )
+
+    def _schedule_deletion(self, workspace: str) -> datetime | None:
+        with self.bot.db.transaction() as session:
+            return personal.schedule_deletion(session, "slack", workspace, self.bot.clock())
 
     async def on_tokens_revoked(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext

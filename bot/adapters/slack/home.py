@@ -23,10 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chat.model import Block, Divider, Header, Note, Text
+from bot.grants import claims_of
 from bot.i18n import normalise_language, t
+from bot.roles import roles_of
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import PARTY_ROLES, ROLES, Member, Membership, Organisation, RoleAssignment, Unit
+from bot.storage.models import Member, Membership, Organisation, Unit
+from bot.toolbox import access
 
 log = logging.getLogger(__name__)
 
@@ -89,35 +92,25 @@ def roles_section(viewer: HomeViewer) -> Sequence[Block]:
         return blocks
     lines = []
     for unit in units:
-        roles = set(
-            viewer.session.scalars(
-                select(RoleAssignment.role).where(
-                    RoleAssignment.unit_id == unit.id, RoleAssignment.member_id == viewer.member.id
-                )
-            )
-        )
-        names = ", ".join(viewer.t(f"roles.names.{r}") for r in ROLES if r in roles)
+        held = roles_of(viewer.session, unit.id, viewer.member.id)
+        names = ", ".join(viewer.t(f"roles.names.{r}") for r in held)
         lines.append(
             viewer.t("slack.home.role_line", unit=unit.name, roles=names or viewer.t("slack.home.no_role"))
         )
+        waiting = [c.role for c in claims_of(viewer.session, unit.id, viewer.member.id)]
+        if waiting:
+            lines.append(
+                viewer.t(
+                    "slack.home.role_pending",
+                    roles=", ".join(viewer.t(f"roles.names.{r}") for r in waiting),
+                )
+            )
     blocks.append(Text("\n".join(lines)))
     return blocks
 
 
 def _my_unit_ids(viewer: HomeViewer) -> list[int]:
     return [unit.id for unit in viewer.units]
-
-
-def _party_unit_ids(viewer: HomeViewer) -> set[int]:
-    if viewer.member is None:
-        return set()
-    return set(
-        viewer.session.scalars(
-            select(RoleAssignment.unit_id).where(
-                RoleAssignment.member_id == viewer.member.id, RoleAssignment.role.in_(PARTY_ROLES)
-            )
-        )
-    )
 
 
 @home_section("cases", order=20)
@@ -128,18 +121,17 @@ def cases_section(viewer: HomeViewer) -> Sequence[Block]:
     unit_ids = _my_unit_ids(viewer)
     if viewer.member is None or not unit_ids:
         return []
-    party_units = _party_unit_ids(viewer)
     names = {unit.id: unit.name for unit in viewer.units}
-    cases = viewer.session.scalars(
+    # The one access policy (bot/toolbox/access.py), as a query: no second copy of the visibility rule here.
+    visible = viewer.session.scalars(
         select(Case)
-        .where(Case.unit_id.in_(unit_ids), Case.closed_at.is_(None))
+        .where(
+            Case.unit_id.in_(unit_ids),
+            Case.closed_at.is_(None),
+            access.visible_case_clause(viewer.session, viewer.member.id),
+        )
         .order_by(Case.updated_at.desc())
     ).all()
-    visible = [
-        c
-        for c in cases
-        if not c.parties_only or c.unit_id in party_units or c.started_by_id == viewer.member.id
-    ]
     blocks: list[Block] = [Text(f"*{viewer.t('slack.home.cases_title')}*")]
     if not visible:
         blocks.append(Text(viewer.t("slack.home.no_cases")))
@@ -163,13 +155,23 @@ def cases_section(viewer: HomeViewer) -> Sequence[Block]:
 @home_section("actions", order=30)
 def actions_section(viewer: HomeViewer) -> Sequence[Block]:
     """Actions I own that are not done, soonest first."""
-    from bot.toolbox.models_plan import ActionItem
+    from bot.toolbox.models import Case
+    from bot.toolbox.models_plan import ActionItem, Plan
 
     if viewer.member is None:
         return []
+    # Only actions of cases I may still see, in units I belong to (a parties-only plan stays private
+    # even to an owner who has since lost the role that let them see it).
     actions = viewer.session.scalars(
         select(ActionItem)
-        .where(ActionItem.owner_id == viewer.member.id, ActionItem.done_at.is_(None))
+        .join(Plan, Plan.id == ActionItem.plan_id)
+        .join(Case, Case.id == Plan.case_id)
+        .where(
+            ActionItem.owner_id == viewer.member.id,
+            ActionItem.done_at.is_(None),
+            Case.unit_id.in_(_my_unit_ids(viewer)),
+            access.visible_case_clause(viewer.session, viewer.member.id),
+        )
         .order_by(ActionItem.due, ActionItem.id)
     ).all()
     if not actions:

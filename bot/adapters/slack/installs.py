@@ -12,17 +12,24 @@ or the installation store's latest bot token when workspaces install through OAu
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
-from typing import Any
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import delete
 
 from bot.adapters.slack.models import slack_bots, slack_installations, slack_oauth_states
+from bot.crypto import Box
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -34,10 +41,29 @@ STATE_EXPIRATION_SECONDS = 600
 TOKEN_CACHE_SECONDS = 300.0
 
 
-class InstallationStore(AsyncInstallationStore):
-    """Bolt's ``SQLAlchemyInstallationStore`` on our engine and tables, awaited from a worker thread."""
+_INSTALLATION_TOKENS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+_BOT_TOKENS = ("bot_token", "bot_refresh_token")
+T = TypeVar("T", Installation, Bot)
 
-    def __init__(self, db: Database, client_id: str) -> None:
+
+def _with_tokens(item: T, names: tuple[str, ...], change: Callable[[str | None], str | None]) -> T:
+    """A copy of ``item`` with its token fields passed through ``change`` (bolt's objects stay untouched)."""
+    changed = copy.copy(item)
+    for name in names:
+        if hasattr(changed, name):
+            setattr(changed, name, change(getattr(changed, name)))
+    return changed
+
+
+class InstallationStore(AsyncInstallationStore):
+    """Bolt's ``SQLAlchemyInstallationStore`` on our engine and tables, awaited from a worker thread.
+
+    Tokens are encrypted before they reach the database and decrypted when read (``PARTSBOT_SECRET_KEY``,
+    :mod:`bot.crypto`): the tokens can read every channel and direct message the bot is in (SEC-05).
+    """
+
+    def __init__(self, db: Database, client_id: str, box: Box | None = None) -> None:
+        self.box = box or Box("")
         # A slack_sdk logger, so the library caps of bot/logs.py apply to what the store logs.
         store = SQLAlchemyInstallationStore(client_id=client_id, engine=db.engine, logger=_sdk_log)
         # Use the tables registered on Base.metadata (same definitions) rather than the store's private copy.
@@ -51,20 +77,22 @@ class InstallationStore(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        await asyncio.to_thread(self.sync.save, installation)
+        sealed = _with_tokens(installation, _INSTALLATION_TOKENS, self.box.seal)
+        await asyncio.to_thread(self.sync.save, sealed)
 
     async def async_save_bot(self, bot: Bot) -> None:
-        await asyncio.to_thread(self.sync.save_bot, bot)
+        await asyncio.to_thread(self.sync.save_bot, _with_tokens(bot, _BOT_TOKENS, self.box.seal))
 
     async def async_find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
     ) -> Bot | None:
-        return await asyncio.to_thread(
+        found = await asyncio.to_thread(
             self.sync.find_bot,
             enterprise_id=enterprise_id,
             team_id=team_id,
             is_enterprise_install=is_enterprise_install,
         )
+        return _with_tokens(found, _BOT_TOKENS, self.box.open) if found is not None else None
 
     async def async_find_installation(
         self,
@@ -74,13 +102,14 @@ class InstallationStore(AsyncInstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        return await asyncio.to_thread(
+        found = await asyncio.to_thread(
             self.sync.find_installation,
             enterprise_id=enterprise_id,
             team_id=team_id,
             user_id=user_id,
             is_enterprise_install=is_enterprise_install,
         )
+        return _with_tokens(found, _INSTALLATION_TOKENS, self.box.open) if found is not None else None
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await asyncio.to_thread(self.sync.delete_bot, enterprise_id=enterprise_id, team_id=team_id)
@@ -114,7 +143,18 @@ class OAuthStateStore(AsyncOAuthStateStore):
         return log
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
-        return await asyncio.to_thread(self.sync.issue)
+        return await asyncio.to_thread(self._issue)
+
+    def _issue(self) -> str:
+        # bolt deletes a state only when it is used: states of abandoned installs would pile up, one per
+        # unauthenticated GET /slack/install (SEC-17). Expired ones go whenever a new one is issued.
+        with self.sync.engine.begin() as conn:
+            conn.execute(
+                delete(slack_oauth_states).where(
+                    slack_oauth_states.c.expire_at < normalize_datetime_for_db(datetime.now(UTC))
+                )
+            )
+        return self.sync.issue()
 
     async def async_consume(self, state: str) -> bool:
         return await asyncio.to_thread(self.sync.consume, state)
@@ -142,3 +182,27 @@ class TokenSource:
     def forget(self, workspace: str) -> None:
         """After an uninstall, a revoked token or ``invalid_auth``: look again next time."""
         self._cache.pop(workspace, None)
+
+
+class RateLimit:
+    """At most ``per_client`` requests per client address and ``overall`` in total within ``window``
+    seconds (per replica): enough for people installing the app, not for filling the state table."""
+
+    def __init__(self, per_client: int = 10, overall: int = 120, window: float = 60.0) -> None:
+        self.per_client, self.overall, self.window = per_client, overall, window
+        self._seen: dict[str, deque[float]] = {}
+        self._all: deque[float] = deque()
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        moment = time.monotonic() if now is None else now
+        mine = self._seen.setdefault(client, deque())
+        for queue in (mine, self._all):
+            while queue and queue[0] <= moment - self.window:
+                queue.popleft()
+        if len(mine) >= self.per_client or len(self._all) >= self.overall:
+            return False
+        mine.append(moment)
+        self._all.append(moment)
+        if len(self._seen) > 10_000:  # forget idle clients rather than grow without bound
+            self._seen = {k: v for k, v in self._seen.items() if v}
+        return True

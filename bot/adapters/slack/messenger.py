@@ -151,6 +151,7 @@ class SlackMessenger:
                 raise
             first_ts = first_ts or str(response["ts"])
         await self._upload_images(place, reply)
+        await self._upload_files(place, reply)
         return first_ts
 
     async def update(self, place: Place, message_id: str, reply: Reply) -> None:
@@ -314,6 +315,21 @@ class SlackMessenger:
                 )
             except (DeliveryError, OSError) as exc:
                 log.error("picture %s not uploaded to %s: %s", path.name, place.channel, exc)
+
+    async def _upload_files(self, place: Place, reply: Reply) -> None:
+        # Unlike a picture, a file is what the message is for: a failure is raised, so the outbox retries.
+        for file in render.files_of(reply):
+            await self.call(
+                place.workspace,
+                "files.uploadV2",
+                lambda c, f=file: c.files_upload_v2(  # type: ignore[misc]
+                    channel=place.channel,
+                    thread_ts=place.thread,
+                    content=f.content.encode("utf-8"),
+                    filename=f.name,
+                    title=f.name,
+                ),
+            )
 
     async def _invite_hint(self, place: Place) -> None:
         """Tell the person who just asked, through their command's response_url, to invite the bot."""

@@ -15,6 +15,7 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
+from bot.storage.personal import declare
 
 INSTALLATIONS_TABLE = "slack_installations"
 BOTS_TABLE = "slack_bots"
@@ -55,3 +56,7 @@ class SlackEventSeen(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The installer's Slack user id in bolt's table: emptied when that person is erased (the install stays).
+declare(slack_installations, "user_id", "blank", "installer")

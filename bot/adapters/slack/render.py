@@ -208,7 +208,7 @@ def render_block(block: model.Block, ids: _ActionIds) -> list[Block]:
             return _actions([_button(b, ids) for b in buttons])
         case model.Choice():
             return _actions(_selects(block, ids))
-        case model.Image():
+        case model.Image() | model.File():
             return []
     log.warning("no Slack rendering for %s; left out", type(block).__name__)
     return []
@@ -228,6 +228,10 @@ class SlackMessage:
 
 def images_of(reply: model.Reply) -> list[model.Image]:
     return [b for b in reply.blocks if isinstance(b, model.Image)]
+
+
+def files_of(reply: model.Reply) -> list[model.File]:
+    return [b for b in reply.blocks if isinstance(b, model.File)]
 
 
 def render_reply(reply: model.Reply) -> list[SlackMessage]:

@@ -29,6 +29,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from bot import grants
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.payload import BadSubmission, parse_submission
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
@@ -47,6 +48,8 @@ from bot.chat.model import (
 )
 from bot.core import Partsbot
 from bot.i18n import t
+from bot.settings import Settings
+from bot.storage import personal
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,27 @@ def tenant_of(activity: Any) -> str:
         tenant = (activity.channel_data.get("tenant") or {}).get("id")
     tenant = tenant or getattr(activity.conversation, "tenant_id", None)
     return str(tenant) if tenant else DEFAULT_TENANT
+
+
+def refuse_reason(activity: Any, settings: Settings) -> str | None:
+    """Why an authenticated activity is not served, or None.
+
+    Only Microsoft Teams (``channelId`` msteams) with a tenant is served: other Bot Framework channels such
+    as Web Chat or Direct Line let the client choose ``from.id``, and would all share one organisation. The
+    Bot Framework Emulator is accepted only while Teams runs without authentication (local trials, bound
+    to 127.0.0.1). ``PARTSBOT_TEAMS_TENANTS`` limits the tenants further.
+    """
+    channel = str(getattr(activity, "channel_id", "") or "")
+    if channel != "msteams":
+        if channel == "emulator" and not settings.microsoft_app_id:
+            return None
+        return f"channel {channel[:32]!r} is not msteams"
+    tenant = tenant_of(activity)
+    if tenant == DEFAULT_TENANT:
+        return "no tenant id"
+    if settings.teams_tenants and tenant not in settings.teams_tenants:
+        return f"tenant {tenant[:64]} is not in PARTSBOT_TEAMS_TENANTS"
+    return None
 
 
 def split_conversation(conversation_id: str) -> tuple[str, str | None]:
@@ -187,6 +211,11 @@ class TeamsTurns:
         if activity.conversation is None or not activity.conversation.id or activity.from_property is None:
             log.warning("ignoring a Teams %s activity without conversation or sender", activity.type)
             return
+        refusal = refuse_reason(activity, self.bot.settings)
+        if refusal:
+            # Nothing is stored or answered: this conversation is not one the bot serves (SEC-18).
+            log.warning("ignoring a Teams activity: %s", refusal)
+            return
         await self._remember(activity)
         match activity.type:
             case ActivityTypes.message:
@@ -195,10 +224,40 @@ class TeamsTurns:
                 await self._on_invoke(turn_context)
             case ActivityTypes.conversation_update:
                 self._on_conversation_update(activity)
+                if getattr(activity.recipient, "id", None) in [m.id for m in activity.members_added or []]:
+                    await self._remember_installer(activity)
             case ActivityTypes.installation_update:
                 log.info("Teams app %s in %s", activity.action or "installation update", _describe(activity))
+                await asyncio.to_thread(
+                    self._installation_changed, tenant_of(activity), str(activity.action or "")
+                )
+                if str(activity.action or "").startswith("add"):
+                    await self._remember_installer(activity)
             case _:
                 log.info("ignoring Teams activity of type %r in %s", activity.type, _describe(activity))
+
+    async def _remember_installer(self, activity: Any) -> None:
+        """Whoever adds the app is the one Teams lets set it up: they may set up the unit's leder (once,
+        while it has none; bot/grants.py). Team owners are not visible to a bot without Microsoft Graph."""
+
+        def save() -> None:
+            with self.bot.db.transaction() as session:
+                grants.remember_installer(
+                    session, PLATFORM, tenant_of(activity), activity.from_property.id, self.bot.clock()
+                )
+
+        await asyncio.to_thread(save)
+
+    def _installation_changed(self, tenant: str, action: str) -> None:
+        """Removed: the tenant's data is deleted after a grace period unless the app is added again."""
+        with self.bot.db.transaction() as session:
+            if action.startswith("remove"):
+                when = personal.schedule_deletion(session, PLATFORM, tenant, self.bot.clock())
+                log.warning(
+                    "Teams app removed in %s; its data is deleted after %s unless added again", tenant, when
+                )
+            elif action.startswith("add"):
+                personal.cancel_deletion(session, PLATFORM, tenant)
 
     async def _remember(self, activity: Any) -> None:
         if not activity.service_url:

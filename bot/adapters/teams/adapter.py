@@ -40,6 +40,7 @@ from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.ratelimit import ConversationRateLimiter
 from bot.adapters.teams.references import ReferenceStore
 from bot.core import Partsbot
+from bot.crypto import Box
 from bot.settings import Settings, SettingsError
 
 __all__ = ["ChannelValidation", "TeamsWebAdapter", "build_teams_adapter", "teams_requested"]
@@ -184,7 +185,7 @@ class TeamsWebAdapter:
         credentials = _CachedCredentials(ConfigurationServiceClientCredentialFactory(self.config))
         self.authentication = _StrictAuthentication(self.config, credentials)
         self.cloud = CloudAdapter(self.authentication)
-        self.references = ReferenceStore(bot.db)
+        self.references = ReferenceStore(bot.db, Box(self.settings.secret_key))
         self.messenger = TeamsMessenger(
             self.settings,
             self.references,
@@ -196,6 +197,8 @@ class TeamsWebAdapter:
         self.turns = TeamsTurns(bot, self.messenger, self.references, self._spawn)
         self._tasks: set[asyncio.Task[None]] = set()
         bot.add_messenger(self.messenger)
+        # Without an app id nothing is authenticated: the server then listens on loopback only (server.py).
+        self.loopback_only = not self.config.APP_ID
         if not self.config.APP_ID:
             log.warning("Teams authentication is OFF (no MICROSOFT_APP_ID): for development and tests only")
 

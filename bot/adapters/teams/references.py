@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.crypto import PREFIX, Box
 from bot.i18n import normalise_language
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -39,8 +40,10 @@ def user_scope(user_id: str) -> str:
 
 
 class ReferenceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box: Box | None = None) -> None:
         self.db = db
+        # Encrypts the card key at rest (PARTSBOT_SECRET_KEY): with it, anyone could forge card clicks.
+        self.box = box or Box("")
 
     def save(self, workspace: str, scope: str, data: dict[str, Any]) -> None:
         """Insert or refresh a reference; unchanged references cost a read, not a write."""
@@ -125,15 +128,18 @@ class ReferenceStore:
         return normalise_language(settings.language)
 
     def card_secret(self) -> bytes:
-        """The HMAC key for card data: made once per installation, shared by replicas, kept on restart."""
+        """The HMAC key for card data: made once per installation, shared by replicas, kept on restart;
+        stored encrypted when ``PARTSBOT_SECRET_KEY`` is set (a key stored before that is sealed now)."""
         for attempt in (1, 2):
             try:
                 with self.db.transaction() as session:
                     row = session.get(KeyValue, CARD_SECRET_KEY)
                     if row is None:
-                        row = KeyValue(key=CARD_SECRET_KEY, value=secrets.token_hex(32))
+                        row = KeyValue(key=CARD_SECRET_KEY, value=self.box.seal(secrets.token_hex(32)) or "")
                         session.add(row)
-                    return bytes.fromhex(row.value)
+                    elif self.box.enabled and not row.value.startswith(PREFIX):
+                        row.value = self.box.seal(row.value) or ""
+                    return bytes.fromhex(self.box.open(row.value) or "")
             except IntegrityError:
                 if attempt == 2:
                     raise

@@ -27,6 +27,7 @@ from bot.chat.model import (
     Choice,
     Divider,
     Fields,
+    File,
     Form,
     FormField,
     Header,
@@ -89,10 +90,22 @@ def ellipsis(text: str, limit: int) -> str:
 _SLASH_COMMAND = re.compile(r"(?<![\w/])/parts\b")
 
 
+# Markdown links and images, ``[text](url)`` and ``![alt](url)``: people's text must not become a link with
+# a harmless-looking label (phishing) or an image that calls a tracker (SEC-09). The bot's own prompts
+# contain no links, so every one is defused: a word joiner between "]" and "(" breaks the syntax while the
+# text reads the same. A bare URL stays visible as itself.
+_LINK = re.compile(r"\](\s*)\(")
+
+
+def defuse(text: str) -> str:
+    """Text shown as is (headings, notes, fallbacks) with link and image syntax made inert."""
+    return _LINK.sub("]\u2060\\1(", text)
+
+
 def markdown(text: str) -> str:
     """The neutral model's ``*bold*`` as Adaptive Card markdown ``**bold**``; ``_italic_`` stays; commands
-    are written as Teams users type them."""
-    return _BOLD.sub(r"**\1**", _SLASH_COMMAND.sub("@Partsbot", text))
+    are written as Teams users type them; link and image syntax from anywhere is shown as plain text."""
+    return _BOLD.sub(r"**\1**", _SLASH_COMMAND.sub("@Partsbot", defuse(text)))
 
 
 def card(body: list[Element], fallback: str, actions: list[Element] | None = None) -> dict[str, Any]:
@@ -101,7 +114,7 @@ def card(body: list[Element], fallback: str, actions: list[Element] | None = Non
         "$schema": SCHEMA_URL,
         "version": CARD_VERSION,
         "body": body,
-        "fallbackText": ellipsis(fallback, FALLBACK_CHARS),
+        "fallbackText": defuse(ellipsis(fallback, FALLBACK_CHARS)),
         # Summaries and forms read better across the whole message column than in a narrow bubble.
         "msteams": {"width": "Full"},
     }
@@ -200,7 +213,14 @@ def _choice(block: Choice, number: int, signer: Signer, texts: CardTexts) -> lis
 def _groups(block: Block, number: int, signer: Signer, texts: CardTexts) -> list[list[Element]]:
     match block:
         case Header(text=text):
-            return [[{"type": "TextBlock", "text": text, "wrap": True, "style": "heading", "size": "Medium"}]]
+            heading = {
+                "type": "TextBlock",
+                "text": defuse(text),
+                "wrap": True,
+                "style": "heading",
+                "size": "Medium",
+            }
+            return [[heading]]
         case Text(text=text):
             return _lines_groups(_text_lines(text))
         case Note(text=text):
@@ -221,10 +241,40 @@ def _groups(block: Block, number: int, signer: Signer, texts: CardTexts) -> list
             return [[action_set] for action_set in _action_sets(buttons, signer)]
         case Choice():
             return [_choice(block, number, signer, texts)]
+        case File(name=name, content=content):
+            return _file_groups(name, content)
         case Divider() | Image():
             return []
     log.warning("block %r has no Teams rendering; left out", type(block).__name__)
     return []
+
+
+# Lines of a file per card group: the card stays well under Teams' 28 kB, long files go on several cards.
+_FILE_LINES = 40
+
+
+def _file_groups(name: str, content: str) -> list[list[Element]]:
+    """A file as text: a bot cannot attach a file in Teams without asking the person to accept it first
+    (a file-consent card, which needs the app's ``supportsFiles``), so the content is shown, monospace,
+    under its name, for the person to copy."""
+    lines = content.splitlines() or [""]
+    groups: list[list[Element]] = [
+        [{"type": "TextBlock", "text": defuse(name), "weight": "Bolder", "wrap": True}]
+    ]
+    for start in range(0, len(lines), _FILE_LINES):
+        text = "\n".join(line[:_LINE_CHARS] for line in lines[start : start + _FILE_LINES])
+        groups.append(
+            [
+                {
+                    "type": "TextBlock",
+                    "text": defuse(text),
+                    "fontType": "Monospace",
+                    "wrap": True,
+                    "size": "Small",
+                }
+            ]
+        )
+    return groups
 
 
 def _elements(reply: Reply, signer: Signer, texts: CardTexts) -> Iterator[list[Element]]:
@@ -284,12 +334,18 @@ def render_reply(reply: Reply, signer: Signer, texts: CardTexts, *, single_card:
 
 
 def _shortened(texts: CardTexts) -> Element:
-    return {"type": "TextBlock", "text": texts.shortened, "wrap": True, "isSubtle": True, "size": "Small"}
+    return {
+        "type": "TextBlock",
+        "text": defuse(texts.shortened),
+        "wrap": True,
+        "isSubtle": True,
+        "size": "Small",
+    }
 
 
 def _fallback_body(reply: Reply) -> list[Element]:
     # A reply with only a picture (or nothing renderable) still needs a card body: say what it is.
-    return [{"type": "TextBlock", "text": reply.fallback or " ", "wrap": True}]
+    return [{"type": "TextBlock", "text": defuse(reply.fallback or " "), "wrap": True}]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -361,7 +417,7 @@ def _input(form_field: FormField, texts: CardTexts) -> list[Element]:
 def render_form(form: Form, signer: Signer, texts: CardTexts) -> dict[str, Any]:
     """A form as one card with inputs and a submit button. Raises ValueError if it cannot fit in one."""
     body: list[Element] = [
-        {"type": "TextBlock", "text": form.title, "wrap": True, "style": "heading", "size": "Medium"}
+        {"type": "TextBlock", "text": defuse(form.title), "wrap": True, "style": "heading", "size": "Medium"}
     ]
     if form.intro.strip():
         body.extend(_text_lines(form.intro))
