@@ -1,7 +1,8 @@
 """The weekly check-in trend as a small PNG for the weekly summary.
 
-Uses matplotlib's object API (imported when the first chart is drawn) with the Agg canvas directly instead of pyplot: no display is needed, and no
-global figure state is shared between the scheduler's concurrent summaries.
+Uses matplotlib's object API (imported when the first chart is drawn) with the Agg canvas directly instead
+of pyplot: no display is needed, and no global figure state is shared between the scheduler's concurrent
+summaries.
 """
 
 from __future__ import annotations
