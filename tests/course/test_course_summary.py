@@ -338,7 +338,7 @@ async def test_the_chart_is_drawn_after_the_ledger_transaction(  # type: ignore[
         return draw(*args, **kwargs)
 
     monkeypatch.setattr(summary_module, "render_trend_chart", watching)
-    bot, console, names = await course(make_bot, clock, database)
+    bot, _console, names = await course(make_bot, clock, database)
     seed(database, names)
     clock.set(_utc(MONDAY))
     report = await tick(bot, clock())
