@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,8 @@ MAX_BACKOFF = timedelta(minutes=15)
 MAX_ATTEMPTS = 120
 # An update whose message is still on its way (another lane) is tried again soon.
 NOT_POSTED_YET = 2.0
+# How often a process looks for parked items it did not park itself.
+PARKED_CHECK_SECONDS = 60.0
 # Lanes worked at once by one process (each mostly waits on the network).
 MAX_LANES = 32
 
@@ -130,6 +133,7 @@ class Delivery:
         self._slots: asyncio.Semaphore | None = None
         # Platforms with parked items (learnt when parking, and from the periodic flush).
         self._parked: set[str] = set()
+        self._parked_checked_at = float("-inf")
 
     def register(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
@@ -233,9 +237,13 @@ class Delivery:
                 .order_by(OutboxItem.id)
                 .limit(1000)
             ).all()
-            parked = session.scalars(
-                select(OutboxItem.platform).where(OutboxItem.parked.is_(True)).distinct()
-            ).all()
+            parked: list[str] = []
+            if time.monotonic() >= self._parked_checked_at + PARKED_CHECK_SECONDS:
+                # Parked items another process left: learnt now and then, not on every event's flush.
+                self._parked_checked_at = time.monotonic()
+                parked = list(
+                    session.scalars(select(OutboxItem.platform).where(OutboxItem.parked.is_(True)).distinct())
+                )
         self._parked.update(parked)
         return [(r[0], r[1]) for r in rows]
 
