@@ -154,3 +154,18 @@ async def test_english_help_shows_english_command_words(make_bot, database) -> N
     assert "`/parts next`" in out and "`/parts vote`" in out and "`/parts meeting`" in out
     assert "`/parts neste`" not in out and "`/parts stemme`" not in out
     assert "Did you mean `/parts next`?" in await console.type("/parts nxt")
+
+
+async def test_the_refined_problem_is_the_title_and_the_console_speaks_the_persons_language(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    await console.as_("Kari leder", "/parts problem Det går for mye tid til beskjeder")
+    await console.type("/parts problem presiser 1 Ingen fast, synlig fordeling av oppgaver")
+    out = await console.type("/parts saker")
+    assert "• #1 Ingen fast, synlig fordeling av oppgaver" in out
+    # After /parts language en, the console's own words are English too.
+    out = await console.as_("Jonas", "/parts language en", "/parts problem")
+    assert "Answer one question per line." in out
+    assert "Svar på ett spørsmål per linje" not in out
