@@ -30,6 +30,7 @@ from bot.storage.models import Member, Membership, Unit
 from bot.toolbox import access, cases, decision, planning, voting
 from bot.toolbox.models import Case
 from bot.toolbox.models_plan import Plan
+from handlers import followup
 
 GOAL = ("mål", "målet", "maal", "goal")
 OUTCOME = ("nådd", "nadd", "når", "oppnådd", "outcome", "reached")
@@ -271,6 +272,7 @@ def mark_done(ctx: HandlerContext, case: Case, word: str) -> None:
         ctx, case, speaker.t("plan.done", name=cases.name_of(ctx.member), number=item.number, text=item.text)
     )
     cases.refresh_head(ctx, case)
+    followup.after_done(ctx, case, plan)
 
 
 # --------------------------------------------------------------------------------------------------

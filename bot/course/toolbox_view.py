@@ -162,6 +162,14 @@ def actions_in(
     )
 
 
+def due_within(session: Session, unit_id: int, until: date) -> list[ActionLine]:
+    """Actions not done and due on or before ``until``, for reminders to their owner and follow-up by the
+    case's steerers: both may see the case, so parties-only plans are included."""
+    if session.get(Unit, unit_id) is None:
+        return []
+    return open_actions(session, unit_id, until, parties_only_visible=True)
+
+
 def due_by_today(session: Session, unit_id: int, now: datetime, today: date) -> list[ActionLine]:
     """Actions due today or overdue, for the reminder to their owner. The owner is told about their own
     action only, so parties-only plans are included (the owner was given the action by the parties)."""
@@ -190,6 +198,7 @@ __all__ = [
     "cases_by_step",
     "closed_votes",
     "due_by_today",
+    "due_within",
     "new_questions_and_ideas",
     "open_actions",
     "steps",

@@ -114,6 +114,8 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
         for a in case.actions:
             done = tr("record.done_mark") if a.done else ""
             line(tr("record.action", number=a.number, text=a.text, owner=a.owner, due=a.due) + done)
+        for answer in case.reached:
+            line(f"{tr('record.reached')}: {answer}")
         line(f"{tr('record.decision')}: {case.decision}", 9, gap=4)
 
     line(tr("record.sections.meetings"), 13, bold=True)

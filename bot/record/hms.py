@@ -33,7 +33,7 @@ from bot.toolbox.hora import agenda_items
 from bot.toolbox.models import Case, Idea, Question
 from bot.toolbox.models_plan import Meeting
 from bot.toolbox.planning import actions, obstacles, plan_of
-from bot.toolbox.records import name_of
+from bot.toolbox.records import name_of, versions
 
 # Chat formatting (*bold*, _italic_, `code`) has no place in a filed document.
 _MARKUP = re.compile(r"(?<!\w)[*_`]+|[*_`]+(?!\w)")
@@ -70,6 +70,8 @@ class CaseRecord:
     obstacles: tuple[tuple[str, str], ...]
     decision: str
     actions: tuple[ActionRecord, ...]
+    # Answers to "Hvordan har vi det når målet er nådd?" after the last action was done (named).
+    reached: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,10 @@ def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecor
         obstacles=tuple((o.text, o.remedy) for o in obstacles(session, plan.id)) if plan else (),
         decision=plain(decision_text(tr, session, plan)) if plan else tr("record.no_plan"),
         actions=items,
+        reached=tuple(
+            f"{name_of(session.get(Member, v.author_id) if v.author_id else None)}: {v.text}"
+            for v in versions(session, case, "reached")
+        ),
     )
 
 
