@@ -127,6 +127,45 @@ def cmd_teams_package(settings: Settings, out: str, domain: str | None) -> int:
     return 0
 
 
+def cmd_roles(settings: Settings, args: argparse.Namespace) -> int:
+    """The operator grants or takes a role (a leder when the unit is set up, or to correct a mistake);
+    announced in the unit's channel and kept in the role history like any other change."""
+    from bot.chat import delivery
+    from bot.chat.context import UserError
+    from bot.chat.model import Place
+    from bot.roles import parse_role
+    from handlers.role_grants import operator_command
+
+    role = parse_role(args.role)
+    if role is None:
+        raise SettingsError(f"unknown role {args.role!r}")
+    bot = build_bot(settings)
+    now = bot.clock()
+    place = Place(args.platform, args.workspace, args.channel)
+    try:
+        with bot.db.transaction() as session:
+            line, effects = operator_command(
+                session,
+                settings,
+                bot.router.steps,
+                grant=args.roles_command == "grant",
+                place=place,
+                user_id=args.user,
+                role=role,
+                now=now,
+                name=args.name,
+            )
+            delivery.enqueue(session, effects, now, place.platform, place.workspace)
+    except UserError as err:
+        print(f"partsbot: {t(settings.language, err.key, **err.values)}", file=sys.stderr)
+        return 1
+    finally:
+        bot.db.dispose()
+    # The announcement waits in the outbox; the running server (partsbot serve) sends it.
+    print(line)
+    return 0
+
+
 def cmd_export(settings: Settings, unit: str, fmt: str, out: str, language: str | None, trio: bool) -> int:
     from bot.record.export import UnitNotFound, export_unit
     from bot.record.files import FORMATS
@@ -276,6 +315,17 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
+    roles = sub.add_parser("roles", help="grant or revoke a role as the operator")
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True)
+    for verb, text in (("grant", "give a role"), ("revoke", "take a role away")):
+        cmd = roles_sub.add_parser(verb, help=text)
+        cmd.add_argument("platform", choices=("slack", "teams", "console"))
+        cmd.add_argument("workspace", help="Slack team id, Teams tenant id, or 'console'")
+        cmd.add_argument("channel", help="the unit's channel id (Slack) or conversation id (Teams)")
+        cmd.add_argument("user", help="the person's platform user id")
+        cmd.add_argument("role", help="leder, verneombud, hovedverneombud, tillitsvalgt or ansatt")
+        cmd.add_argument("--name", default="", help="display name, if the person never used Partsbot")
+
     data = sub.add_parser("data", help="a person's or a unit's data: export (access request) or erase")
     data.add_argument("data_action", choices=("export", "erase"))
     who = data.add_mutually_exclusive_group(required=True)
@@ -319,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
+            "roles": lambda: cmd_roles(settings, args),
             "export": lambda: cmd_export(settings, args.unit, args.fmt, args.out, args.language, args.trio),
             "secrets": lambda: cmd_secrets_rotate(settings),
             "data": lambda: cmd_data(settings, args.data_action, args.person, args.unit, args.out),

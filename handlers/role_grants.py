@@ -20,11 +20,24 @@ from sqlalchemy.orm import Session
 
 from bot import grants
 from bot.chat.context import HandlerContext, UserError
-from bot.chat.model import Action, Button, Buttons, Command, Effect, Header, Note, Reply, Text
+from bot.chat.model import (
+    Action,
+    Actor,
+    Button,
+    Buttons,
+    Command,
+    Effect,
+    Header,
+    Note,
+    Place,
+    Post,
+    Reply,
+    Text,
+)
 from bot.chat.router import who_and_where
 from bot.chat.steps import StepHooks
 from bot.grants import RoleRefused
-from bot.i18n import normalise_language
+from bot.i18n import normalise_language, t
 from bot.roles import (
     is_staff_title,
     members_with_role,
@@ -33,7 +46,7 @@ from bot.roles import (
     suggest_role,
 )
 from bot.settings import Settings
-from bot.storage.models import PARTY_ROLES, ROLES, Member, Membership, Unit
+from bot.storage.models import PARTY_ROLES, ROLES, Member, Membership, Organisation, Unit
 from bot.storage.models_roles import RoleClaim, RoleReview
 
 CONFIRM = ("bekreft", "godkjenn", "stadfest", "confirm", "approve")
@@ -106,6 +119,8 @@ def _tell_parties_of_new_access(ctx: HandlerContext, unit: Unit, member: Member,
     if role not in PARTY_ROLES:
         return
     for other in grants.parties_to_tell(ctx.session, unit.id, member.id):
+        if other.id == ctx.member.id:
+            continue  # the one who granted it knows
         speaker = _speaker(ctx, other)
         ctx.direct(
             other,
@@ -519,3 +534,46 @@ def grant_as_operator(
             _tell_parties_of_new_access(ctx, unit, member, role)
     session.flush()
     return ctx.effects
+
+
+def operator_command(
+    session: Session,
+    settings: Settings,
+    steps: StepHooks,
+    *,
+    grant: bool,
+    place: Place,
+    user_id: str,
+    role: str,
+    now: datetime,
+    name: str = "",
+) -> tuple[str, list[Effect]]:
+    """``partsbot roles grant|revoke``: the operator gives or takes a role in an existing unit (found by
+    platform, workspace and channel). Returns a line for the operator and the announcements to send."""
+    unit = session.scalar(
+        select(Unit)
+        .join(Organisation, Organisation.id == Unit.organisation_id)
+        .where(
+            Organisation.platform == place.platform,
+            Organisation.external_id == place.workspace,
+            Unit.channel_id == place.channel,
+        )
+    )
+    if unit is None:
+        raise UserError("roles.operator_no_unit", channel=place.channel)
+    event = Command(Actor(user_id, name), place.channel_only, "rolle", role)
+    if grant:
+        effects = grant_as_operator(session, settings, event, [role], now, steps)
+        return f"granted {role} to {user_id} in {place.channel}", effects
+    _organisation, member, _unit = who_and_where(session, settings, event)
+    if not grants.remove(session, unit.id, member.id, role, None, grants.VIA_OPERATOR, now):
+        raise UserError("roles.operator_not_held", role=role, user=user_id)
+    language = normalise_language(member.language or unit.language)
+    text = t(
+        language,
+        "roles.announce_removed",
+        name=_name(member),
+        role=t(language, f"roles.names.{role}"),
+        unit=unit.name,
+    )
+    return f"revoked {role} from {user_id} in {place.channel}", [Post(place.channel_only, Reply.text(text))]

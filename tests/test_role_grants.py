@@ -7,6 +7,8 @@ a confidential matter to the verneombud is invisible to the leader on every path
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from bot.chat.model import Action, Actor, Command, Place, Submission
@@ -15,6 +17,7 @@ from bot.storage.models_roles import RoleClaim, RoleEvent
 from bot.toolbox.models import Case
 from bot.toolbox.models_matter import Matter, MatterNote
 from tests.console_driver import ConsoleDriver
+from tests.test_cli import run
 
 PLACE = Place("console", "console", "personalet")
 
@@ -33,7 +36,7 @@ async def test_a_claimed_party_role_gives_nothing_until_the_leader_confirms(make
     console = ConsoleDriver(make_bot())
     await _unit(console)
     out = await console.as_("Per", "/parts rolle verneombud")
-    assert "Takk! verneombud velges av de ansatte, så leder (Kari) bekrefter det før rollen gjelder." in out
+    assert "Rollen som verneombud velges av de ansatte, så leder (Kari) bekrefter den før den gjelder." in out
     assert "Per sier at hen er verneombud i Solsikken barnehage." in out  # announced to everyone
     assert "[direktemelding til Kari]" in out  # the leder is asked
     # Nothing changes for Per: no case, no list entry, no plan to approve, no history button.
@@ -173,3 +176,28 @@ async def test_a_confidential_matter_reaches_the_verneombud_and_never_the_leader
     out = await console.as_("Kari", f"/parts problem #{case.id}")
     assert "Startet av: Ola (verneombud)" in out
     assert "Per" not in out.split("›", 1)[1]
+
+
+def test_the_operator_grants_and_revokes_with_the_command_line(tmp_path: Path) -> None:
+    """`partsbot roles grant|revoke` – the real console script, on the file the console chat uses."""
+    assert run(["chat"], tmp_path, "/som Per\n/parts rolle ansatt\n").returncode == 0
+    where = ["console", "console", "personalet"]
+    granted = run(["roles", "grant", *where, "u-kari", "styrer", "--name", "Kari"], tmp_path, "")
+    assert granted.returncode == 0, granted.stderr
+    assert "granted leder to u-kari in personalet" in granted.stdout
+    conflict = run(["roles", "grant", *where, "u-kari", "verneombud"], tmp_path, "")
+    assert conflict.returncode == 1
+    assert "Samme person kan ikke være både leder og verneombud" in conflict.stderr
+    assert (
+        run(["roles", "grant", *where, "u-ola", "verneombud", "--name", "Ola"], tmp_path, "").returncode == 0
+    )
+    unknown = run(["roles", "grant", "console", "console", "nowhere", "u-ola", "leder"], tmp_path, "")
+    assert unknown.returncode == 1 and "Finner ingen barnehage med kanalen nowhere" in unknown.stderr
+    revoked = run(["roles", "revoke", *where, "u-ola", "verneombud"], tmp_path, "")
+    assert revoked.returncode == 0 and "revoked verneombud from u-ola" in revoked.stdout
+    out = run(["chat"], tmp_path, "/parts rolle\n/parts rolle historikk\n").stdout
+    assert "*Leder:* Kari" in out and "*Verneombud:* ingen ennå" in out
+    assert "Kari ble leder (satt av driftsansvarlig)" in out
+    assert "Ola er ikke lenger verneombud (satt av driftsansvarlig)" in out
+    # The announcements waited in the outbox and reached the channel when the chat ran.
+    assert "Kari er satt opp som leder" in out

@@ -19,8 +19,9 @@ Rules
 * Course enrolment, course settings and summaries are for the leder (and the parties, where the course
   says the trio shares them).
 
-Lock order (code.md B11): a case row is locked before the rows that belong to it (vote, plan,
-meeting); code that starts from a vote or a plan locks its case first (:func:`lock_case_of`).
+Lock order (code.md B11): a case row is locked before the rows that belong to it (its vote, plan, ideas);
+code that starts from a vote or a plan locks the case first (:func:`lock_case`), so two writers never wait
+for each other in opposite orders (a person closing a vote while the scheduler closes it at its deadline).
 """
 
 from __future__ import annotations
@@ -229,6 +230,13 @@ def load_case(ctx: HandlerContext, case_id: int) -> Case:
     if case is None or not can_see(ctx, case):
         raise UserError("case.unknown", number=case_id)
     return case
+
+
+def lock_case(session: Session, case_id: int) -> Case | None:
+    """The case row, locked for the rest of the transaction and re-read: the first lock of the lock order."""
+    return session.scalar(
+        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+    )
 
 
 def case_id_from_key(key: str | None) -> int | None:

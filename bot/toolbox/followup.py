@@ -27,9 +27,8 @@ from bot.dates.days import local_today
 from bot.i18n import normalise_language
 from bot.settings import Settings
 from bot.storage.models import Member, Organisation, Unit
-from bot.toolbox import cases, voting
+from bot.toolbox import access, cases, voting
 from bot.toolbox.hora import due_meeting_followups
-from bot.toolbox.models import Case
 from bot.toolbox.models_plan import ActionItem, Plan, Vote
 from bot.toolbox.records import name_of
 
@@ -72,22 +71,30 @@ def close_due_votes(
     """Close every open vote whose deadline is at or before ``now``; return their ids.
 
     A case's vote publishes its result in the case's thread and the case moves on to the plan; a
-    standalone vote shows its result on its head message and in its thread. Rows are locked (skipping
-    ones another replica is closing), so each vote is closed and announced once.
+    standalone vote shows its result on its head message and in its thread. Rows are locked in the lock
+    order (the case, then its vote; see bot/toolbox/access.py) and re-read, so each vote is closed and
+    announced once, and a person closing the same vote at that moment cannot deadlock with us.
     """
-    due = session.scalars(
-        select(Vote)
+    due = session.execute(
+        select(Vote.id, Vote.case_id)
         .where(Vote.status == "open", Vote.deadline.is_not(None), Vote.deadline <= now)
         .order_by(Vote.deadline, Vote.id)
-        .with_for_update(skip_locked=True)
     ).all()
     closed = []
-    for vote in due:
+    for vote_id, case_id in due:
+        case = access.lock_case(session, case_id) if case_id is not None else None
+        vote = session.scalar(
+            select(Vote)
+            .where(Vote.id == vote_id, Vote.status == "open")
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if vote is None:
+            continue  # closed meanwhile, or another replica is closing it
         unit = session.get(Unit, vote.unit_id)
         if unit is None:
             continue
         ctx = system_context(session, now, unit, steps, settings)
-        case = session.get(Case, vote.case_id) if vote.case_id is not None else None
         if case is not None:
             voting.finish_case_vote(ctx, case)
             if case.step == "vote":

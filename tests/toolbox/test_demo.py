@@ -1,9 +1,12 @@
-"""``partsbot demo``: the seed's case from symptom to an agreed plan, through every step, in seconds."""
+"""``partsbot demo``: the seed's case from symptom to an agreed plan, through every step.
+
+How long it takes is not asserted here (a loaded CI runner would make that flaky); the demo runs on a
+simulated clock, so its output does not depend on the wall clock at all.
+"""
 
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -17,17 +20,17 @@ from bot.settings import Settings
 def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     assert main(["demo"]) == 0
-    elapsed = time.monotonic() - started
     out = capsys.readouterr().out
-    assert elapsed < 20
     lines = out.splitlines()
     assert lines[0].startswith("### Partsbot-demo: Solsikken barnehage")
     expected_in_order = [
         "Kari er satt opp som leder i Solsikken barnehage.",
         "Ola sier at hen er verneombud i Solsikken barnehage.",
         "Ola er nå verneombud i Solsikken barnehage (bekreftet av Kari).",
+        "Fortrolig sak F1 fra Per til deg som verneombud",  # to Ola only, never to Kari
+        "Sendt fortrolig til verneombud (Ola) som F1.",
+        "Svar i fortrolig sak F1 fra Ola",
         "== Sak #1: Det går bort svært mye tid på å formidle beskjeder",
         "(hvorfor 2 av 5)",
         "*Problemet nå:* Det brukes for mye tid på å avklare hvem som skal gjøre hva og hvor.",
@@ -56,6 +59,9 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
         assert found >= 0, expected
         position = found
     assert lines[-1].startswith("### Demoen er ferdig: leder har besluttet planen")
+    # The confidential matter went to Ola and back to Per, never to Kari.
+    matter = out[out.index("/parts til verneombudet") : out.index("/parts problem")]
+    assert "[direktemelding til Kari]" not in matter
     # Nobody's anonymous question carries a name, and the bot never answered with an error.
     assert "Beklager, noe gikk galt" not in out
     assert "kjenner ikke" not in out
