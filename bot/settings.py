@@ -121,6 +121,11 @@ def _check_partsbot_settings(get: Callable[[str], str], values: Mapping[str, str
         raise SettingsError(
             f"PARTSBOT_ANONYMOUS_BATCH={batch!r} must be a whole number of at least {MIN_ANONYMOUS_BATCH}"
         )
+    months = get("PARTSBOT_CASE_RETENTION_MONTHS")
+    if months and not (months.isdigit() and int(months) > 0):
+        raise SettingsError(
+            f"PARTSBOT_CASE_RETENTION_MONTHS={months!r} must be a whole number of months, 1 or more"
+        )
     teams = get("PARTSBOT_TEAMS").lower()
     if teams not in TRUE_WORDS + FALSE_WORDS:
         raise SettingsError(f"PARTSBOT_TEAMS={teams!r} must be 1 or 0 (true/false, yes/no, on/off)")

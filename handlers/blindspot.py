@@ -21,7 +21,7 @@ from bot.toolbox import blindspot, cases
 from bot.toolbox.models import Case
 from handlers.problem import checked, start
 
-ANONYMOUS_WORDS = ("anonym", "anonymt", "anonymous", "anon")
+ANONYMOUS_WORDS = blindspot.ANONYMOUS_WORDS
 ASK_WORDS = ("spør", "spor", "spørsmål", "ask", "question")
 # ``anonym 12 …`` as well as ``anonym #12 …``: in a direct message there is no thread to point at.
 _NUMBER = re.compile(r"^#?(\d+)\s+")

@@ -21,13 +21,12 @@ from bot.teams_package import (
     TEAMS_APP_DIR_ENV,
     build_teams_package,
 )
+from tests.node_tools import MANIFEST_SCHEMAS, manifest_schemas_missing, skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 SLACK_MANIFEST = ROOT / "apps" / "slack" / "manifest.yaml"
 TEAMS_DIR = ROOT / "apps" / "teams"
-TEAMS_SCHEMAS = (
-    ROOT / "tools" / "node" / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas"
-)
+TEAMS_SCHEMAS = MANIFEST_SCHEMAS
 APP_ID = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
 
 # The scopes Partsbot asks for. Adding one is a decision: justify it in the manifest and add it here.
@@ -158,10 +157,9 @@ def _teams_manifest() -> dict[str, Any]:
 
 
 def _schema_validator(manifest: dict[str, Any]) -> jsonschema.protocols.Validator:
-    if not TEAMS_SCHEMAS.is_dir():
-        pytest.skip(
-            "tools/node/node_modules is missing: run `npm ci --prefix tools/node` for the Teams schemas"
-        )
+    reason = manifest_schemas_missing()
+    if reason:
+        skip_or_fail(reason)
     path = TEAMS_SCHEMAS / "teams" / f"v{manifest['manifestVersion']}" / "MicrosoftTeams.schema.json"
     assert path.is_file(), f"no schema for manifestVersion {manifest['manifestVersion']} in {TEAMS_SCHEMAS}"
     schema = json.loads(path.read_text(encoding="utf-8-sig"))

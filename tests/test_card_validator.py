@@ -10,17 +10,18 @@ from typing import Any
 
 import pytest
 
+from tests.node_tools import card_validator_missing, skip_or_fail
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tools" / "node" / "validate-cards.js"
 NODE = shutil.which("node")
 
-pytestmark = [
-    pytest.mark.skipif(NODE is None, reason="node is not installed: the card validator runs on Node.js"),
-    pytest.mark.skipif(
-        not (ROOT / "tools" / "node" / "node_modules" / "adaptivecards").is_dir(),
-        reason="tools/node/node_modules is missing: run `npm ci --prefix tools/node`",
-    ),
-]
+
+@pytest.fixture(autouse=True)
+def _card_validator() -> None:
+    reason = card_validator_missing()
+    if reason:
+        skip_or_fail(reason)
 
 
 def run_validator(payload: Any, *args: str) -> subprocess.CompletedProcess[str]:

@@ -59,6 +59,10 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ),
         ({"PARTSBOT_TEAMS": "kanskje"}, "PARTSBOT_TEAMS='kanskje' must be 1 or 0"),
         (
+            {"PARTSBOT_CASE_RETENTION_MONTHS": "0"},
+            "PARTSBOT_CASE_RETENTION_MONTHS='0' must be a whole number",
+        ),
+        (
             {"PARTSBOT_LANGAUGE": "nn"},
             "PARTSBOT_LANGAUGE is not a Partsbot setting; known: PARTSBOT_ANONYMOUS",
         ),

@@ -33,7 +33,7 @@ from bot.course.models import (
 from bot.i18n import t
 from bot.settings import Settings
 from bot.storage import personal
-from bot.storage.models import OutboxItem, Unit
+from bot.storage.models import KeyValue, OutboxItem, Unit
 from bot.toolbox.models import Case
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ def private_folder(folder: Path) -> Path:
 
 
 DEFAULT_CASE_MONTHS = 24
+CASES_DONE_KEY = "retention.cases_closed_until"
 
 
 def case_months(settings: Settings) -> int:
@@ -93,17 +94,28 @@ def case_months(settings: Settings) -> int:
 
 
 def anonymise_closed_cases(session: Session, now: datetime, settings: Settings) -> int:
-    """Anonymise cases closed more than the retention time ago; returns how many rows changed."""
+    """Anonymise cases closed more than the retention time ago; returns how many rows changed.
+
+    Each run remembers up to which closing time it got (``key_value``), so a beat looks only at cases that
+    passed the limit since the last one, not at every old case again."""
     cutoff = now - timedelta(days=round(case_months(settings) * 30.44))
-    changed = 0
-    old = session.execute(
+    mark = session.get(KeyValue, CASES_DONE_KEY)
+    done_until = datetime.fromisoformat(mark.value) if mark is not None and mark.value else None
+    query = (
         select(Case.id, Unit.organisation_id, Unit.language)
         .join(Unit, Unit.id == Case.unit_id)
         .where(Case.closed_at.is_not(None), Case.closed_at <= cutoff)
-    ).all()
-    for case_id, organisation_id, language in old:
+    )
+    if done_until is not None:
+        query = query.where(Case.closed_at > done_until)
+    changed = 0
+    for case_id, organisation_id, language in session.execute(query).all():
         former = t(language, "privacy.former_colleague")
         changed += personal.anonymise(session, Case.__table__, Case.id == case_id, organisation_id, former)  # type: ignore[arg-type]
+    if mark is None:
+        session.add(KeyValue(key=CASES_DONE_KEY, value=cutoff.isoformat()))
+    elif done_until is None or cutoff > done_until:
+        mark.value = cutoff.isoformat()
     return changed
 
 

@@ -198,8 +198,10 @@ async def tick(bot: Bot, now: datetime) -> TickReport:
 class Leadership:
     """Whether this process may tick: a PostgreSQL session advisory lock, or always on SQLite."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: int = LOCK_KEY) -> None:
         self.url = url
+        # Advisory locks are per database; tests sharing one database give each run a key of its own.
+        self.key = key
         self.is_postgres = url.startswith("postgresql")
         self._engine: Engine | None = None
         self._conn: Connection | None = None
@@ -215,7 +217,7 @@ class Leadership:
                 conn.execute(text("SELECT 1"))  # the lock lives as long as this session does
                 return True
             self.is_leader = bool(
-                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
             )
             if self.is_leader:
                 log.info("this replica is now the course scheduler leader")
@@ -249,7 +251,7 @@ class Leadership:
         """
         if self.is_postgres and self.is_leader and self._conn is not None:
             with contextlib.suppress(SQLAlchemyError):
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
         self._drop()
         if self._engine is not None:
             self._engine.dispose()
@@ -259,10 +261,17 @@ class Leadership:
 class CourseScheduler:
     """What ``partsbot serve`` and the console chat start: beats every ``interval`` seconds."""
 
-    def __init__(self, bot: Bot, *, interval: float = DEFAULT_INTERVAL, lock_url: str | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        lock_url: str | None = None,
+        lock_key: int = LOCK_KEY,
+    ) -> None:
         self.bot = bot
         self.interval = interval
-        self.leadership = Leadership(lock_url or bot.db.url)
+        self.leadership = Leadership(lock_url or bot.db.url, lock_key)
         self._scheduler: AsyncIOScheduler | None = None
 
     @property

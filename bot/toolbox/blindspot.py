@@ -44,6 +44,7 @@ from bot.toolbox import cases
 from bot.toolbox.models import AnonymousPool, Case, PendingQuestion, Question
 
 DEFAULT_BATCH = 3
+ANONYMOUS_WORDS = ("anonym", "anonymt", "anonymous", "anon")
 # Shuffling must not be predictable from the submission order; the system source is cheap here.
 _shuffle = random.SystemRandom().shuffle
 # The pool's own reordering on every write (separate, so a test can fix the batch order alone).
@@ -238,6 +239,11 @@ def on_close(ctx: HandlerContext, case: Case) -> None:
 
 
 def on_message(ctx: HandlerContext, case: Case, msg: Message) -> None:
+    words = msg.text.split(maxsplit=1)
+    if words and words[0].lower().strip(":,") in ANONYMOUS_WORDS:
+        # "anonym …" written in the thread: everyone has seen who wrote it, so it is neither stored as
+        # anonymous nor, against the person's wish, under their name (SEC-07).
+        raise UserError("blindspot.typed_in_view", number=case.id)
     ask_named(ctx, case, msg.text, echo=False)
 
 

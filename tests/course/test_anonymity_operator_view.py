@@ -18,8 +18,9 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from bot.chat.model import Actor, Place, Submission
 from bot.core import Partsbot
+from bot.course import evaluation
 from bot.course.checkin import INDICATORS
-from bot.course.models import CheckinRespondent, CheckinRound, CheckinTally
+from bot.course.models import CheckinRespondent, CheckinRound, CheckinTally, CourseRun, EvaluationRound
 from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -42,7 +43,14 @@ PEOPLE = (
     *((name, "ansatt") for name in ("Per", "Aisha", "Jonas", "Mari", "Lena")),
 )
 # Tables whose rows hold what was answered or asked anonymously.
-CONTENT_TABLES = ("checkin_tally", "checkin_round", "toolbox_pending_question", "toolbox_anonymous_pool")
+CONTENT_TABLES = (
+    "checkin_tally",
+    "checkin_round",
+    "evaluation_tally",
+    "evaluation_round",
+    "toolbox_pending_question",
+    "toolbox_anonymous_pool",
+)
 
 
 @pytest.fixture(params=["default", "postgresql"])
@@ -113,7 +121,25 @@ async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Databa
         assert "== En bra dag på jobb ==" in opened, opened
         await console.type(*(str(s) for s in scores), comment)
 
+    # The same five answer the course's baseline evaluation, through its form.
+    with any_db.transaction() as s:
+        run = s.scalars(select(CourseRun)).one()
+        round_id = evaluation.open_round(s, run, "baseline", clock()).id
+    questions = evaluation.questions_for("baseline")
+    for n, name in enumerate(ANSWERS):
+        values = {q: str(1 + (n + i) % 5) for i, q in enumerate(questions)}
+        sub = Submission(
+            Actor(f"u-{name.lower()}", name),
+            Place("console", "console", f"dm-u-{name.lower()}", None, is_direct=True),
+            "evaluation.answer",
+            {**values, "comment": ""},
+            context=str(round_id),
+        )
+        await bot.handle(sub)
+
     seen = read_everything(any_db)
+    with any_db.transaction() as s:
+        assert s.get_one(EvaluationRound, round_id).answer_count == 5
     with any_db.transaction() as s:
         round_ = s.scalars(select(CheckinRound)).one()
         assert round_.answer_count == 5
@@ -155,8 +181,9 @@ async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Databa
             assert not xmins & person_xmins, table
         # The check-in's rows and the pool's rows were last written by the last answer and the last
         # question: they tell who came last, and nothing about what anyone answered or asked.
-        tally_xmin = {r["_xmin"] for r in seen["checkin_tally"]}
-        assert tally_xmin == {r["_xmin"] for r in seen["checkin_round"]}
+        for area in ("checkin", "evaluation"):
+            tally_xmin = {r["_xmin"] for r in seen[f"{area}_tally"]}
+            assert tally_xmin == {r["_xmin"] for r in seen[f"{area}_round"]}
     # Tally rows keep the order they were created in at the round's start, whatever was answered.
     order = [(r["question"], r["score"]) for r in seen["checkin_tally"]]
     assert sorted(order, key=lambda k: (INDICATORS.index(k[0]), k[1])) == order or any_db.is_postgres

@@ -184,6 +184,47 @@ async def test_a_round_opened_early_reminds_a_day_after_the_invitation(make_bot,
     )
 
 
+def test_pseudo_answers_keep_each_questions_scores_even_when_some_skipped() -> None:
+    """Means come from answer-shaped rows rebuilt from the tallies: row i holds the i-th score of each
+    question, so a question fewer people answered simply ends early."""
+    rows = survey._pseudo_answers({"a": {1: 2, 3: 1}, "b": {5: 1}, "c": {}})
+    assert rows == [{"a": 1, "b": 5}, {"a": 1}, {"a": 3}]
+    assert survey._pseudo_answers({}) == []
+
+
+def test_an_answer_without_a_comment_adds_no_comment(make_bot, database, clock) -> None:  # type: ignore[no-untyped-def]
+    from bot.course.checkin import INDICATORS
+
+    with database.transaction() as s:
+        from bot.storage.models import Organisation, Unit
+
+        org = Organisation(platform="console", external_id="console")
+        s.add(org)
+        s.flush()
+        unit = Unit(organisation_id=org.id, channel_id="c", name="U")
+        members = [Member(organisation_id=org.id, user_id=f"u{n}") for n in range(2)]
+        s.add_all([unit, *members])
+        s.flush()
+        round_ = CheckinRound(
+            unit_id=unit.id,
+            week="2027-W01",
+            opened_at=clock(),
+            closes_at=clock(),
+            remind_at=clock(),
+            member_count=2,
+            answer_count=0,
+            comments=[],
+        )
+        s.add(round_)
+        s.flush()
+        survey.create_tallies(s, round_, INDICATORS)
+        survey.record(s, round_, members[0].id, dict.fromkeys(INDICATORS, 3))
+        survey.record(s, round_, members[1].id, dict.fromkeys(INDICATORS, 4), "  ")
+        assert round_.comments == []
+        assert round_.answer_count == 2
+        assert survey.counts(s, round_)[INDICATORS[0]] == {1: 0, 2: 0, 3: 1, 4: 1, 5: 0}
+
+
 async def test_unanimous_scores_show_as_a_band_and_results_are_for_the_trio(
     make_bot, clock, database
 ) -> None:  # type: ignore[no-untyped-def]

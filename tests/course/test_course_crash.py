@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -147,3 +147,45 @@ async def test_a_job_that_breaks_another_constraint_fails_loudly_and_is_not_a_du
     assert "course job test:buggy broke a constraint" in caplog.text
     assert count(database, SendLedger, SendLedger.key.startswith("test:")) == 0  # all rolled back
     assert scheduler.send_job(bot.db, Job("test:buggy", 1, lambda s, n: []), clock(), clock()) == "sent"
+
+
+async def test_what_a_sent_job_leaves_behind(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    """The ledger row says when, the nudge is marked sent at that moment, the outbox items are due at once
+    and addressed to the unit's platform and workspace, and the report counts the messages."""
+    await enrolled(make_bot, clock)
+    dying = make_bot()  # no messenger: what it commits stays in the outbox for inspection
+    report = await scheduler.tick(dying, clock())
+    assert report.sent == ["run:1:prepare:m1"]
+    assert report.messages == {"run:1:prepare:m1": len(TRIO)}
+    with database.transaction() as s:
+        assert s.scalars(select(SendLedger.sent_at)).all() == [clock()]
+        nudge = s.scalar(select(DueNudge).where(DueNudge.key == "run:1:prepare:m1"))
+        assert nudge is not None and (nudge.status, nudge.sent_at) == ("sent", clock())
+        items = s.scalars(select(OutboxItem)).all()
+        assert len(items) == len(TRIO)
+        assert {(i.platform, i.next_attempt_at) for i in items} == {("console", clock())}
+        assert all(i.lane.startswith("console") for i in items)
+
+
+async def test_a_nudge_job_made_twice_or_early_sends_nothing(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    """The nudge's own status and due time guard it too (defence in depth beside the ledger key): a job
+    for a nudge that is no longer pending, or not yet due, or of a run that is not active, is skipped."""
+    from bot.course import nudges
+    from bot.course.jobs import Skip
+    from bot.course.models import CourseRun
+
+    await enrolled(make_bot, clock)
+    with database.transaction() as s:
+        (job,) = [j for j in nudges.due_jobs(s, clock()) if j.key == "run:1:prepare:m1"]
+        nudge = s.scalar(select(DueNudge).where(DueNudge.key == job.key))
+        assert nudge is not None
+        with pytest.raises(Skip):
+            job.make(s, nudge.due_at - timedelta(seconds=1))  # not due yet
+        assert nudge.status == "pending"
+        s.get(CourseRun, nudge.run_id).status = "paused"  # type: ignore[union-attr]
+        with pytest.raises(Skip):
+            job.make(s, clock())
+        s.get(CourseRun, nudge.run_id).status = "active"  # type: ignore[union-attr]
+        assert job.make(s, clock())  # due, pending, active: it sends
+        with pytest.raises(Skip):
+            job.make(s, clock())  # the same job again: the nudge is sent already

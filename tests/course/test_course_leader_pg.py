@@ -3,6 +3,7 @@ dies (the process crashed), another replica takes the lead on its next beat."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.course.scheduler import LOCK_KEY, CourseScheduler, Leadership
+from bot.storage.migrate import MIGRATION_LOCK_KEY
 from tests.console_driver import ConsoleDriver
 from tests.course.course_helpers import oslo, team
 
@@ -27,8 +29,14 @@ def _terminate(postgres_url: str, leadership: Leadership) -> None:
 
 
 @pytest.fixture
-def pair(postgres_url: str) -> Iterator[tuple[Leadership, Leadership]]:
-    first, second = Leadership(postgres_url), Leadership(postgres_url)
+def key() -> int:
+    """A lock key of this test's own: two test runs sharing a database must not take each other's lead."""
+    return secrets.randbits(62)
+
+
+@pytest.fixture
+def pair(postgres_url: str, key: int) -> Iterator[tuple[Leadership, Leadership]]:
+    first, second = Leadership(postgres_url, key), Leadership(postgres_url, key)
     yield first, second
     first.release()
     second.release()
@@ -60,11 +68,16 @@ def test_a_killed_leader_session_is_taken_over(
 
 def test_sqlite_always_leads(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert Leadership(f"sqlite:///{tmp_path / 'x.sqlite3'}").acquire() is True
-    assert LOCK_KEY == int.from_bytes(b"Partsbot", "big") < 2**63
+
+
+def test_the_production_keys_fit_postgres_and_differ() -> None:
+    """pg_try_advisory_lock takes a signed 64-bit key; leadership and migrations must not share one."""
+    assert all(-(2**63) <= k < 2**63 for k in (LOCK_KEY, MIGRATION_LOCK_KEY))
+    assert LOCK_KEY != MIGRATION_LOCK_KEY
 
 
 async def test_only_the_leader_sends_and_the_other_takes_over(  # type: ignore[no-untyped-def]
-    make_bot, clock, postgres_url: str
+    make_bot, clock, postgres_url: str, key: int
 ) -> None:
     clock.set(oslo(2027, 1, 4, 10).astimezone(UTC))
     bot_a, bot_b = make_bot(), make_bot()
@@ -73,8 +86,8 @@ async def test_only_the_leader_sends_and_the_other_takes_over(  # type: ignore[n
     await team(console)
     await console.as_("Kari", "/parts kurs start 2027-01-11 09:00")
     console_b = ConsoleDriver(bot_b)  # replica B delivers to the console too, with its own screen
-    a = CourseScheduler(bot_a, lock_url=postgres_url)
-    b = CourseScheduler(bot_b, lock_url=postgres_url)
+    a = CourseScheduler(bot_a, lock_url=postgres_url, lock_key=key)
+    b = CourseScheduler(bot_b, lock_url=postgres_url, lock_key=key)
     try:
         clock.set(oslo(2027, 1, 7, 10).astimezone(UTC))  # the reminder before module 1 is due
         reports = [await a.beat(), await b.beat(), await a.beat(), await b.beat()]

@@ -60,3 +60,21 @@ def test_rotation_reencrypts_with_the_new_key_and_reads_the_old() -> None:
     # A value stored before encryption was switched on is still read, and sealed by a rotation.
     assert new.open("xoxb-plain") == "xoxb-plain"
     assert (new.rotate("xoxb-plain") or "").startswith("fernet:")
+
+
+async def test_mine_data_arrives_as_a_message_and_a_file_in_the_direct_chat(slack: SlackDriver) -> None:
+    """`/parts mine data` in Slack: an overview in the DM and the JSON uploaded there (files.uploadV2)."""
+    assert (await _install(slack)).status == 200
+    await slack.command("problem Garderoben er for trang", user="UPER", team=NEW_TEAM)
+    await slack.idle()
+    await slack.command("mine data", user="UPER", team=NEW_TEAM)
+    [done] = await slack.fake.wait_for("files.completeUploadExternal")
+    [upload] = await slack.fake.wait_for("upload")
+    assert upload.body["size"] > 100
+    assert done.body["files"][0]["title"].startswith("partsbot-data-")
+    dm_posts = [c for c in slack.fake.of("chat.postMessage") if "Dette har jeg lagret om deg" in str(c.body)]
+    assert dm_posts and dm_posts[0].body["channel"] == done.body["channel_id"]
+    [ephemeral] = await slack.fake.wait_for(
+        "chat.postEphemeral", where=lambda c: "direktemelding" in str(c.body)
+    )
+    assert ephemeral.body["user"] == "UPER"

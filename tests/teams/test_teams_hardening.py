@@ -5,6 +5,7 @@ authentication listens on loopback only, whatever PARTSBOT_ENV says (SEC-04)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -60,3 +61,35 @@ def test_unauthenticated_teams_listens_on_loopback_only() -> None:
     assert bind_address(Settings(env="test", host="0.0.0.0"), [Anonymous()]) == "127.0.0.1"  # type: ignore[list-item]
     assert bind_address(everywhere, [Signed()]) == "0.0.0.0"  # type: ignore[list-item]
     assert bind_address(Settings(host="::1"), [Anonymous()]) == "::1"  # type: ignore[list-item]
+
+
+async def test_removing_the_app_schedules_deletion_and_adding_it_again_cancels(teams: TeamsDriver) -> None:
+    from bot.storage.models import Organisation
+
+    await teams.say(KARI, "hjelp")
+
+    async def installation(action: str) -> None:
+        activity = channel_message(teams.service_url, KARI, "", mention=False)
+        activity.update(type="installationUpdate", action=action, text=None)
+        assert await teams.send(activity) == 200
+
+    def delete_after() -> object:
+        with teams.bot.db.transaction() as s:
+            return s.scalars(select(Organisation.delete_after).where(Organisation.platform == "teams")).one()
+
+    await installation("remove")
+    assert delete_after() == teams.bot.clock() + timedelta(days=30)
+    await installation("add")
+    assert delete_after() is None
+
+
+async def test_mine_data_in_teams_shows_the_file_as_text(teams: TeamsDriver) -> None:
+    """A Teams bot cannot attach a file without a consent card: the JSON comes as monospace text."""
+    await teams.say(KARI, "problem Garderoben er for trang")
+    mark = teams.mark()
+    await teams.say_privately(KARI, "mine data")
+    [card] = [c for c in teams.since(mark) if "Dette har jeg lagret om deg" in c.text]
+    body = json.dumps(card.cards, ensure_ascii=False)
+    assert '"fontType": "Monospace"' in body
+    assert "saker du har startet: 1" in card.text
+    assert "statement" in body and "Garderoben er for trang" in body  # the JSON, as text

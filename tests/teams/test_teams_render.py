@@ -36,15 +36,21 @@ from bot.chat.model import (
     Submission,
     Text,
 )
-from tests.teams.fakes import CHANNEL, KARI, TENANT, TeamsDriver, validate_cards, validator_available
+from tests.node_tools import card_validator_missing, skip_or_fail
+from tests.teams.fakes import CHANNEL, KARI, TENANT, TeamsDriver, validate_cards
 
 SIGNER = Signer(b"0" * 32)
 TEXTS = CardTexts(choose="Velg", required="Må fylles ut.", shortened="(forkortet)")
 
-needs_validator = pytest.mark.skipif(
-    not validator_available(),
-    reason="node or tools/node/node_modules (adaptivecards) missing: run `npm ci --prefix tools/node`",
-)
+
+@pytest.fixture
+def card_validator() -> None:
+    reason = card_validator_missing()
+    if reason:
+        skip_or_fail(reason)
+
+
+needs_validator = pytest.mark.usefixtures("card_validator")
 
 
 def everything() -> Reply:

@@ -212,3 +212,50 @@ async def test_anonymous_needs_a_case_and_sane_text(make_bot, database) -> None:
     assert "Jeg finner ingen sak #7 som du har tilgang til." in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
+
+
+def test_an_askers_hash_depends_on_the_pools_salt_and_the_key() -> None:
+    """Counting distinct askers must not let one pool's hashes be matched with another's: each pool has
+    its own salt, so the same person in two cases gives unrelated hashes (and a different key, too)."""
+    first = AnonymousPool(case_id=1, salt="01" * 32, askers=[])
+    second = AnonymousPool(case_id=2, salt="02" * 32, askers=[])
+    key = "k" * 44
+    assert blindspot.asker_hash(first, key, 7) == blindspot.asker_hash(first, key, 7)
+    assert blindspot.asker_hash(first, key, 7) != blindspot.asker_hash(second, key, 7)
+    assert blindspot.asker_hash(first, key, 7) != blindspot.asker_hash(first, key, 8)
+    assert blindspot.asker_hash(first, key, 7) != blindspot.asker_hash(first, "j" * 44, 7)
+
+
+async def test_a_released_question_asked_again_is_not_pooled_and_batches_are_numbered(  # type: ignore[no-untyped-def]
+    make_bot, database
+) -> None:
+    """After a batch is out, the same words again (from anyone) add nothing to the pool; the next batch of
+    new questions is number 2. Released rows have no author and keep the digest the repeat check uses."""
+    console, _ = await blindspot_case(make_bot)
+    for name, question in QUESTIONS.items():
+        await console.as_(name, f"/parts blindsone anonym 1 {question}")
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
+        released = s.scalars(select(Question)).all()
+        assert {(q.batch, q.released, q.anonymous, q.author_id) for q in released} == {(1, True, True, None)}
+        assert all(q.digest for q in released)
+    await console.as_("Ola", f"/parts blindsone anonym 1 {QUESTIONS['Siri'].upper()}")
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0  # a repeat: not pooled
+    more = ["Hvem bestemmer rekkefølgen?", "Hva om beskjedene kom skriftlig?", "Hvorfor ikke en tavle?"]
+    for name, question in zip(("Ola", "Per", "Kari"), more, strict=True):
+        await console.as_(name, f"/parts blindsone anonym 1 {question}")
+    with database.transaction() as s:
+        batches = sorted(s.scalars(select(Question.batch)).all())
+    assert batches == [1, 1, 1, 2, 2, 2]
+
+
+async def test_anonym_written_in_the_case_thread_is_refused_not_stored_under_the_name(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
+    console, head = await blindspot_case(make_bot)
+    out = await console.as_("Siri", f"/tråd {head}", "anonym Hvem bestemmer egentlig?")
+    assert "Skriv ikke anonyme spørsmål i kanalen eller i en tråd" in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Question)) == 0
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
