@@ -119,13 +119,14 @@ class Partsbot:
         answers its request after the transaction, before anything is sent)."""
         effects = await asyncio.to_thread(self.handle_sync, event, inbox_id)
         if spawn is not None:
-            spawn(self._deliver(effects))
+            spawn(self._deliver(effects, event))
         else:
-            await self._deliver(effects)
+            await self._deliver(effects, event)
         return effects
 
-    async def _deliver(self, effects: list[Effect]) -> None:
+    async def _deliver(self, effects: list[Effect], event: Event) -> None:
         for effect in effects:
             if isinstance(effect, OpenForm):
                 await self.delivery.open_form(effect)
-        await self.delivery.flush()
+        # Only this event's lanes: what else waits is the periodic flush's (bot/web.py).
+        await self.delivery.flush(effects, event.place.platform, event.place.workspace)

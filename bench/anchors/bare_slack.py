@@ -16,7 +16,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, event
 
 
 def main() -> None:
@@ -35,7 +35,18 @@ def main() -> None:
     engine = None
     if args.durable:
         url = args.durable.replace("postgresql://", "postgresql+psycopg://", 1)
-        engine = create_engine(url, pool_size=10, max_overflow=10)
+        if url.startswith("sqlite"):
+            # The same SQLite settings as Partsbot (WAL, wait for the write lock), so the floor is fair.
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+            @event.listens_for(engine, "connect")
+            def pragmas(dbapi_connection: object, _record: object) -> None:
+                cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+        else:
+            engine = create_engine(url, pool_size=10, max_overflow=10)
         meta.drop_all(engine)
         meta.create_all(engine)
 

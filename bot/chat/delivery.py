@@ -148,12 +148,25 @@ class Delivery:
         except DeliveryError as exc:
             log.warning("form %s could not be opened: %s", effect.form.form_id, exc)
 
-    async def flush(self) -> int:
+    async def flush(self, only: list[Effect] | None = None, platform: str = "", workspace: str = "") -> int:
         """Send everything due now, each lane in its own task; return how many items were delivered.
+
+        With ``only`` (the effects one event just stored), just their lanes: an event does not scan the
+        whole outbox nor wait for other people's lanes – the periodic flush takes care of those.
 
         A lane already being worked by this process is not started twice: its worker is told to look again
         before it ends, and this call waits for it."""
-        lanes = await asyncio.to_thread(self._due_lanes, self.clock())
+        if only is None:
+            lanes = await asyncio.to_thread(self._due_lanes, self.clock())
+        else:
+            lanes = list(
+                dict.fromkeys(
+                    (routing.lane, routing.platform)
+                    for routing in (
+                        route(e, platform, workspace) for e in only if not isinstance(e, OpenForm)
+                    )
+                )
+            )
         waits: list[asyncio.Task[int]] = []
         for lane, platform in lanes:
             if platform not in self.messengers:
