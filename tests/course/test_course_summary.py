@@ -304,3 +304,16 @@ def test_delivered_charts_are_deleted_and_waiting_ones_kept(database, tmp_path, 
     with database.transaction() as s:
         assert delete_delivered_charts(s, clock(), folder) == 1
     assert sorted(p.name for p in folder.iterdir()) == ["just-drawn.png", "waiting.png"]
+
+
+def test_the_summary_shows_a_unanimous_indicator_as_a_band() -> None:
+    from types import SimpleNamespace
+
+    from bot.course.checkin import WeekResult
+    from bot.course.summary import _checkin
+
+    week = WeekResult("2027-W01", 5, 8, {"arbeidsflyt": 3.4}, [], bands={"trygghet": (4, 5)})
+    lines, _ = _checkin("nb", SimpleNamespace(checkins=[week]))  # type: ignore[arg-type]
+    text = "\n".join(lines)
+    assert "• Arbeidsflyt: 3,4" in text
+    assert "• Trygghet: 4–5" in text
