@@ -130,7 +130,7 @@ def _cases(lang: str, data: SummaryData) -> list[str]:
             step=t(lang, f"summary.steps.{step}"),
             count=len(titles),
             titles=", ".join(title or t(lang, "summary.private_case") for title in titles[:3])
-            + (" …" if len(titles) > 3 else ""),
+            + (f" +{len(titles) - 3}" if len(titles) > 3 else ""),  # titles end in "…" themselves
         )
         for step in toolbox_view.steps()
         if (titles := data.cases.get(step))
