@@ -335,6 +335,7 @@ def line(what: str, ours: float, anchor: float, anchor_name: str, unit: str, tar
 
 
 async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, log_dir: Path) -> None:
+    fake.answered.clear()  # the people's ids start again at 1 in every run
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
         slack = Slack(fake, session)
         env = slack_env(fake.url)
@@ -361,6 +362,7 @@ async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, 
 
 
 async def run_teams(fake: FakePlatforms, database_url: str, n: int, log_dir: Path) -> None:
+    fake.answered.clear()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
         teams = Teams(fake, session)
         anchor = Server("botbuilder", [sys.executable, str(ROOT / "bench" / "anchors" / "bare_teams.py"), "--port", "{port}"], {})
