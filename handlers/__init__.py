@@ -22,6 +22,7 @@ from handlers import (
     plan,
     privacy,
     problem,
+    record,
     roles,
     summary,
     vote,
@@ -44,6 +45,7 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     course,
     checkin,
     summary,
+    record,
     privacy,
 )
 

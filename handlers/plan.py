@@ -50,7 +50,18 @@ ANYWAY = ("likevel", "likevel.", "anyway")
 DONE = ("ferdig", "utført", "gjort", "done")
 REMOVE = ("fjern", "slett", "remove")
 ME = ("meg", "eg", "me", "jeg")
-REMEDY_WORDS = ("tiltak", "løsning", "losning", "how", "slik", "korleis", "hvordan")
+REMEDY_WORDS = (
+    "tiltak",
+    "løsning",
+    "losning",
+    "løysing",
+    "loysing",
+    "solution",
+    "how",
+    "slik",
+    "korleis",
+    "hvordan",
+)
 
 
 def _timezone(ctx: HandlerContext, case: Case) -> str:

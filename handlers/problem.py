@@ -19,7 +19,17 @@ from bot.storage.models import Member, Unit
 from bot.toolbox import cases, define
 from bot.toolbox.models import Case
 
-PARTIES_FLAGS = ("--parter", "—parter", "--partene", "--parties", "-p")
+# A word as well as a flag: "bare-partene" reads as Norwegian, "--parter" as a command line (review §2.3).
+PARTIES_FLAGS = (
+    "bare-partene",
+    "berre-partane",
+    "parties-only",
+    "--parter",
+    "—parter",
+    "--partene",
+    "--parties",
+    "-p",
+)
 REFINE_WORDS = ("presiser", "presisér", "presisere", "refine")
 TRUE_WORDS = ("true", "ja", "yes", "j", "y", "x", "1", "on")
 # "/parts sak 2", "/parts problem #2": show case 2 – a bare number is never a new problem statement.

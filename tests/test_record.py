@@ -112,7 +112,7 @@ async def test_the_record_of_the_seed_case_has_the_plan_decision_and_actions(tmp
             nb = hms.collect(session, unit, run.clock(), "nb", for_trio=False)
             nn = hms.collect(session, unit, run.clock(), "nn", for_trio=False)
     case = nb.cases[0]
-    assert case.step == "Avtalt"
+    assert case.step == "Besluttet"
     assert case.goal and case.actions and all(a.owner and a.due for a in case.actions)
     # The leader decides after the representatives are heard; each stance is on the record.
     assert case.decision.startswith("Besluttet av leder Kari etter drøfting med verneombud Ola: enig;")
@@ -177,3 +177,22 @@ def test_partsbot_export_writes_the_file_and_refuses_an_unknown_unit(
     capsys.readouterr()
     assert main(["export", "--unit", "Blåklokka", "--out", str(out)]) == 2
     assert "no unit is called 'Blåklokka'" in capsys.readouterr().err
+
+
+async def test_parts_eksport_sends_the_trio_a_csv_and_refuses_staff(make_bot, database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await two_cases_and_a_meeting(console)
+    out = await console.as_("Per", "/parts eksport")
+    assert "HMS-dokumentasjonen er for leder, verneombud og tillitsvalgt i barnehagen." in out
+    assert "hms-1-" not in out
+    out = await console.as_("Siri", "/parts eksport")
+    assert "Jeg har sendt deg HMS-dokumentasjonen i en direktemelding." in out
+    assert (
+        "[direktemelding til Siri] Partsbot:\n  == HMS-dokumentasjon: partssamarbeid i Solsikken barnehage =="
+        in out
+    )
+    assert "1 sak · 0 tiltak · 1 møte med HØRA." in out
+    assert "[hms-1-2026-11-24.csv]" in out
+    out = await console.type("/parts eksport parter")
+    assert "Dokumentet har med saker bare for partene." in out
+    assert "Skriv `/parts eksport`, eller `/parts eksport parter`" in await console.type("/parts eksport alt")

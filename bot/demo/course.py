@@ -33,6 +33,8 @@ from bot.course.unitcal import latest_summary_occurrence
 from bot.course.words import when_text
 from bot.demo.case import DemoRun, demo_run
 from bot.i18n import catalogue, plural, raw, t
+from bot.record import hms
+from bot.record.files import write
 from bot.settings import Settings
 from bot.storage.models import Unit
 
@@ -212,6 +214,15 @@ def _final_summary(run: DemoRun) -> datetime | None:
         return moment.astimezone(UTC) if moment else None
 
 
+def _record(run: DemoRun, folder: Path) -> Path:
+    """The unit's HMS record after the course, as the leader would file it."""
+    with run.bot.db.transaction() as session:
+        unit = session.scalar(select(Unit).order_by(Unit.id))
+        assert unit is not None
+        record = hms.collect(session, unit, run.clock(), run.language, for_trio=False)
+    return write(record, "pdf", folder / f"hms-{unit.id}.pdf")
+
+
 class _Tee(io.StringIO):
     """Everything printed goes to ``out`` and is kept, so the demo can find the chart path it printed."""
 
@@ -240,6 +251,7 @@ def run_course_demo(settings: Settings, out: TextIO) -> int:
             ok = path is not None and await asyncio.to_thread(Path(path).is_file)
             if path is not None:
                 run.say("course_demo.chart", path=path)
+                run.say("course_demo.record", path=await asyncio.to_thread(_record, run, Path(charts)))
             run.say("course_demo.done" if ok else "course_demo.failed")
             return ok
 

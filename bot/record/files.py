@@ -9,6 +9,7 @@ the machine. The check-in trend is drawn with the weekly summary's chart code an
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tempfile
 from dataclasses import asdict
@@ -18,8 +19,8 @@ from typing import Literal
 
 from bot.course.checkin import INDICATORS
 from bot.course.privacy import MIN_GROUP_SIZE
-from bot.i18n import Translator
-from bot.record.hms import HmsRecord
+from bot.i18n import Translator, decimal
+from bot.record.hms import HmsRecord, WeekRecord
 
 Format = Literal["pdf", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("pdf", "csv", "json")
@@ -38,15 +39,25 @@ def write_json(record: HmsRecord, path: Path) -> Path:
     return path
 
 
-def _mean(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+def _means(tr: Translator, week: WeekRecord, separator: str) -> str:
+    """Each indicator's mean with a decimal comma in Norwegian; "–" where too few answered."""
+    return separator.join(
+        f"{tr(f'checkin.indicators.{i}')} {decimal(tr.language, week.means.get(i) if week.means else None)}"
+        for i in INDICATORS
+    )
 
 
 def write_csv(record: HmsRecord, path: Path) -> Path:
+    # The BOM makes Excel read æøå right.
+    path.write_text(csv_text(record), encoding="utf-8-sig", newline="")
+    return path
+
+
+def csv_text(record: HmsRecord) -> str:
     """One table: a row per case, action, meeting and check-in week; the first column says which."""
     tr = Translator(record.language)
     kinds = {k: tr(f"record.csv.kinds.{k}") for k in ("case", "action", "meeting", "checkin")}
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:  # the BOM makes Excel read æøå right
+    with io.StringIO(newline="") as fh:
         out = csv.writer(fh, delimiter=";")  # Norwegian spreadsheets use the comma as decimal mark
         columns = ("kind", "ref", "title", "detail", "who", "when", "status")
         out.writerow([tr(f"record.csv.columns.{c}") for c in columns])
@@ -59,12 +70,9 @@ def write_csv(record: HmsRecord, path: Path) -> Path:
         for m in record.meetings:
             out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, "", m.when, m.result])
         for w in record.checkins:
-            means = ", ".join(
-                f"{tr(f'checkin.indicators.{i}')} {_mean(w.means.get(i) if w.means else None)}"
-                for i in INDICATORS
-            )
+            means = _means(tr, w, ", ")
             out.writerow([kinds["checkin"], w.week, f"{w.answers}/{w.asked}", means, "", "", ""])
-    return path
+        return fh.getvalue()
 
 
 def _font_dir() -> Path:
@@ -147,10 +155,7 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
     else:
         line(tr("record.checkin_note", min=MIN_GROUP_SIZE), 9)
         for w in record.checkins:
-            means = " · ".join(
-                f"{tr(f'checkin.indicators.{i}')} {_mean(w.means.get(i) if w.means else None)}"
-                for i in INDICATORS
-            )
+            means = _means(tr, w, " · ")
             line(tr("record.week_line", week=w.week, answers=w.answers, asked=w.asked, means=means), 9)
         # A private folder (mode 0700) that is gone once the chart is embedded.
         with tempfile.TemporaryDirectory(prefix="partsbot-record-") as folder:

@@ -26,7 +26,7 @@ from bot.course.models import CourseRun
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import week_number
 from bot.course.words import day_text, module_name, when_text
-from bot.i18n import Translator
+from bot.i18n import Translator, decimal
 from bot.storage.models import Member, Unit
 from bot.toolbox.decision import decision_text
 from bot.toolbox.hora import agenda_items
@@ -188,10 +188,17 @@ def _evaluation_lines(tr: Translator, comparison: evaluation.Comparison | None, 
     for question, before, after in comparison.rows:
         label = tr(f"evaluation.short.{question}")
         if before is None:
-            lines.append(tr("summary.evaluation_after_only", question=label, after=f"{after:.1f}"))
+            lines.append(
+                tr("summary.evaluation_after_only", question=label, after=decimal(tr.language, after))
+            )
         else:
             lines.append(
-                tr("summary.evaluation_line", question=label, before=f"{before:.1f}", after=f"{after:.1f}")
+                tr(
+                    "summary.evaluation_line",
+                    question=label,
+                    before=decimal(tr.language, before),
+                    after=decimal(tr.language, after),
+                )
             )
     return [plain(line) for line in lines]
 

@@ -88,6 +88,9 @@ def answer(ctx: HandlerContext, case: Case, text: str) -> None:
 def _store_statement(ctx: HandlerContext, case: Case, text: str) -> None:
     cases.add_version(ctx, case, "statement", text)
     case.statement = text
+    # The title follows the refined problem, so the case list, the vote and a HØRA agenda show the wording
+    # people agreed on; the first one stays under "Tidligere formuleringer" and in the history.
+    case.title = cases.short(text, cases.TITLE_LENGTH)
     speaker = cases.for_case(ctx, case)
     # Numbered among the statements only: "version 3" of the problem, whatever was answered in between.
     n = len(cases.versions(ctx.session, case, "statement"))

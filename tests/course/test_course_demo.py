@@ -34,7 +34,15 @@ def test_the_course_demo_plays_a_whole_run_and_ends_with_the_summary_and_chart(t
     assert "[direktemelding til Kari] Partsbot:\n  == Ukeoppsummering – Solsikken barnehage ==" in final
     assert "• Sjekk-inn uke 17: 3 av 6" in final
     assert "Alle modulene er gjennomført." in final
-    chart = lines[-2].split("ligger her: ", 1)[1].removesuffix(" ###")
+    chart = lines[-3].split("ligger her: ", 1)[1].removesuffix(" ###")
     assert Path(chart).parent == tmp_path
     assert Path(chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The HMS record the leader would file after the course, as a PDF beside the chart.
+    record = Path(lines[-2].split("(PDF) ligger her: ", 1)[1].removesuffix(" ###"))
+    assert record.parent == tmp_path and record.read_bytes()[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(record).pages).split())
+    assert "HMS-dokumentasjon: partssamarbeid i Solsikken barnehage" in text
+    assert "Evaluering før og etter kurset" in text
     assert lines[-1].startswith("### Demoen er ferdig")

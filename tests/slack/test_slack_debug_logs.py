@@ -45,3 +45,27 @@ def test_a_request_with_a_bad_signature_is_not_logged_with_its_body(caplog: pyte
         for name in CAPS:
             logging.getLogger(name).setLevel(logging.NOTSET)
     assert "hemmelig" not in caplog.text
+
+
+async def test_requests_with_bad_or_stale_signatures_leave_no_body_in_the_log(
+    slack: SlackDriver, debug_logs: AtDebug
+) -> None:
+    """bolt logs the whole body of a request whose signature fails (SEC-06): a server clock five minutes off
+    would write every genuine request to the log, anonymous questions included."""
+    import time
+    from urllib.parse import urlencode
+
+    body = urlencode(
+        {
+            "team_id": "T0BJORNEBO",
+            "user_id": "USIRI",
+            "command": "/parts",
+            "text": "blindsone anonym 1 Lederen drikker på jobb",
+            "channel_id": "C0BJORNE",
+        }
+    )
+    wrong = await slack.send(body, "application/x-www-form-urlencoded", secret="not-the-secret")
+    stale = await slack.send(body, "application/x-www-form-urlencoded", ts=int(time.time()) - 600)
+    assert (wrong.status, stale.status) == (401, 401)
+    logged = "\n".join(lines_of(debug_logs.records))
+    assert "drikker" not in logged and "USIRI" not in logged

@@ -153,6 +153,7 @@ async def test_parties_only_case_is_invisible_to_staff(make_bot, database) -> No
     out = await console.as_("Kari", "/parts problem")
     assert "== Ny sak ==" in out
     out = await console.type("Sykefraværet på avdeling Blåbær øker.", "ja")
+    # Numbered without a gap on PostgreSQL too: a form's check (Partsbot.check) stops before inserting.
     assert "Sak #2 er startet og er bare synlig for partene: leder, verneombud og tillitsvalgt" in out
     with database.transaction() as s:
         assert list(s.scalars(select(Case.parties_only).order_by(Case.id))) == [True, True]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.course.models import CourseRun
 from bot.storage.models import Member
 from bot.toolbox.models import Case
-from bot.toolbox.models_plan import ActionItem, VoteDot
+from bot.toolbox.models_plan import ActionItem, Obstacle, VoteDot
 from tests.console_driver import ConsoleDriver, message_number, option_number
 
 # The clock fixture says Tuesday 24 November 2026, 10:30 in Oslo.
@@ -154,3 +154,35 @@ async def test_english_help_shows_english_command_words(make_bot, database) -> N
     assert "`/parts next`" in out and "`/parts vote`" in out and "`/parts meeting`" in out
     assert "`/parts neste`" not in out and "`/parts stemme`" not in out
     assert "Did you mean `/parts next`?" in await console.type("/parts nxt")
+
+
+async def test_the_refined_problem_is_the_title_and_the_console_speaks_the_persons_language(
+    make_bot, database
+) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    await console.as_("Kari leder", "/parts problem Det går for mye tid til beskjeder")
+    await console.type("/parts problem presiser 1 Ingen fast, synlig fordeling av oppgaver")
+    out = await console.type("/parts saker")
+    assert "• #1 Ingen fast, synlig fordeling av oppgaver" in out
+    # After /parts language en, the console's own words are English too.
+    out = await console.as_("Jonas", "/parts language en", "/parts problem")
+    assert "Answer one question per line." in out
+    assert "Svar på ett spørsmål per linje" not in out
+
+
+async def test_the_words_the_texts_teach_work(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    # The help now says "hindring … | løsning …" (løysing in nynorsk) and "bare-partene": both work.
+    console = ConsoleDriver(make_bot())
+    await _case_at_plan(console)
+    await console.type("/parts plan hindring Vikarene vet ikke om ordningen | løysing Jonas viser dem tavla")
+    await console.type(
+        "/parts plan hindring Tavla blir glemt | løsning Den som tar imot sykmeldingen oppdaterer"
+    )
+    with database.transaction() as s:
+        remedies = sorted(s.scalars(select(Obstacle.remedy)))
+    assert remedies == ["Den som tar imot sykmeldingen oppdaterer", "Jonas viser dem tavla"]
+    await console.type("/kanal", "/parts problem bare-partene Jeg har det tungt med arbeidsbelastningen")
+    with database.transaction() as s:
+        private = s.scalar(select(Case).where(Case.parties_only.is_(True)))
+    assert private is not None and private.statement == "Jeg har det tungt med arbeidsbelastningen"

@@ -38,7 +38,7 @@ from bot.chat.model import (
     Submission,
 )
 from bot.core import Partsbot
-from bot.i18n import t
+from bot.i18n import normalise_language, t
 from bot.roles import parse_role, roles_of
 from bot.storage.models import KeyValue, Member, Organisation, PostedMessage, Unit
 from bot.toolbox.models import Case
@@ -132,6 +132,7 @@ class ConsoleChat:
         self.echo_input = echo_input
         self.messenger = ConsoleMessenger(self)
         bot.add_messenger(self.messenger)
+        self._language: str | None = None
         self.pending_form: PendingForm | None = None
         self.person = {"user_id": slug("Kari"), "name": "Kari"}
         self.thread: str | None = None
@@ -144,7 +145,29 @@ class ConsoleChat:
 
     @property
     def language(self) -> str:
-        return self.bot.settings.language
+        """The language of the person typing now (their own choice, else the unit's), so the console's own
+        words ("Svar på ett spørsmål per linje …") follow `/parts språk en` as the bot's answers do."""
+        return self._language or self.bot.settings.language
+
+    def _person_language(self) -> str | None:
+        with self.bot.db.transaction() as session:
+            org = session.scalar(
+                select(Organisation).where(
+                    Organisation.platform == "console", Organisation.external_id == WORKSPACE
+                )
+            )
+            if org is None:
+                return None
+            member = session.scalar(
+                select(Member).where(
+                    Member.organisation_id == org.id, Member.user_id == self.person["user_id"]
+                )
+            )
+            unit = session.scalar(
+                select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == self.channel)
+            )
+            chosen = (member.language if member else None) or (unit.language if unit else None)
+            return normalise_language(chosen) if chosen else None
 
     def say(self, key: str, **values: object) -> str:
         return t(self.language, f"console.{key}", **values)
@@ -308,6 +331,7 @@ class ConsoleChat:
 
     async def dispatch(self, event: Event) -> None:
         await self.bot.handle(event)
+        self._language = await asyncio.to_thread(self._person_language)
 
     async def _command(self, rest: str) -> None:
         name, _, args = rest.partition(" ")
@@ -363,6 +387,7 @@ class ConsoleChat:
         name_words = [words[0], *(w for w in words[1:] if not parse_role(w))]
         name = " ".join(name_words)[:80]
         self.person = {"user_id": slug(name), "name": name}
+        self._language = await asyncio.to_thread(self._person_language)
         self.write(self.say("you_are", name=name))
         if role_words:
             # A local test tool: the console's owner is the operator, who may grant roles directly

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.model import Block, Divider, Header, Note, Text
 from bot.grants import claims_of
-from bot.i18n import normalise_language, t
+from bot.i18n import clock, normalise_language, t
 from bot.roles import roles_of
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -216,7 +216,7 @@ def course_section(viewer: HomeViewer) -> Sequence[Block]:
                 "slack.home.module_line",
                 number=module.number,
                 kind=kind,
-                when=local.strftime("%d.%m.%Y %H:%M"),
+                when=local.strftime("%d.%m.%Y ") + clock(viewer.language, local.time()),
                 unit=unit.name,
             )
         )
