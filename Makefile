@@ -71,5 +71,8 @@ mutate: install
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
 
+# End to end against anchors measured in the same run (bench/bench_serve.py), then the in-process event
+# costs (bench/bench_events.py). A few minutes on 2 cores.
 bench: install
-	$(BIN)/python bench/bench_events.py
+	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_events.py -n 200

@@ -1,4 +1,4 @@
-"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, export, teams-package.
+"""The ``partsbot`` command: run, chat, serve, demo, db upgrade, export, outbox, teams-package.
 
 Every subcommand loads and checks the settings first; a wrong setting ends the program with one line
 on stderr and exit code 2, never a traceback.
@@ -125,6 +125,34 @@ def cmd_teams_package(settings: Settings, out: str, domain: str | None) -> int:
         raise SettingsError(str(exc)) from None
     print(f"wrote {path}")
     return 0
+
+
+def cmd_outbox(settings: Settings, retry: bool) -> int:
+    """What waits to be sent (parked items first), without content; ``retry`` puts parked items back."""
+    from datetime import UTC, datetime
+
+    from bot.chat.delivery import retry_parked, waiting
+
+    db = open_database(settings)
+    try:
+        if retry:
+            print(f"{retry_parked(db, datetime.now(UTC))} parked item(s) put back into their lanes")
+            return 0
+        items = waiting(db)
+        if not items:
+            print("the outbox is empty: everything was delivered")
+            return 0
+        for item in items:
+            state = "PARKED" if item.parked else "waiting"
+            due = item.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S")
+            print(
+                f"{item.id:>8} {state:<7} {item.kind:<8} {item.lane:<50} tries={item.attempts:<4} next={due}"
+            )
+            if item.last_error:
+                print(f"{'':>8} {item.last_error}")
+        return 0
+    finally:
+        db.dispose()
 
 
 def cmd_roles(settings: Settings, args: argparse.Namespace) -> int:
@@ -315,6 +343,10 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply database migrations")
+    outbox = sub.add_parser(
+        "outbox", help="list undelivered messages (parked ones first), or retry parked ones"
+    )
+    outbox.add_argument("action", nargs="?", default="list", choices=("list", "retry"))
     roles = sub.add_parser("roles", help="grant or revoke a role as the operator")
     roles_sub = roles.add_subparsers(dest="roles_command", required=True)
     for verb, text in (("grant", "give a role"), ("revoke", "take a role away")):
@@ -368,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "serve": lambda: cmd_serve(settings),
             "demo": lambda: cmd_demo(settings, args.which),
             "db": lambda: cmd_db_upgrade(settings),
+            "outbox": lambda: cmd_outbox(settings, args.action == "retry"),
             "teams-package": lambda: cmd_teams_package(settings, args.out, args.domain),
             "roles": lambda: cmd_roles(settings, args),
             "export": lambda: cmd_export(settings, args.unit, args.fmt, args.out, args.language, args.trio),

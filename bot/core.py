@@ -1,25 +1,28 @@
 """Partsbot's core: one object that takes neutral events from any adapter, runs the router in a
-database transaction, and delivers the effects. Every adapter (console, Slack, Teams) and the scheduler
-talk to the bot through :meth:`Partsbot.handle`.
+database transaction, and delivers the effects. Every adapter (console, Slack, Teams) hands its events to
+:meth:`Partsbot.handle` – the one dispatch path; Slack and Teams requests come there through the inbox
+(:mod:`bot.chat.inbox`), whose item is marked processed in the event's own transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.chat import delivery, detached
 from bot.chat.delivery import Delivery
+from bot.chat.inbox import Inbox, mark_processed
 from bot.chat.messenger import Messenger
 from bot.chat.model import Effect, Event, OpenForm, Submission
 from bot.chat.router import Router
 from bot.chat.sanitize import clean_event
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -31,24 +34,45 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def _seconds(settings: Settings, name: str) -> timedelta | None:
+    raw = settings.extra.get(name, "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return timedelta(seconds=value)
+
+
 class Partsbot:
     def __init__(self, settings: Settings, db: Database, router: Router, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.db = db
         self.router = router
         self.clock = clock
-        self.delivery = Delivery(db, clock)
+        self.delivery = Delivery(db, clock, lease=_seconds(settings, "PARTSBOT_OUTBOX_LEASE_SECONDS"))
+        self.inbox = Inbox(db, clock, lease=_seconds(settings, "PARTSBOT_INBOX_LEASE_SECONDS"))
 
     def add_messenger(self, messenger: Messenger) -> None:
         self.delivery.register(messenger)
 
-    def handle_sync(self, event: Event) -> list[Effect]:
-        """Handle one event in one transaction; store its effects in the outbox. Returns the effects."""
+    def handle_sync(self, event: Event, inbox_id: int | None = None) -> list[Effect]:
+        """Handle one event in one transaction; store its effects in the outbox. Returns the effects.
+
+        With ``inbox_id`` the inbox item is marked processed in the same transaction; when another replica
+        processed it already, nothing happens and nothing is returned.
+        """
         event = clean_event(event)
         for attempt in (1, 2):
             now = self.clock()
             try:
                 with self.db.transaction() as session:
+                    if inbox_id is not None and not mark_processed(session, inbox_id, now):
+                        log.info("inbox item %s was processed already; skipped", inbox_id)
+                        return []
                     effects = self.router.handle(session, self.settings, event, now)
                     delivery.enqueue(session, effects, now, event.place.platform, event.place.workspace)
                     later = detached.take(session)
@@ -84,11 +108,27 @@ class Partsbot:
             produced.extend(detached.run(self.db, item, self.clock(), enqueue))
         return produced
 
-    async def handle(self, event: Event) -> list[Effect]:
-        """Handle an event and deliver what it produced. Never raises for a person's mistake."""
-        effects = await asyncio.to_thread(self.handle_sync, event)
+    async def handle(
+        self,
+        event: Event,
+        inbox_id: int | None = None,
+        *,
+        spawn: Callable[[Coroutine[Any, Any, None]], None] | None = None,
+    ) -> list[Effect]:
+        """Handle an event and deliver what it produced. Never raises for a person's mistake.
+
+        ``spawn`` runs the delivery in the caller's background tasks instead of waiting for it (Teams
+        answers its request after the transaction, before anything is sent)."""
+        effects = await asyncio.to_thread(self.handle_sync, event, inbox_id)
+        if spawn is not None:
+            spawn(self._deliver(effects, event))
+        else:
+            await self._deliver(effects, event)
+        return effects
+
+    async def _deliver(self, effects: list[Effect], event: Event) -> None:
         for effect in effects:
             if isinstance(effect, OpenForm):
                 await self.delivery.open_form(effect)
-        await self.delivery.flush()
-        return effects
+        # Only this event's lanes: what else waits is the periodic flush's (bot/web.py).
+        await self.delivery.flush(effects, event.place.platform, event.place.workspace)

@@ -16,16 +16,27 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def adapters_for(bot: Partsbot, settings: Settings) -> list[WebAdapter]:
-    from bot.adapters.slack import build_slack_adapter
-    from bot.adapters.teams import build_teams_adapter
+    from bot.adapters.teams.config import teams_requested
 
     adapters: list[WebAdapter] = []
-    slack = build_slack_adapter(bot, settings)
-    if slack is not None:
-        adapters.append(slack)
-    teams = build_teams_adapter(bot, settings)
-    if teams is not None:
-        adapters.append(teams)
+    if (
+        settings.slack_configured
+        or settings.slack_bot_token
+        or settings.slack_client_id
+        or settings.slack_app_token
+    ):
+        from bot.adapters.slack import build_slack_adapter
+
+        slack = build_slack_adapter(bot, settings)
+        if slack is not None:
+            adapters.append(slack)
+    if teams_requested(settings):
+        # botbuilder only when Teams is wanted: a Slack-only server stays without it.
+        from bot.adapters.teams import build_teams_adapter
+
+        teams = build_teams_adapter(bot, settings)
+        if teams is not None:
+            adapters.append(teams)
     return adapters
 
 

@@ -32,8 +32,10 @@ KNOWN_SETTINGS = (
     "PARTSBOT_CHART_DIR",
     "PARTSBOT_ENV",
     "PARTSBOT_HOST",
+    "PARTSBOT_INBOX_LEASE_SECONDS",
     "PARTSBOT_LANGUAGE",
     "PARTSBOT_LOG_LEVEL",
+    "PARTSBOT_OUTBOX_LEASE_SECONDS",
     "PARTSBOT_PROMPTS_DIR",
     "PARTSBOT_SECRET_KEY",
     "PARTSBOT_TEAMS",
@@ -121,6 +123,10 @@ def _check_partsbot_settings(get: Callable[[str], str], values: Mapping[str, str
         raise SettingsError(
             f"PARTSBOT_ANONYMOUS_BATCH={batch!r} must be a whole number of at least {MIN_ANONYMOUS_BATCH}"
         )
+    for name in ("PARTSBOT_INBOX_LEASE_SECONDS", "PARTSBOT_OUTBOX_LEASE_SECONDS"):
+        lease = get(name)
+        if lease and not (lease.replace(".", "", 1).isdigit() and float(lease) > 0):
+            raise SettingsError(f"{name}={lease!r} must be a positive number of seconds")
     months = get("PARTSBOT_CASE_RETENTION_MONTHS")
     if months and not (months.isdigit() and int(months) > 0):
         raise SettingsError(

@@ -19,8 +19,10 @@ from bot.core import Partsbot
 log = logging.getLogger(__name__)
 
 BOT_KEY = web.AppKey("partsbot", Partsbot)
-# How often undelivered outbox items are retried (a platform outage, a 429).
+# How often unprocessed inbox items and undelivered outbox items are retried (a crash, an outage, a 429).
 REDELIVER_EVERY = 5.0
+# How long a shutdown waits for acknowledged requests still being processed (the rest stay in the inbox).
+DRAIN_SECONDS = 10.0
 
 
 class WebAdapter(Protocol):
@@ -48,12 +50,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _redeliver_forever(bot: Partsbot) -> None:
+    """Process what the inbox holds unprocessed (a crash, another replica's crash, a failed attempt) and send
+    what the outbox holds undelivered – at start, then every few seconds."""
     while True:
-        await asyncio.sleep(REDELIVER_EVERY)
+        try:
+            await bot.inbox.recover()
+        except Exception:
+            log.exception("inbox recovery round failed")
         try:
             await bot.delivery.flush()
         except Exception:
             log.exception("redelivery round failed")
+        await asyncio.sleep(REDELIVER_EVERY)
 
 
 def build_app(
@@ -70,20 +78,29 @@ def build_app(
         adapter.add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        for adapter in adapters:
-            await adapter.start()
-        for service in services or ():
-            service.start()
-        task = asyncio.create_task(_redeliver_forever(bot)) if redeliver else None
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for service in services or ():
-            service.shutdown()
-        for adapter in adapters:
-            await adapter.stop()
+        started: list[WebAdapter] = []
+        running: list[Service] = []
+        task: asyncio.Task[None] | None = None
+        try:
+            for adapter in adapters:
+                await adapter.start()
+                started.append(adapter)
+            for service in services or ():
+                service.start()
+                running.append(service)
+            task = asyncio.create_task(_redeliver_forever(bot)) if redeliver else None
+            yield
+        finally:
+            # Stop what did start, also when a later adapter or service failed to.
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for service in reversed(running):
+                service.shutdown()
+            for adapter in reversed(started):
+                await adapter.stop()
+            await bot.inbox.drain(DRAIN_SECONDS)
 
     app.cleanup_ctx.append(lifecycle)
     return app

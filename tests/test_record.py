@@ -112,7 +112,7 @@ async def test_the_record_of_the_seed_case_has_the_plan_decision_and_actions(tmp
             nb = hms.collect(session, unit, run.clock(), "nb", for_trio=False)
             nn = hms.collect(session, unit, run.clock(), "nn", for_trio=False)
     case = nb.cases[0]
-    assert case.step == "Avtalt"
+    assert case.step == "Besluttet"
     assert case.goal and case.actions and all(a.owner and a.due for a in case.actions)
     # The leader decides after the representatives are heard; each stance is on the record.
     assert case.decision.startswith("Besluttet av leder Kari etter drøfting med verneombud Ola: enig;")

@@ -2,22 +2,37 @@
 
 Why: a platform outage (Slack 5xx, Teams 502) must not lose a person's vote confirmation or a case's head
 message. Items are written in the handler's transaction, sent right after it commits, and deleted once
-delivered; what fails with a retryable error stays and is retried with backoff by :meth:`Delivery.flush`,
-which the server also runs periodically. Items of one workspace go out in order, so an update never
-overtakes the message it updates.
+delivered; what fails with a retryable error stays and is retried with backoff.
 
-Several replicas may flush the same table: each item is claimed with a short lease (an UPDATE that only
-one replica can win) before it is sent.
+Lanes keep order without holding others up. Every item belongs to a lane:
+
+* a channel's posts (``slack:T1:C1``) – paced by the platform's per-channel limit;
+* one person's private answers in a channel (``slack:T1:C1:private:U1``) – never behind the channel's posts;
+* one person's direct messages (``slack:T1:direct:U1``);
+* one message's updates (``slack:T1:update:case:7:head``) – a newer update makes the older ones unnecessary
+  (coalesced: the last one wins), so a retried old state never overwrites a newer one.
+
+The oldest item of a lane is its head; nothing behind the head is sent while the head waits for its retry,
+so order holds across retries and across replicas (the head is the oldest row whatever its due time). Each
+lane is worked by its own task: a lane that is paced or rate-limited waits alone. An item claimed by a
+replica carries a lease (``next_attempt_at`` in the future) so another replica leaves the lane alone.
+
+Nothing is dropped silently: a refusal that cannot succeed later is logged as an error; an item that keeps
+failing for about a day is parked – out of its lane, listed by ``partsbot outbox`` – and put back as soon as
+the platform delivers anything again (or by ``partsbot outbox retry``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.chat import codec
@@ -30,8 +45,14 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=15)
-# After this many failed attempts (about a day with the capped backoff) an item is dropped and logged.
+# After this many failed attempts (about a day with the capped backoff) an item is parked.
 MAX_ATTEMPTS = 120
+# An update whose message is still on its way (another lane) is tried again soon.
+NOT_POSTED_YET = 2.0
+# How often a process looks for parked items it did not park itself.
+PARKED_CHECK_SECONDS = 60.0
+# Lanes worked at once by one process (each mostly waits on the network).
+MAX_LANES = 32
 
 Clock = Callable[[], datetime]
 
@@ -40,15 +61,39 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def lane_of(effect: Effect) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Routing:
+    platform: str
+    lane: str
+    coalesce_key: str | None = None
+
+
+def _platform_of(effect: Effect, platform: str) -> str:
     match effect:
         case Post(place=place) | Private(place=place) | OpenForm(place=place):
-            return place.platform, f"{place.platform}:{place.workspace}"
-        case Direct(platform=platform, workspace=workspace):
-            return platform, f"{platform}:{workspace}"
-        case Update():
-            # An update has no place of its own; enqueue() puts it in the lane of the event that caused it.
-            return "", ""
+            return place.platform
+        case Direct(platform=direct_platform):
+            return direct_platform
+    return platform
+
+
+def route(effect: Effect, platform: str, workspace: str) -> Routing:
+    """Which lane an effect travels in. ``platform``/``workspace`` are the event's: an update has no place
+    of its own and goes where the event came from."""
+    if _platform_of(effect, platform) == "console":
+        # The local chat is one screen without rate limits: one lane keeps what it prints in order.
+        return Routing("console", f"console:{workspace}")
+    match effect:
+        case Post(place=place) | OpenForm(place=place):
+            return Routing(place.platform, f"{place.platform}:{place.workspace}:{place.channel}")
+        case Private(place=place, user_id=user_id):
+            return Routing(
+                place.platform, f"{place.platform}:{place.workspace}:{place.channel}:private:{user_id}"
+            )
+        case Direct(platform=direct_platform, workspace=direct_workspace, user_id=user_id):
+            return Routing(direct_platform, f"{direct_platform}:{direct_workspace}:direct:{user_id}")
+        case Update(key=key):
+            return Routing(platform, f"{platform}:{workspace}:update:{key}"[:300], f"update:{key}"[:200])
     raise TypeError(f"not an effect: {effect!r}")
 
 
@@ -57,21 +102,38 @@ def enqueue(session: Session, effects: list[Effect], now: datetime, platform: st
     for effect in effects:
         if isinstance(effect, OpenForm):
             continue
-        effect_platform, lane = lane_of(effect)
-        if isinstance(effect, Update):
-            # Updates travel in the lane of the event that caused them: same platform and workspace.
-            effect_platform, lane = platform, f"{platform}:{workspace}"
+        routing = route(effect, platform, workspace)
         session.add(
-            OutboxItem(platform=effect_platform, lane=lane, effect=codec.dumps(effect), next_attempt_at=now)
+            OutboxItem(
+                platform=routing.platform,
+                lane=routing.lane,
+                coalesce_key=routing.coalesce_key,
+                effect=codec.dumps(effect),
+                next_attempt_at=now,
+            )
         )
 
 
+@dataclass(frozen=True)
+class _Head:
+    id: int
+    platform: str
+    coalesce_key: str | None
+    effect: str
+
+
 class Delivery:
-    def __init__(self, db: Database, clock: Clock = _utcnow) -> None:
+    def __init__(self, db: Database, clock: Clock = _utcnow, *, lease: timedelta | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.lease = lease or LEASE
         self.messengers: dict[str, Messenger] = {}
-        self._lock = asyncio.Lock()
+        self._workers: dict[str, asyncio.Task[int]] = {}
+        self._again: set[str] = set()
+        self._slots: asyncio.Semaphore | None = None
+        # Platforms with parked items (learnt when parking, and from the periodic flush).
+        self._parked: set[str] = set()
+        self._parked_checked_at = float("-inf")
 
     def register(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
@@ -86,66 +148,166 @@ class Delivery:
         except DeliveryError as exc:
             log.warning("form %s could not be opened: %s", effect.form.form_id, exc)
 
-    async def flush(self) -> int:
-        """Send everything due now; return how many items were delivered."""
-        async with self._lock:
-            return await self._flush()
+    async def flush(self, only: list[Effect] | None = None, platform: str = "", workspace: str = "") -> int:
+        """Send everything due now, each lane in its own task; return how many items were delivered.
 
-    async def _flush(self) -> int:
-        now = self.clock()
-        rows = await asyncio.to_thread(self._due, now)
-        blocked: set[str] = set()
+        With ``only`` (the effects one event just stored), just their lanes: an event does not scan the
+        whole outbox nor wait for other people's lanes – the periodic flush takes care of those.
+
+        A lane already being worked by this process is not started twice: its worker is told to look again
+        before it ends, and this call waits for it."""
+        if only is None:
+            lanes = await asyncio.to_thread(self._due_lanes, self.clock())
+        else:
+            lanes = list(
+                dict.fromkeys(
+                    (routing.lane, routing.platform)
+                    for routing in (
+                        route(e, platform, workspace) for e in only if not isinstance(e, OpenForm)
+                    )
+                )
+            )
+        waits: list[asyncio.Task[int]] = []
+        for lane, platform in lanes:
+            if platform not in self.messengers:
+                continue
+            worker = self._workers.get(lane)
+            if worker is not None and not worker.done():
+                self._again.add(lane)
+            else:
+                worker = asyncio.create_task(self._work(lane))
+                self._workers[lane] = worker
+                worker.add_done_callback(functools.partial(self._forget, lane))
+            waits.append(worker)
+        if not waits:
+            return 0
+        results = await asyncio.gather(*waits, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("an outbox lane failed", exc_info=result)
+        return sum(r for r in results if isinstance(r, int))
+
+    def _forget(self, lane: str, task: asyncio.Task[int]) -> None:
+        if self._workers.get(lane) is task:
+            del self._workers[lane]
+
+    async def _work(self, lane: str) -> int:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_LANES)
         sent = 0
-        for item_id, platform, lane, payload in rows:
-            if lane in blocked or platform not in self.messengers:
-                continue
-            if not await asyncio.to_thread(self._claim, item_id, now):
-                blocked.add(lane)  # another replica is sending this lane; keep order by leaving it alone
-                continue
-            effect = codec.loads(payload)
-            try:
-                await self._send(effect)
-            except DeliveryError as exc:
-                if exc.retryable:
-                    blocked.add(lane)
-                    await asyncio.to_thread(self._retry_later, item_id, now, str(exc), exc.retry_after)
-                else:
-                    log.error("dropping outbox item %s (%s): %s", item_id, type(effect).__name__, exc)
-                    await asyncio.to_thread(self._done, item_id)
-                continue
-            except Exception as exc:
-                log.exception("unexpected failure sending outbox item %s", item_id)
-                blocked.add(lane)
-                await asyncio.to_thread(self._retry_later, item_id, now, repr(exc), None)
-                continue
-            await asyncio.to_thread(self._done, item_id)
-            sent += 1
-        return sent
+        async with self._slots:
+            while True:
+                self._again.discard(lane)
+                done: int | None = None
+                while True:
+                    head = await asyncio.to_thread(self._advance, lane, done, self.clock())
+                    done = None
+                    if head is None:
+                        break
+                    outcome = await self._deliver(head)
+                    if outcome is None:
+                        break
+                    sent += outcome
+                    done = head.id
+                if lane not in self._again:
+                    return sent
+
+    async def _deliver(self, head: _Head) -> int | None:
+        """Send one claimed item: 1 when sent, 0 when refused for good (it leaves the lane), ``None`` when
+        the lane must wait (the item stays, due later)."""
+        now = self.clock()
+        effect = codec.loads(head.effect)
+        try:
+            await self._send(effect)
+        except DeliveryError as exc:
+            if exc.retryable:
+                retry_after = exc.retry_after
+                if exc.not_posted_yet:
+                    retry_after = NOT_POSTED_YET
+                await asyncio.to_thread(self._retry_later, head.id, now, str(exc), retry_after)
+                return None
+            # A refusal (archived channel, deleted message) fails the same way every time.
+            log.error("outbox item %s (%s) refused, not sent: %s", head.id, type(effect).__name__, exc)
+            return 0
+        except Exception as exc:
+            log.exception("unexpected failure sending outbox item %s", head.id)
+            await asyncio.to_thread(self._retry_later, head.id, now, repr(exc), None)
+            return None
+        if head.platform in self._parked:
+            await asyncio.to_thread(self._unpark, head.platform, now)
+        return 1
 
     # Database steps (run in a worker thread) -------------------------------------------------------
 
-    def _due(self, now: datetime) -> list[tuple[int, str, str, str]]:
+    def _due_lanes(self, now: datetime) -> list[tuple[str, str]]:
+        heads = (
+            select(func.min(OutboxItem.id)).where(OutboxItem.parked.is_(False)).group_by(OutboxItem.lane)
+        ).scalar_subquery()
         with self.db.transaction() as session:
-            result = session.execute(
-                select(OutboxItem.id, OutboxItem.platform, OutboxItem.lane, OutboxItem.effect)
-                .where(OutboxItem.next_attempt_at <= now)
+            rows = session.execute(
+                select(OutboxItem.lane, OutboxItem.platform)
+                .where(OutboxItem.id.in_(heads), OutboxItem.next_attempt_at <= now)
                 .order_by(OutboxItem.id)
-                .limit(500)
-            )
-            return [(r[0], r[1], r[2], r[3]) for r in result]
+                .limit(1000)
+            ).all()
+            parked: list[str] = []
+            if time.monotonic() >= self._parked_checked_at + PARKED_CHECK_SECONDS:
+                # Parked items another process left: learnt now and then, not on every event's flush.
+                self._parked_checked_at = time.monotonic()
+                parked = list(
+                    session.scalars(select(OutboxItem.platform).where(OutboxItem.parked.is_(True)).distinct())
+                )
+        self._parked.update(parked)
+        return [(r[0], r[1]) for r in rows]
 
-    def _claim(self, item_id: int, now: datetime) -> bool:
+    def _advance(self, lane: str, done: int | None, now: datetime) -> _Head | None:
+        """In one transaction: remove the item just delivered, skip heads a newer update makes
+        unnecessary, and claim the lane's next head if it is due."""
         with self.db.transaction() as session:
-            result = session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == item_id, OutboxItem.next_attempt_at <= now)
-                .values(next_attempt_at=now + LEASE)
-            )
-            return bool(getattr(result, "rowcount", 0))
-
-    def _done(self, item_id: int) -> None:
-        with self.db.transaction() as session:
-            session.execute(delete(OutboxItem).where(OutboxItem.id == item_id))
+            if done is not None:
+                finished = session.get(OutboxItem, done)
+                if finished is not None:
+                    if finished.coalesce_key is not None:
+                        # Older parked updates of the same message must never come back over this one.
+                        session.execute(
+                            delete(OutboxItem).where(
+                                OutboxItem.coalesce_key == finished.coalesce_key,
+                                OutboxItem.id < finished.id,
+                                OutboxItem.parked.is_(True),
+                            )
+                        )
+                    session.delete(finished)
+            while True:
+                head = session.scalars(
+                    select(OutboxItem)
+                    .where(OutboxItem.lane == lane, OutboxItem.parked.is_(False))
+                    .order_by(OutboxItem.id)
+                    .limit(1)
+                ).first()
+                if head is None or head.next_attempt_at > now:
+                    return None
+                if head.coalesce_key is not None:
+                    newer = session.scalar(
+                        select(OutboxItem.id)
+                        .where(
+                            OutboxItem.lane == lane,
+                            OutboxItem.coalesce_key == head.coalesce_key,
+                            OutboxItem.id > head.id,
+                        )
+                        .limit(1)
+                    )
+                    if newer is not None:
+                        session.delete(head)
+                        session.flush()
+                        continue
+                claimed = session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id == head.id, OutboxItem.next_attempt_at <= now)
+                    .values(next_attempt_at=now + self.lease)
+                )
+                if not getattr(claimed, "rowcount", 0):
+                    return None  # another replica took it: it works this lane now
+                return _Head(head.id, head.platform, head.coalesce_key, head.effect)
 
     def _retry_later(self, item_id: int, now: datetime, error: str, retry_after: float | None) -> None:
         with self.db.transaction() as session:
@@ -153,22 +315,42 @@ class Delivery:
             if item is None:
                 return
             item.attempts += 1
+            item.last_error = error[:500]
             if item.attempts >= MAX_ATTEMPTS:
-                log.error("giving up on outbox item %s after %s attempts: %s", item_id, item.attempts, error)
-                session.delete(item)
+                log.error(
+                    "outbox item %s parked after %s attempts (see `partsbot outbox`): %s",
+                    item_id,
+                    item.attempts,
+                    error,
+                )
+                item.parked = True
+                self._parked.add(item.platform)
                 return
             backoff = min(timedelta(seconds=2 ** min(item.attempts, 12)), MAX_BACKOFF)
             if retry_after is not None:
-                backoff = max(backoff, timedelta(seconds=retry_after))
+                # The platform said when (Retry-After): exactly then, not later.
+                backoff = timedelta(seconds=retry_after)
             item.next_attempt_at = now + backoff
-            item.last_error = error[:500]
             log.warning(
                 "delivery of outbox item %s failed (attempt %s), retrying in %ss: %s",
                 item_id,
                 item.attempts,
-                int(backoff.total_seconds()),
+                round(backoff.total_seconds(), 1),
                 error,
             )
+
+    def _unpark(self, platform: str, now: datetime) -> None:
+        """The platform delivers again: parked items go back into their lanes."""
+        self._parked.discard(platform)
+        with self.db.transaction() as session:
+            result = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.platform == platform, OutboxItem.parked.is_(True))
+                .values(parked=False, attempts=0, next_attempt_at=now)
+            )
+        count = getattr(result, "rowcount", 0)
+        if count:
+            log.warning("%s delivers again: %s parked outbox item(s) retried", platform, count)
 
     def _posted(self, key: str) -> PostedMessage | None:
         with self.db.transaction() as session:
@@ -204,7 +386,7 @@ class Delivery:
             case Update(key=key, reply=reply):
                 posted = await asyncio.to_thread(self._posted, key)
                 if posted is None:
-                    raise DeliveryError(f"message {key} not posted yet", retryable=True)
+                    raise DeliveryError(f"message {key} not posted yet", retryable=True, not_posted_yet=True)
                 place = Place(posted.platform, posted.workspace, posted.channel, posted.thread)  # type: ignore[arg-type]
                 await self.messengers[posted.platform].update(place, posted.message_id, reply)
             case Private(place=place, user_id=user_id, reply=reply):
@@ -213,3 +395,50 @@ class Delivery:
                 await self.messengers[platform].post_direct(workspace, user_id, reply)
             case _:
                 raise TypeError(f"cannot deliver {effect!r}")
+
+
+# The operator's view (``partsbot outbox``) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    id: int
+    platform: str
+    lane: str
+    kind: str
+    attempts: int
+    next_attempt_at: datetime
+    parked: bool
+    last_error: str
+
+
+def waiting(db: Database, limit: int = 200) -> list[Waiting]:
+    """Items not delivered yet, parked ones first: what ``partsbot outbox`` shows (never their content)."""
+    with db.transaction() as session:
+        rows = session.scalars(
+            select(OutboxItem).order_by(OutboxItem.parked.desc(), OutboxItem.id).limit(limit)
+        ).all()
+        return [
+            Waiting(
+                r.id,
+                r.platform,
+                r.lane,
+                str(codec.loads(r.effect).__class__.__name__),
+                r.attempts,
+                r.next_attempt_at,
+                r.parked,
+                r.last_error,
+            )
+            for r in rows
+        ]
+
+
+def retry_parked(db: Database, now: datetime) -> int:
+    """Put every parked item back into its lane, due now (``partsbot outbox retry``)."""
+    with db.transaction() as session:
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.parked.is_(True))
+            .values(parked=False, attempts=0, next_attempt_at=now)
+        )
+    return int(getattr(result, "rowcount", 0))

@@ -14,10 +14,19 @@ from bot.chat.model import Form, Place, Platform, Reply
 class DeliveryError(Exception):
     """Sending failed. ``retryable`` says whether trying again later can help (outage, rate limit)."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        not_posted_yet: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        # An update whose message is still in another lane: soon, not with growing backoff.
+        self.not_posted_yet = not_posted_yet
 
 
 class Messenger(Protocol):

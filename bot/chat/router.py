@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -165,7 +166,8 @@ class Router:
         """Field name → what is wrong with it, for a form about to be submitted; nothing is kept.
 
         The form's own handler is run and rolled back, so the checks are exactly those of a real
-        submission, and platforms can show them before the form closes.
+        submission, and platforms can show them before the form closes. It stops where the handler would
+        insert new rows: checks come before storing, and an insert would use up an id for nothing.
         """
         return self._run(session, settings, event, now, keep=False)[1]
 
@@ -199,6 +201,8 @@ class Router:
             return ctx.effects, {}
         fields: dict[str, str] = {}
         savepoint = session.begin_nested()
+        if not keep:
+            sa_event.listen(session, "before_flush", _stop_at_first_insert)
         try:
             handler(ctx, event)
             for hook in self.after_hooks:
@@ -209,9 +213,13 @@ class Router:
             else:
                 savepoint.rollback()
                 detached.discard(session)  # a check keeps nothing, anonymous contributions included
-        except CheckPassed:
+        except (CheckPassed, _CheckPassed):
+            # The handler validated its fields (ctx.checked()) or got as far as storing something new:
+            # every check before that passed. What it would store is not inserted, so a check never uses
+            # up ids (PostgreSQL sequences are not rolled back, and people see case and meeting numbers).
             savepoint.rollback()
             detached.discard(session)
+            ctx.effects.clear()
         except UserError as err:
             savepoint.rollback()
             detached.discard(session)
@@ -240,7 +248,19 @@ class Router:
             log.exception("handler failed for %s", _describe(event))
             ctx.effects.clear()
             ctx.private(t(language, "errors.internal"))
+        finally:
+            if not keep:
+                sa_event.remove(session, "before_flush", _stop_at_first_insert)
         return ctx.effects, fields
+
+
+class _CheckPassed(Exception):
+    """A form check reached the point where the handler stores new rows."""
+
+
+def _stop_at_first_insert(session: Session, _context: object, _instances: object) -> None:
+    if session.new:
+        raise _CheckPassed
 
 
 def who_and_where(

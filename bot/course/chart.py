@@ -1,7 +1,8 @@
 """The weekly check-in trend as a small PNG for the weekly summary.
 
-Uses matplotlib's object API with the Agg canvas directly instead of pyplot: no display is needed, and no
-global figure state is shared between the scheduler's concurrent summaries.
+Uses matplotlib's object API (imported when the first chart is drawn) with the Agg canvas directly instead
+of pyplot: no display is needed, and no global figure state is shared between the scheduler's concurrent
+summaries.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.course.privacy import SCALE_MAX, SCALE_MIN
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # 8 x 4 inches at 100 dpi: 800 x 400 pixels, small enough for a Teams card and a Slack upload.
 FIGSIZE_INCHES = (8.0, 4.0)
@@ -44,6 +46,10 @@ def _build_figure(
     title: str,
     y_label: str | None,
 ) -> Figure:
+    # Imported here: matplotlib (with numpy) is about 40 MB, and most processes never draw a chart.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=FIGSIZE_INCHES, dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

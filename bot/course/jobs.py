@@ -8,7 +8,7 @@ outbox items, so a job either happens completely, once, or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,6 +28,9 @@ class Job:
     key: str
     unit_id: int
     make: Callable[[Session, datetime], list[Effect]]
+    # Slow work ``make`` asked for that needs no database (drawing a chart): run after the transaction has
+    # committed, so the ledger's write lock is not held while matplotlib draws.
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
 
 JobSource = Callable[[Session, datetime], list[Job]]

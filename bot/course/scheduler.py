@@ -25,7 +25,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 # "Partsbot" in ASCII as one signed 64-bit number: the advisory lock every replica competes for.
 LOCK_KEY = int.from_bytes(b"Partsbot", "big")
 DEFAULT_INTERVAL = 30.0
+# A job that keeps failing is tried again after 1, 2, 4 … minutes, never less often than hourly.
+FAILED_JOB_MAX_WAIT = timedelta(hours=1)
 # The send ledger's unique key (bot.storage.models.NAMING): a collision on it, and only on it, means "sent
 # before".
 LEDGER_KEY = "uq_course_send_ledger_key"
@@ -76,6 +78,8 @@ class TickReport:
     duplicates: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Failed before and not due for another try yet (FailedJobs).
+    waiting: list[str] = field(default_factory=list)
     # How many messages each sent job put in the outbox (0: nobody to send to, e.g. everyone answered).
     messages: dict[str, int] = field(default_factory=dict)
     delivered: int = 0
@@ -154,19 +158,55 @@ def send_job(
     except Exception:
         log.exception("course job %s failed; it is tried again on the next tick", job.key)
         return "failed"
+    for work in job.after_commit:
+        try:
+            work()
+        except Exception:
+            # The message went out without its picture: the messenger logs the missing file.
+            log.exception("course job %s: drawing after the send failed", job.key)
     if report is not None:
         report.messages[job.key] = sum(1 for e in effects if not isinstance(e, OpenForm))
     return "sent"
 
 
-def run_due(bot: Bot, now: datetime) -> TickReport:
+class FailedJobs:
+    """Jobs that failed, and when they may be tried again: 1, 2, 4 … minutes, at most an hour apart.
+
+    Without it a job that fails every time (a bug, a unit in a bad state) was retried – and logged with a
+    traceback – on every beat, every 30 seconds. Kept by the scheduler instance; a restart tries at once.
+    """
+
+    def __init__(self) -> None:
+        self._failures: dict[str, tuple[int, datetime]] = {}
+
+    def may_try(self, key: str, now: datetime) -> bool:
+        entry = self._failures.get(key)
+        return entry is None or entry[1] <= now
+
+    def failed(self, key: str, now: datetime) -> None:
+        count = self._failures.get(key, (0, now))[0] + 1
+        self._failures[key] = (count, now + min(timedelta(minutes=2 ** (count - 1)), FAILED_JOB_MAX_WAIT))
+
+    def done(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+def run_due(bot: Bot, now: datetime, failures: FailedJobs | None = None) -> TickReport:
     """The synchronous part of a tick (runs in a worker thread)."""
     report = TickReport()
     # Whatever clock the caller used, the messages are due at once.
     enqueue_at = min(now.astimezone(UTC), bot.clock().astimezone(UTC))
     _run_hooks(bot, now)
     for job in _collect(bot, now):
+        if failures is not None and not failures.may_try(job.key, now):
+            report.waiting.append(job.key)
+            continue
         outcome = send_job(bot.db, job, now, enqueue_at, report)
+        if failures is not None:
+            if outcome == "failed":
+                failures.failed(job.key, now)
+            else:
+                failures.done(job.key)
         {"sent": report.sent, "duplicate": report.duplicates, "skipped": report.skipped}.get(
             outcome, report.failed
         ).append(job.key)
@@ -185,9 +225,9 @@ def next_due(bot: Bot, now: datetime) -> datetime | None:
     return min(found) if found else None
 
 
-async def tick(bot: Bot, now: datetime) -> TickReport:
+async def tick(bot: Bot, now: datetime, failures: FailedJobs | None = None) -> TickReport:
     """Send everything due at ``now``, then deliver the outbox. Safe to call any number of times."""
-    report = await asyncio.to_thread(run_due, bot, now)
+    report = await asyncio.to_thread(run_due, bot, now, failures)
     report.delivered = await bot.delivery.flush()
     return report
 
@@ -272,6 +312,7 @@ class CourseScheduler:
         self.bot = bot
         self.interval = interval
         self.leadership = Leadership(lock_url or bot.db.url, lock_key)
+        self.failures = FailedJobs()
         self._scheduler: AsyncIOScheduler | None = None
 
     @property
@@ -307,7 +348,7 @@ class CourseScheduler:
         try:
             if not await asyncio.to_thread(self.leadership.acquire):
                 return None
-            return await tick(self.bot, self.bot.clock())
+            return await tick(self.bot, self.bot.clock(), self.failures)
         except Exception:
             log.exception("course scheduler beat failed")
             return None

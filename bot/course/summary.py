@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -281,7 +282,11 @@ def _course(lang: str, data: SummaryData) -> list[str]:
     return lines
 
 
-def render(lang: str, data: SummaryData, charts: Path | None) -> Reply:
+def render(
+    lang: str, data: SummaryData, charts: Path | None, later: list[Callable[[], object]] | None = None
+) -> Reply:
+    """The summary in ``lang``. With ``later`` the chart is not drawn here but handed over to be drawn
+    after the caller's transaction (the scheduler's ledger transaction must not wait for matplotlib)."""
     title = t(lang, "summary.title", unit=data.unit_name)
     zone = data.timezone
     period = t(
@@ -298,13 +303,18 @@ def render(lang: str, data: SummaryData, charts: Path | None) -> Reply:
     blocks.append(_section(lang, "checkin", checkin_lines))
     if charts is not None and any(v is not None for _, values in series for v in values):
         name = f"checkin-{data.unit_id}-{data.until.astimezone(UTC):%Y%m%d%H%M}-{lang}.png"
-        path = render_trend_chart(
+        draw = partial(
+            render_trend_chart,
             [t(lang, "summary.week_label", week=week_number(w.week)) for w in data.checkins],
             dict(series),
             t(lang, "summary.chart_title"),
             charts / name,
         )
-        blocks.append(Image(str(path), t(lang, "summary.chart_alt")))
+        if later is None:
+            draw()
+        else:
+            later.append(draw)
+        blocks.append(Image(str(charts / name), t(lang, "summary.chart_alt")))
     blocks.append(_section(lang, "participation", _participation(lang, data)))
     evaluation_lines = _evaluation(lang, data)
     if evaluation_lines:
@@ -333,7 +343,9 @@ def recipients(session: Session, unit: Unit) -> tuple[list[Member], bool]:
     return trio_of(session, unit.id), bool(leaders)
 
 
-def _make(unit_id: int, charts: Path) -> Callable[[Session, datetime], list[Effect]]:
+def _make(
+    unit_id: int, charts: Path, later: list[Callable[[], object]]
+) -> Callable[[Session, datetime], list[Effect]]:
     def make(session: Session, now: datetime) -> list[Effect]:
         unit = session.get(Unit, unit_id)
         run = runs.active_run(session, unit_id)
@@ -351,7 +363,7 @@ def _make(unit_id: int, charts: Path) -> Callable[[Session, datetime], list[Effe
 
         def reply_in(lang: str) -> Reply:
             if lang not in cache:
-                cache[lang] = render(lang, data, charts)
+                cache[lang] = render(lang, data, charts, later)
             return cache[lang]
 
         effects: list[Effect] = [direct(org, m, reply_in(language_of(m, unit))) for m in people]
@@ -384,7 +396,8 @@ def due_jobs(session: Session, now: datetime, charts: Path) -> list[Job]:
             continue
         key = summary_key(unit.id, moment, unit.timezone)
         if not already_sent(session, [key]):
-            jobs.append(Job(key, unit.id, _make(unit.id, charts)))
+            later: list[Callable[[], object]] = []
+            jobs.append(Job(key, unit.id, _make(unit.id, charts, later), later))
     return jobs
 
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -184,17 +185,54 @@ class OutboxItem(Base):
     """
 
     __tablename__ = "outbox_item"
-    __table_args__ = (Index("ix_outbox_item_due", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_item_due", "next_attempt_at"),
+        Index("ix_outbox_item_lane", "lane", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
-    # Items of one conversation go out in order; a stuck item holds back the ones behind it.
+    # Items of one lane (a channel's posts, one person's private answers, one message's updates) go out in
+    # order: the oldest item of a lane is its head, and nothing behind it is sent while it waits.
     lane: Mapped[str] = mapped_column(String(300))
     effect: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Updates of one message share this key; a newer one makes older ones unnecessary (last one wins).
+    coalesce_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Failed for about a day: out of its lane, kept for the operator (``partsbot outbox``), and retried when
+    # the platform delivers again.
+    parked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InboxItem(Base):
+    """An incoming platform request (Slack event, command, interaction; Teams Activity), stored before it is
+    acknowledged and processed from here, so an acknowledged request survives a crash.
+
+    ``key`` is the platform's own id of the request (a Slack event id, a hash of a command's signature, a
+    Teams activity id): the unique constraint turns retries and replays into no-ops. Several replicas share
+    the table: whoever holds ``claimed_until`` works on an item, and marking it processed happens in the
+    same transaction as the change it caused (see :mod:`bot.chat.inbox`).
+    """
+
+    __tablename__ = "inbox_item"
+    __table_args__ = (
+        UniqueConstraint("platform", "key"),
+        Index("ix_inbox_item_pending", "processed_at", "claimed_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
 
 
 class KeyValue(Base):

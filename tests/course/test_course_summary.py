@@ -317,3 +317,30 @@ def test_the_summary_shows_a_unanimous_indicator_as_a_band() -> None:
     text = "\n".join(lines)
     assert "• Arbeidsflyt: 3,4" in text
     assert "• Trygghet: 4–5" in text
+
+
+async def test_the_chart_is_drawn_after_the_ledger_transaction(  # type: ignore[no-untyped-def]
+    make_bot, clock, database, monkeypatch
+) -> None:
+    """Code review B13: matplotlib must not draw while the send ledger's transaction (on SQLite: the write
+    lock) is open. When the chart is drawn, the ledger row is committed and visible to anyone."""
+    from sqlalchemy import select
+
+    from bot.course import summary as summary_module
+    from bot.course.models import SendLedger
+
+    seen: list[list[str]] = []
+    draw = summary_module.render_trend_chart
+
+    def watching(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with database.transaction() as session:
+            seen.append(list(session.scalars(select(SendLedger.key).where(SendLedger.key.like("summary:%")))))
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(summary_module, "render_trend_chart", watching)
+    bot, _console, names = await course(make_bot, clock, database)
+    seed(database, names)
+    clock.set(_utc(MONDAY))
+    report = await tick(bot, clock())
+    assert "summary:1:2027-02-08" in report.sent
+    assert seen == [["summary:1:2027-02-08"]]

@@ -7,6 +7,7 @@ Kit payload the bot sent is validated when a test ends.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.slack.app import build_slack_adapter
+from bot.adapters.slack.client import TokenBucket
 from bot.core import Partsbot
 from bot.web import build_app
 from tests.slack.fakes import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackDriver
@@ -68,3 +70,43 @@ async def slack(
         yield driver
     finally:
         await client.close()
+
+
+class ManualTime:
+    """A monotonic clock that stands still until the test moves it; sleepers wake when their time comes."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, woken))
+        await woken
+
+    def sleeping(self) -> int:
+        return sum(1 for _, woken in self._sleepers if not woken.done())
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        waiting = []
+        for due, woken in self._sleepers:
+            if due <= self.now + 1e-9:
+                if not woken.done():
+                    woken.set_result(None)
+            else:
+                waiting.append((due, woken))
+        self._sleepers = waiting
+
+
+@pytest.fixture
+def manual_time(slack: SlackDriver) -> ManualTime:
+    """Slack's real pace (one post a second per channel after a short burst) on a clock the test moves."""
+    time = ManualTime()
+    slack.adapter.messenger.pacer = TokenBucket(1.0, monotonic=time.monotonic, sleep=time.sleep)
+    return time

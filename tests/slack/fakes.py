@@ -36,6 +36,7 @@ TEAM = "T0KINDER"
 BOT_USER = "UPARTSBOT"
 BOT_ID = "BPARTSBOT"
 CHANNEL = "C0BJORNE"  # the kindergarten's channel
+PRIVATE = ("chat.postEphemeral", "response_url")
 WAIT = 15.0  # upper bound for background work to reach the fake (generous: CI machines are busy)
 
 
@@ -47,6 +48,8 @@ class Call:
     status: int
     at: float = field(default_factory=time.monotonic)
     response: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+    user: str = ""  # whom a private answer is for (chat.postEphemeral's user, a response_url's owner)
 
 
 @dataclass
@@ -68,6 +71,8 @@ class FakeSlack:
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
         self.installed_team = {"id": "T0NEWKIDS", "name": "Eventyrskogen barnehage"}
+        # response_url id → the person whose command or click it belongs to
+        self.response_owners: dict[str, str] = {}
         # users.info says these are workspace admins (may set up a unit's leder; bot/grants.py).
         self.admins: set[str] = {"UKARI"}
 
@@ -103,6 +108,33 @@ class FakeSlack:
                 raise AssertionError(f"{count}× {method} did not arrive within {within}s; calls: {seen}")
             await asyncio.sleep(0.02)
 
+    def privates(self, user: str | None = None, since: int = 0) -> list[Call]:
+        """Private answers, whichever way they went: a command's response_url or chat.postEphemeral."""
+        return [
+            c
+            for c in self.calls[since:]
+            if c.method in PRIVATE and c.status == 200 and (user is None or c.user == user)
+        ]
+
+    async def wait_for_private(
+        self, count: int = 1, user: str | None = None, within: float = WAIT
+    ) -> list[Call]:
+        """Poll (bounded) until ``count`` private answers (to ``user``) arrived."""
+        deadline = time.monotonic() + within
+        while True:
+            found = self.privates(user)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                seen = [(c.method, c.status) for c in self.calls]
+                raise AssertionError(
+                    f"{count}× private answer did not arrive within {within}s; calls: {seen}"
+                )
+            await asyncio.sleep(0.02)
+
+    def private_texts(self) -> list[str]:
+        return [_text_of(call) for call in self.privates()]
+
     async def settle(self, quiet: float = 0.3, within: float = WAIT) -> None:
         """Wait until no call arrived for ``quiet`` seconds (to prove something did NOT happen)."""
         deadline = time.monotonic() + within
@@ -123,10 +155,7 @@ class FakeSlack:
 
     def texts(self, method: str) -> list[str]:
         """All text a person would read in the successful calls of ``method`` (fallback and blocks)."""
-        out = []
-        for call in self.of(method):
-            out.append(str(call.body.get("text", "")) + "\n" + json.dumps(call.body.get("blocks", [])))
-        return out
+        return [_text_of(call) for call in self.of(method)]
 
     # Validation --------------------------------------------------------------------------------------
 
@@ -163,7 +192,7 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
             return web.Response(status=fault.status, text="upstream trouble", headers=headers)
         answer = self.answer(method, body, token)
-        self.calls.append(Call(method, body, token, 200, response=answer))
+        self.calls.append(Call(method, body, token, 200, response=answer, user=str(body.get("user") or "")))
         return web.json_response(answer)
 
     def answer(self, method: str, body: dict[str, Any], token: str) -> dict[str, Any]:
@@ -241,7 +270,15 @@ class FakeSlack:
         return web.Response(text="OK - " + str(len(data)))
 
     async def response_url(self, request: web.Request) -> web.Response:
-        self.calls.append(Call("response_url", await _parse_body(request), "", 200))
+        body = await _parse_body(request)
+        path = request.match_info["id"]
+        owner = self.response_owners.get(path, "")
+        fault = self.faults.get("response_url") or self.faults.get("*")
+        if fault is not None and fault.times > 0:
+            fault.times -= 1
+            self.calls.append(Call("response_url", body, "", fault.status, path=path, user=owner))
+            return web.Response(status=fault.status, text="upstream trouble")
+        self.calls.append(Call("response_url", body, "", 200, path=path, user=owner))
         return web.json_response({"ok": True})
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -264,6 +301,11 @@ class FakeSlack:
         app.router.add_post("/response/{id}", self.response_url)
         app.router.add_get("/socket", self.socket)
         return app
+
+
+def _text_of(call: Call) -> str:
+    """All text a person would read in a call (fallback and blocks)."""
+    return str(call.body.get("text", "")) + "\n" + json.dumps(call.body.get("blocks", []))
 
 
 async def _parse_body(request: web.Request) -> dict[str, Any]:
@@ -321,6 +363,11 @@ class SlackDriver:
         await response.read()
         return response
 
+    def response_url(self, user: str) -> str:
+        n = str(next(self._responses))
+        self.fake.response_owners[n] = user
+        return f"{self.fake.url}/response/{n}"
+
     def trigger(self) -> str:
         return f"trigger.{next(self._triggers)}"
 
@@ -339,7 +386,7 @@ class SlackDriver:
             "text": text,
             "api_app_id": "A0PARTS",
             "is_enterprise_install": "false",
-            "response_url": f"{self.fake.url}/response/{next(self._responses)}",
+            "response_url": self.response_url(user),
             "trigger_id": self.trigger(),
             **extra,
         }
@@ -383,7 +430,7 @@ class SlackDriver:
             "trigger_id": self.trigger(),
             "container": container,
             "channel": {"id": channel, "name": "bjornebo-ansatte"},
-            "response_url": f"{self.fake.url}/response/{next(self._responses)}",
+            "response_url": self.response_url(user),
             "actions": [
                 {
                     "type": "button",

@@ -72,7 +72,7 @@ def _in_thread(fake: FakeSlack, mark: int, head_ts: str) -> str:
 
 
 def _private(fake: FakeSlack, mark: int, user: str) -> list[Call]:
-    return [c for c in _since(fake, mark, "chat.postEphemeral") if c.body.get("user") == user]
+    return fake.privates(user, since=mark)
 
 
 def _head(fake: FakeSlack, head_ts: str) -> Call:

@@ -1,9 +1,10 @@
-"""Sending within Slack's rules: 429s waited out, outages survived through the outbox, one post a second per
-channel, long content split, pictures uploaded, forms without a trigger, channels the bot is not in."""
+"""Sending within Slack's rules: 429s waited out, outages survived through the outbox, a short burst then one
+post a second per channel (on a clock the test moves) while private answers go at once, long content split,
+pictures uploaded, forms without a trigger, channels the bot is not in."""
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
 import socket
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.adapters.slack.client import CHANNEL_BURST
 from bot.adapters.slack.installs import TokenSource
 from bot.adapters.slack.messenger import SlackMessenger
 from bot.chat.messenger import DeliveryError
@@ -28,7 +30,8 @@ from bot.chat.model import (
     Text,
 )
 from bot.storage.models import OutboxItem
-from tests.slack.fakes import CHANNEL, TEAM, SlackDriver
+from tests.slack.conftest import ManualTime
+from tests.slack.fakes import CHANNEL, TEAM, Call, SlackDriver
 
 
 def _outbox(slack: SlackDriver) -> list[OutboxItem]:
@@ -38,10 +41,10 @@ def _outbox(slack: SlackDriver) -> list[OutboxItem]:
 
 async def test_rate_limited_call_is_retried_after_retry_after(slack: SlackDriver) -> None:
     fake = slack.fake
-    fake.fail("chat.postEphemeral", status=429, times=1, retry_after=1)
-    await slack.command("hjelp")
-    [delivered] = await fake.wait_for("chat.postEphemeral")
-    [limited] = [c for c in fake.of("chat.postEphemeral", ok_only=False) if c.status == 429]
+    fake.fail("chat.postMessage", status=429, times=1, retry_after=1)
+    await slack.command("rolle leder")
+    [delivered] = await fake.wait_for("chat.postMessage")
+    [limited] = [c for c in fake.of("chat.postMessage", ok_only=False) if c.status == 429]
     # slack_sdk waits Retry-After (plus jitter) before the second try.
     assert delivered.at - limited.at >= 1.0
     await slack.idle()
@@ -50,8 +53,9 @@ async def test_rate_limited_call_is_retried_after_retry_after(slack: SlackDriver
 
 async def test_a_long_retry_after_goes_back_to_the_outbox(slack: SlackDriver) -> None:
     fake = slack.fake
-    fake.fail("chat.postEphemeral", status=429, times=1, retry_after=30)
-    await slack.command("hjelp")
+    fake.fail("chat.postMessage", status=429, times=1, retry_after=30)
+    await slack.command("rolle leder")
+    await fake.wait_for_private()  # the private confirmation is not held up by the channel's 429
     await slack.idle()
     [item] = _outbox(slack)
     assert item.attempts == 1
@@ -59,7 +63,7 @@ async def test_a_long_retry_after_goes_back_to_the_outbox(slack: SlackDriver) ->
     assert (item.next_attempt_at - slack.bot.clock()).total_seconds() >= 30
     slack.bot.clock.advance(seconds=31)  # type: ignore[attr-defined]
     assert await slack.bot.delivery.flush() == 1
-    await fake.wait_for("chat.postEphemeral")
+    await fake.wait_for("chat.postMessage")
 
 
 async def test_slack_down_keeps_the_answer_in_the_outbox_until_it_is_back(
@@ -67,7 +71,7 @@ async def test_slack_down_keeps_the_answer_in_the_outbox_until_it_is_back(
 ) -> None:
     fake = slack.fake
     await slack.command("hjelp")  # Slack up: the bot learns who it is (auth.test) and answers
-    await fake.wait_for("chat.postEphemeral")
+    await fake.wait_for_private()
 
     fake.fail("*", status=500, times=1000)
     with caplog.at_level(logging.WARNING):
@@ -83,27 +87,74 @@ async def test_slack_down_keeps_the_answer_in_the_outbox_until_it_is_back(
     fake.heal()
     slack.bot.clock.advance(minutes=5)  # type: ignore[attr-defined]
     assert await slack.bot.delivery.flush() == 2
-    await fake.wait_for("chat.postEphemeral", count=2)
+    await fake.wait_for_private(count=2)
     [announcement] = await fake.wait_for("chat.postMessage")
     assert "Kari" in announcement.body["text"]
     assert _outbox(slack) == []
 
 
-@pytest.mark.parametrize("post_interval", [1.0])
-async def test_posts_to_one_channel_are_paced_to_about_one_a_second(
-    slack: SlackDriver, post_interval: float
+async def _posts_reach(slack: SlackDriver, count: int, channel: str = CHANNEL) -> list[Call]:
+    return await slack.fake.wait_for("chat.postMessage", count, where=lambda c: c.body["channel"] == channel)
+
+
+def _posts_in(slack: SlackDriver, channel: str = CHANNEL) -> list[Call]:
+    return [c for c in slack.fake.of("chat.postMessage") if c.body["channel"] == channel]
+
+
+async def test_posts_to_one_channel_keep_slacks_pace_and_other_channels_do_not_wait(
+    slack: SlackDriver, manual_time: ManualTime
 ) -> None:
     messenger = slack.adapter.messenger
     place = Place("slack", TEAM, CHANNEL)
-    for n in range(3):
-        await messenger.post(place, Reply.text(f"melding {n}"))
+    sends = [asyncio.create_task(messenger.post(place, Reply.text(f"melding {n}"))) for n in range(6)]
+    await _posts_reach(slack, CHANNEL_BURST)  # a short burst goes at once
+    # Another channel does not wait: the clock has not moved, and it is posted.
     await messenger.post(Place("slack", TEAM, "C0ANNEN"), Reply.text("en annen kanal"))
-    posts = slack.fake.of("chat.postMessage")
-    same = [c for c in posts if c.body["channel"] == CHANNEL]
-    gaps = [b.at - a.at for a, b in itertools.pairwise(same)]
-    assert all(gap >= 0.9 for gap in gaps), gaps
-    other = next(c for c in posts if c.body["channel"] == "C0ANNEN")
-    assert other.at - same[-1].at < 0.5  # another channel does not wait
+    assert len(_posts_in(slack, "C0ANNEN")) == 1
+    assert len(_posts_in(slack)) == CHANNEL_BURST  # the rest wait for the clock
+    for second in range(1, 6 - CHANNEL_BURST + 1):
+        manual_time.advance(1.0)
+        await _posts_reach(slack, CHANNEL_BURST + second)
+        assert len(_posts_in(slack)) == CHANNEL_BURST + second  # one more a second, never more
+    await asyncio.gather(*sends)
+    assert [c.body["text"] for c in _posts_in(slack)] == [f"melding {n}" for n in range(6)]
+
+
+async def test_a_retry_after_holds_the_channel_until_then(
+    slack: SlackDriver, manual_time: ManualTime
+) -> None:
+    slack.fake.fail("chat.postMessage", status=429, times=1, retry_after=30)
+    place = Place("slack", TEAM, CHANNEL)
+    with pytest.raises(DeliveryError):
+        await slack.adapter.messenger.post(place, Reply.text("for tidlig"))
+    sending = asyncio.create_task(slack.adapter.messenger.post(place, Reply.text("etterpå")))
+    manual_time.advance(29.0)
+    await asyncio.sleep(0)
+    assert _posts_in(slack) == [] and not sending.done()
+    manual_time.advance(1.0)
+    await sending
+    assert [c.body["text"] for c in _posts_in(slack)] == ["etterpå"]
+
+
+async def test_a_burst_in_one_channel_is_answered_privately_at_once_and_posted_at_slacks_pace(
+    slack: SlackDriver, manual_time: ManualTime
+) -> None:
+    """20 people ask for a role at once: each answer is private and immediate; the 20 announcements in the
+    channel go out a short burst first, then one a second – never faster."""
+    people = [f"U{n:03d}" for n in range(20)]
+    responses = await asyncio.gather(*(slack.command("rolle verneombud", user=p) for p in people))
+    assert {r.status for r in responses} == {200}
+    answers = await slack.fake.wait_for_private(count=20)
+    assert sorted(a.user for a in answers) == people
+    assert manual_time.now == 0.0  # nobody's answer waited for the channel's pace
+    await _posts_reach(slack, CHANNEL_BURST)
+    assert len(_posts_in(slack)) == CHANNEL_BURST
+    for second in range(1, 20 - CHANNEL_BURST + 1):
+        manual_time.advance(1.0)
+        await _posts_reach(slack, CHANNEL_BURST + second)
+        assert len(_posts_in(slack)) == CHANNEL_BURST + second
+    await slack.idle()
+    assert len(slack.fake.privates()) == 20 and _outbox(slack) == []
 
 
 async def test_long_reply_is_split_within_slacks_limits(slack: SlackDriver) -> None:

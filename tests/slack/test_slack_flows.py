@@ -18,20 +18,22 @@ async def test_help_is_acknowledged_at_once_and_answered_privately(slack: SlackD
     # The slash command is acknowledged with an empty body: nothing is echoed into the channel.
     assert (await response.text()) == ""
 
-    [ephemeral] = await slack.fake.wait_for("chat.postEphemeral")
-    assert ephemeral.body["channel"] == CHANNEL
-    assert ephemeral.body["user"] == "UKARI"
-    assert ephemeral.token == BOT_TOKEN
-    assert "/parts" in slack.fake.texts("chat.postEphemeral")[0]
+    # The private answer goes through the command's response_url: at once, not paced like channel posts.
+    [answer] = await slack.fake.wait_for_private()
+    assert answer.method == "response_url" and answer.user == "UKARI"
+    assert answer.body["response_type"] == "ephemeral" and answer.body["replace_original"] is False
+    assert "/parts" in slack.fake.private_texts()[0]
     assert slack.fake.of("chat.postMessage") == []
+    assert slack.fake.of("chat.postEphemeral") == []
 
 
 async def test_setting_a_role_confirms_privately_and_announces_in_the_channel(slack: SlackDriver) -> None:
     await slack.command("rolle leder")
 
-    [ephemeral] = await slack.fake.wait_for("chat.postEphemeral")
+    [confirmation] = await slack.fake.wait_for_private()
     [announcement] = await slack.fake.wait_for("chat.postMessage")
-    assert ephemeral.body["user"] == "UKARI"
+    assert confirmation.user == "UKARI"
+    assert announcement.token == BOT_TOKEN
     assert announcement.body["channel"] == CHANNEL
     assert "thread_ts" not in announcement.body or not announcement.body["thread_ts"]
     # The display name comes from users.info, not from the slash command's user_name.
@@ -42,8 +44,8 @@ async def test_setting_a_role_confirms_privately_and_announces_in_the_channel(sl
 
 async def test_unknown_command_gets_a_friendly_private_answer(slack: SlackDriver) -> None:
     await slack.command("flytt fjellet")
-    await slack.fake.wait_for("chat.postEphemeral")
-    assert "flytt" in slack.fake.texts("chat.postEphemeral")[0]
+    await slack.fake.wait_for_private()
+    assert "flytt" in slack.fake.private_texts()[0]
 
 
 async def test_roles_exercise_runs_in_a_thread(slack: SlackDriver) -> None:
@@ -64,7 +66,7 @@ async def test_roles_exercise_runs_in_a_thread(slack: SlackDriver) -> None:
     [update] = await fake.wait_for("chat.update")
     assert update.body["ts"] == head_ts
     assert update.body["channel"] == CHANNEL
-    await fake.wait_for("chat.postEphemeral", count=2)  # "takk" after the role confirmation
+    await fake.wait_for_private(count=2)  # "takk" after the role confirmation
     with slack.bot.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(RolesAnswer)) == 1
 

@@ -91,7 +91,7 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == ["time"] and "fortiden" in answer["errors"]["time"]
     await slack.idle()
-    assert _since(fake, mark, "chat.postEphemeral") == []
+    assert fake.privates(since=mark) == []
     assert _since(fake, mark, "chat.postMessage") == []
 
     # A day that is not one is named at the day field; the other fields are not blamed.
@@ -115,7 +115,7 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     assert all(title in shown for title in ("Nytt vaktsystem", "Bedre garderobe", "Ny vaktliste"))
     assert "Sum: 45 av 60 min" in shown
     assert agenda.body["blocks"][0]["type"] == "header"
-    [created] = _since(fake, mark, "chat.postEphemeral")
+    [created] = fake.privates(since=mark)
     assert "møte 1" in _text(created)
     starts_at = datetime(day.year, day.month, day.day, 14, tzinfo=OSLO)
     with slack.bot.db.transaction() as session:
@@ -132,7 +132,7 @@ async def test_hora_modal_posts_the_agenda_and_the_result_is_recorded_after_the_
     mark = len(fake.calls)
     await slack.command("høra resultat 1 ja")
     await slack.idle()
-    [early] = _since(fake, mark, "chat.postEphemeral")
+    [early] = fake.privates(since=mark)
     assert "ikke begynt" in _text(early)
 
     # After the meeting (the clock moved, no waiting), the scheduler's tick asks Kari in a direct message.

@@ -64,9 +64,9 @@ async def test_oauth_install_stores_the_workspace_and_then_it_works(slack: Slack
     assert len(_rows(slack, slack_installations)) == 1
     assert _rows(slack, slack_oauth_states) == []  # a state is good for one use
 
-    await slack.command("hjelp", team=NEW_TEAM)
-    [answer] = await slack.fake.wait_for("chat.postEphemeral")
-    assert answer.token == INSTALLED_TOKEN
+    await slack.command("rolle leder", team=NEW_TEAM)
+    [announcement] = await slack.fake.wait_for("chat.postMessage")
+    assert announcement.token == INSTALLED_TOKEN
 
 
 async def test_oauth_redirect_with_a_forged_state_is_refused(slack: SlackDriver) -> None:
@@ -91,7 +91,7 @@ async def test_command_from_a_workspace_that_never_installed_gets_an_install_hin
 async def test_app_uninstalled_deletes_the_tokens(slack: SlackDriver) -> None:
     await _install(slack)
     await slack.command("hjelp", team=NEW_TEAM)
-    await slack.fake.wait_for("chat.postEphemeral")
+    await slack.fake.wait_for_private()
 
     response = await slack.event({"type": "app_uninstalled", "event_ts": "1700000900.1"}, team=NEW_TEAM)
     assert response.status == 200
@@ -172,7 +172,7 @@ async def test_uninstall_schedules_deletion_and_a_reinstall_keeps_the_data(
 
     await _install(slack)
     await slack.command("hjelp", team=NEW_TEAM)
-    await slack.fake.wait_for("chat.postEphemeral")
+    await slack.fake.wait_for_private()
     await slack.event({"type": "app_uninstalled", "event_ts": "1700000900.1"}, team=NEW_TEAM)
     await slack.idle()
     with slack.bot.db.transaction() as s:

@@ -1,15 +1,16 @@
-"""What Slack's rules demand of the request side: signatures, stale timestamps, retried events, unknown
-workspaces."""
+"""What Slack's rules demand of the request side: signatures, stale timestamps, retried events, replayed
+commands and interactions, unknown workspaces."""
 
 from __future__ import annotations
 
+import json
 import time
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot.adapters.slack.models import SlackEventSeen
-from bot.storage.models import Member, Organisation, OutboxItem, RolesAnswer
-from tests.slack.fakes import CHANNEL, SlackDriver
+from bot.storage.models import InboxItem, Member, Organisation, OutboxItem, RoleAssignment, RolesAnswer
+from tests.slack.fakes import CHANNEL, SlackDriver, signed_headers
 
 
 def _count(slack: SlackDriver, model: type) -> int:
@@ -18,7 +19,7 @@ def _count(slack: SlackDriver, model: type) -> int:
 
 
 def _nothing_stored(slack: SlackDriver) -> None:
-    for model in (Organisation, Member, OutboxItem, SlackEventSeen):
+    for model in (Organisation, Member, OutboxItem, InboxItem):
         assert _count(slack, model) == 0, model.__name__
 
 
@@ -91,14 +92,96 @@ async def test_a_retried_event_is_handled_once(slack: SlackDriver) -> None:
     await fake.settle()
     assert len(fake.of("chat.update")) == 1
     assert _count(slack, RolesAnswer) == 1
-    assert _count(slack, SlackEventSeen) == 1
+    assert _count(slack, InboxItem) == 3  # two commands, one event (its retry was not stored)
 
 
 async def test_the_same_event_id_in_another_workspace_is_another_event(slack: SlackDriver) -> None:
-    ledger = slack.adapter.events.ledger
-    assert ledger.first_time("T0KINDER", "Ev1")
-    assert not ledger.first_time("T0KINDER", "Ev1")
-    assert ledger.first_time("T0OTHER", "Ev1")
+    event = {"type": "app_home_opened", "user": "UKARI", "tab": "messages"}
+    first = await slack.event(event, event_id="Ev1")
+    again = await slack.event(event, event_id="Ev1")
+    assert [first.status, again.status] == [200, 200]
+    assert "X-Slack-No-Retry" not in first.headers and again.headers.get("X-Slack-No-Retry") == "1"
+    await slack.idle()
+    [item] = _items(slack)
+    assert item.key == "event:T0KINDER:Ev1" and item.processed_at is not None
+    assert slack.bot.inbox.store("slack", "event:T0OTHER:Ev1", "event", {}) is not None
+
+
+def _items(slack: SlackDriver) -> list[InboxItem]:
+    with slack.bot.db.transaction() as session:
+        return list(session.scalars(select(InboxItem).order_by(InboxItem.id)))
+
+
+async def test_a_replayed_command_does_nothing(slack: SlackDriver) -> None:
+    """SEC-14: a captured, signed command sent again within the five-minute window changes nothing."""
+    body = (
+        "team_id=T0KINDER&channel_id=C0BJORNE&channel_name=ansatte&user_id=UKARI&user_name=kari"
+        f"&command=%2Fparts&text=rolle+leder&response_url={slack.fake.url}/response/99&trigger_id=t.1"
+    )
+    headers = signed_headers(body)
+    first = await slack.send(body, "application/x-www-form-urlencoded", headers=headers)
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.idle()
+    calls = len(slack.fake.calls)
+    replay = await slack.send(body, "application/x-www-form-urlencoded", headers=headers)
+    assert first.status == 200 and replay.status == 200
+    await slack.idle()
+    assert len(slack.fake.calls) == calls
+    assert _count(slack, RoleAssignment) == 1 and _count(slack, InboxItem) == 1
+
+
+async def test_a_replayed_button_click_does_nothing(slack: SlackDriver) -> None:
+    await slack.command("rolle leder")
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.idle()
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0KINDER"},
+        "user": {"id": "UOLA", "name": "ola"},
+        "channel": {"id": CHANNEL},
+        "trigger_id": "t.2",
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": CHANNEL},
+        "message": {"ts": "1.1"},
+        "actions": [{"action_id": "vote.add", "value": "case:1:idea:1", "type": "button"}],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = signed_headers(body)
+    await slack.send(body, "application/x-www-form-urlencoded", headers=headers)
+    await slack.idle()
+    await slack.fake.wait_for("chat.postEphemeral")
+    calls = len(slack.fake.calls)
+    replay = await slack.send(body, "application/x-www-form-urlencoded", headers=headers)
+    assert replay.status == 200
+    await slack.idle()
+    assert len(slack.fake.calls) == calls
+    assert _count(slack, InboxItem) == 2
+
+
+async def test_repeated_signature_headers_and_a_malformed_timestamp_are_refused(slack: SlackDriver) -> None:
+    body = "team_id=T0KINDER&channel_id=C0BJORNE&user_id=UKARI&command=%2Fparts&text=hjelp"
+    good = signed_headers(body)
+    bad = signed_headers(body, secret="not-the-secret")
+    for first, second in ((good, bad), (bad, good)):
+        response = await slack.client.post(
+            "/slack/events",
+            data=body,
+            headers=[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Slack-Request-Timestamp", first["X-Slack-Request-Timestamp"]),
+                ("X-Slack-Signature", first["X-Slack-Signature"]),
+                ("X-Slack-Signature", second["X-Slack-Signature"]),
+            ],
+        )
+        assert response.status == 401
+    for ts in ("12ab", "", "1.5e9", "-1"):
+        headers = {
+            **good,
+            "X-Slack-Request-Timestamp": ts,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        response = await slack.client.post("/slack/events", data=body, headers=headers)
+        assert response.status == 401, ts
+    _nothing_stored(slack)
 
 
 async def test_command_from_an_unknown_workspace_gets_an_install_hint(slack: SlackDriver) -> None:

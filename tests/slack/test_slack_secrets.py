@@ -43,9 +43,9 @@ async def test_installed_tokens_are_encrypted_in_the_database(slack: SlackDriver
     assert INSTALLED_TOKEN not in dump  # what a database reader or a backup sees
     assert "fernet:" in dump
     # The bot decrypts it and answers in the new workspace with the real token.
-    await slack.command("hjelp", team=NEW_TEAM)
-    [answer] = await slack.fake.wait_for("chat.postEphemeral")
-    assert answer.token == INSTALLED_TOKEN
+    await slack.command("rolle verneombud", team=NEW_TEAM, user="UOLA")
+    [announcement] = await slack.fake.wait_for("chat.postMessage")
+    assert announcement.token == INSTALLED_TOKEN
 
 
 def test_rotation_reencrypts_with_the_new_key_and_reads_the_old() -> None:
@@ -67,6 +67,7 @@ async def test_mine_data_arrives_as_a_message_and_a_file_in_the_direct_chat(slac
     assert (await _install(slack)).status == 200
     await slack.command("problem Garderoben er for trang", user="UPER", team=NEW_TEAM)
     await slack.idle()
+    before = len(slack.fake.privates("UPER"))
     await slack.command("mine data", user="UPER", team=NEW_TEAM)
     [done] = await slack.fake.wait_for("files.completeUploadExternal")
     [upload] = await slack.fake.wait_for("upload")
@@ -74,7 +75,5 @@ async def test_mine_data_arrives_as_a_message_and_a_file_in_the_direct_chat(slac
     assert done.body["files"][0]["title"].startswith("partsbot-data-")
     dm_posts = [c for c in slack.fake.of("chat.postMessage") if "Dette har jeg lagret om deg" in str(c.body)]
     assert dm_posts and dm_posts[0].body["channel"] == done.body["channel_id"]
-    [ephemeral] = await slack.fake.wait_for(
-        "chat.postEphemeral", where=lambda c: "direktemelding" in str(c.body)
-    )
-    assert ephemeral.body["user"] == "UPER"
+    told = (await slack.fake.wait_for_private(before + 1, user="UPER"))[before]
+    assert "direktemelding" in str(told.body)

@@ -60,9 +60,10 @@ async def test_slash_command_over_socket_mode(make_bot: Any, fake_slack: FakeSla
             "accepts_response_payload": True,
             "payload": command,
         }
+        fake_slack.response_owners["1"] = "UKARI"
         await fake_slack.sockets[0].send_json(envelope)
-        [answer] = await fake_slack.wait_for("chat.postEphemeral")
-        assert answer.body["user"] == "UKARI"
+        [answer] = await fake_slack.wait_for_private()
+        assert answer.user == "UKARI" and "/parts" in fake_slack.private_texts()[0]
         await _until(
             lambda: any(m.get("envelope_id") == "env-0001" for m in fake_slack.socket_messages), "the ack"
         )

@@ -88,8 +88,8 @@ async def test_rolle_in_the_personal_chat_without_mention(teams: TeamsDriver) ->
     await teams.say_privately(AISHA, "rolle leder")
 
     # Aisha did not install the app: her claim waits, and the channel hears that she asked.
-    assert "Leder settes når barnehagen tas i bruk" in teams.since(mark)[0].text
-    assert teams.since(mark)[0].conversation == AISHA.chat
+    [confirmation] = [c for c in teams.since(mark) if c.conversation == AISHA.chat]
+    assert "Leder settes når barnehagen tas i bruk" in confirmation.text
     announcement = teams.connector.posts_to(CHANNEL)[-1]
     assert "Aisha Berg sier at hen er leder" in announcement.text  # the unit's channel hears it
     assert count(teams, RoleAssignment.id) == 1  # only "ansatt"

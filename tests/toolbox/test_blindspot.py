@@ -46,7 +46,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     caplog.set_level(logging.DEBUG, logger="handlers")
 
     # Siri asks by direct message; the outbox is held so we can read exactly what would be sent.
-    async def hold() -> int:
+    async def hold(*_lanes: object) -> int:
         return 0
 
     deliver = bot.delivery.flush

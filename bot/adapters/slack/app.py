@@ -66,6 +66,16 @@ BOT_SCOPES = (
 DRAIN_SECONDS = 10.0
 
 
+def _plain_signature_headers(request: web.Request) -> bool:
+    """Exactly one signature and one whole-number timestamp. bolt checks only the first of repeated headers
+    and answers a timestamp that is not a number with a 500; both are a 401 here."""
+    signatures = request.headers.getall("X-Slack-Signature", [])
+    timestamps = request.headers.getall("X-Slack-Request-Timestamp", [])
+    if len(signatures) != 1 or len(timestamps) != 1:
+        return False
+    return timestamps[0].strip().isascii() and timestamps[0].strip().isdigit()
+
+
 def _page(title: str, text: str, status: int) -> BoltResponse:
     body = (
         "<!doctype html><html><head><meta charset='utf-8'>"
@@ -193,10 +203,16 @@ class SlackWebAdapter:
             await self._socket.close()
             self._socket = None
         await self.tasks.drain(DRAIN_SECONDS)
+        await self.messenger.close()
 
     # Routes ----------------------------------------------------------------------------------------
 
     async def handle_events(self, request: web.Request) -> web.Response:
+        if not _plain_signature_headers(request):
+            log.warning(
+                "refused a Slack request from %s: repeated or malformed signature headers", request.remote
+            )
+            return web.Response(status=401, text="invalid request")
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
 
     async def handle_install(self, request: web.Request) -> web.Response:

@@ -5,6 +5,8 @@ pacing per channel, and remembered ``response_url``s for channels the bot is not
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,9 @@ RETRYABLE_ERRORS = frozenset(
 )
 # How long a slash command's response_url stays usable (Slack: 30 minutes, 5 uses).
 RESPONSE_URL_SECONDS = 25 * 60.0
+RESPONSE_URL_USES = 5
+# Posts one channel may get at once before the one-a-second pace applies (Slack: "short bursts").
+CHANNEL_BURST = 3
 
 
 class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
@@ -71,9 +76,14 @@ def api_url(settings_url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
-    """Every Web API client we make: our base URL and retries on 429 and 5xx, not only connection errors."""
-    return AsyncWebClient(token=token, base_url=api_url(base_url), retry_handlers=retry_handlers())
+def web_client(
+    base_url: str, token: str | None = None, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """Every Web API client we make: our base URL and retries on 429 and 5xx, not only connection errors;
+    with ``session``, one shared connection pool instead of a new session per call."""
+    return AsyncWebClient(
+        token=token, base_url=api_url(base_url), retry_handlers=retry_handlers(), session=session
+    )
 
 
 def slack_error(exc: Exception) -> str:
@@ -115,24 +125,50 @@ def to_delivery_error(exc: Exception, what: str) -> SlackDeliveryError:
     raise exc
 
 
-class Pacer:
-    """Spaces calls per key (a channel) at least ``interval`` apart, in this process."""
+class TokenBucket:
+    """Per key (a channel): up to ``burst`` calls at once, then one every ``interval`` seconds – Slack's
+    "about one message per second per channel, short bursts allowed" for ``chat.postMessage``.
 
-    def __init__(self, interval: float) -> None:
+    A caller that finds the bucket empty reserves the next token and sleeps until it is due, so waiting
+    callers keep their order. Only the caller's lane waits: each outbox lane has its own task. Time is
+    injected (``monotonic``, ``sleep``) so tests never wait for real."""
+
+    def __init__(
+        self,
+        interval: float,
+        burst: int = CHANNEL_BURST,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.interval = interval
-        self._next: dict[str, float] = {}
+        self.burst = max(1, burst)
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._tokens: dict[str, tuple[float, float]] = {}
 
-    async def wait(self, key: str) -> None:
+    def _level(self, key: str, now: float) -> float:
+        tokens, at = self._tokens.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) / self.interval)
+
+    async def acquire(self, key: str) -> None:
         if self.interval <= 0:
             return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        at = max(now, self._next.get(key, 0.0))
-        self._next[key] = at + self.interval
-        if len(self._next) > 10_000:
-            self._next = {k: v for k, v in self._next.items() if v > now}
-        if at > now:
-            await asyncio.sleep(at - now)
+        now = self.monotonic()
+        level = self._level(key, now)
+        self._tokens[key] = (level - 1.0, now)
+        if len(self._tokens) > 10_000:
+            self._tokens = {k: v for k, v in self._tokens.items() if self._level(k, now) < self.burst}
+        if level < 1.0:
+            await self.sleep((1.0 - level) * self.interval)
+
+    def hold(self, key: str, seconds: float) -> None:
+        """Slack said Retry-After: nothing more to this key until then."""
+        if self.interval <= 0:
+            return
+        now = self.monotonic()
+        # The next token is there exactly when Slack said.
+        self._tokens[key] = (min(self._level(key, now), 1.0 - seconds / self.interval), now)
 
 
 @dataclass
@@ -140,6 +176,7 @@ class _ResponseUrl:
     user_id: str
     url: str
     expires: float
+    uses: int = 0
 
 
 class ResponseUrls:
@@ -161,7 +198,11 @@ class ResponseUrls:
 
     def find(self, workspace: str, channel: str, user_id: str | None = None) -> _ResponseUrl | None:
         now = asyncio.get_running_loop().time()
-        entries = [e for e in self._urls.get((workspace, channel), []) if e.expires > now]
+        entries = [
+            e
+            for e in self._urls.get((workspace, channel), [])
+            if e.expires > now and e.uses < RESPONSE_URL_USES
+        ]
         if user_id is not None:
             entries = [e for e in entries if e.user_id == user_id]
         return entries[-1] if entries else None

@@ -1,7 +1,8 @@
 """Slack payloads in, neutral events out: the bolt listeners.
 
-Every listener acknowledges first and hands the work to a background task, so Slack gets its answer well
-inside three seconds whatever the database or the handlers do:
+Every request is first stored in the inbox (:mod:`bot.chat.inbox`, one small insert), then acknowledged,
+then processed from the inbox in a background task – so Slack gets its answer well inside three seconds,
+and an acknowledged request is processed even when the process dies right after the ack:
 
 * slash command ``/parts <name> <args>`` → :class:`Command`
 * message shortcut ``create_case_from_message`` → ``Command("problem", source_text=<the message>)``
@@ -11,17 +12,22 @@ inside three seconds whatever the database or the handlers do:
 * ``app_home_opened`` → the App Home view is published
 * ``app_uninstalled`` / ``tokens_revoked`` → the workspace's tokens are deleted
 
-Events API deliveries are de-duplicated on (team, event_id) in the database before any listener runs.
+The inbox key is the platform's id of the request: (team, event_id) for Events API deliveries, so Slack's
+retries are no-ops; a hash of the request signature for commands and interactions, so a signed request
+replayed within the five-minute signature window does nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +36,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack import render
-from bot.adapters.slack.dedupe import EventLedger
 from bot.adapters.slack.home import home_blocks_for
 from bot.adapters.slack.installs import InstallationStore, TokenSource
 from bot.adapters.slack.messenger import OPEN_FORM_ACTION, SlackMessenger
+from bot.chat.inbox import Received
 from bot.chat.messenger import DeliveryError
 from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
 from bot.core import Partsbot
@@ -48,6 +54,34 @@ CASE_COMMAND = "problem"
 PEOPLE_CACHE_SECONDS = 3600.0
 # Message subtypes that are a person writing; edits, joins, deletions and bot posts are not.
 PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+# Events API types a listener handles; others are acknowledged without being stored.
+HANDLED_EVENTS = frozenset({"message", "app_home_opened", "app_uninstalled", "tokens_revoked"})
+# Interaction payload types a listener handles.
+HANDLED_INTERACTIONS = frozenset({"block_actions", "message_action", "view_submission"})
+INBOX_ITEM = "partsbot_inbox_item"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What bolt's context told about a request, stored with it so it can be processed after a restart."""
+
+    team_id: str
+    enterprise_id: str | None
+    bot_user_id: str | None
+
+
+class _Job:
+    """One inbox item being processed: the first event it causes marks it processed (same transaction)."""
+
+    def __init__(self, item_id: int | None) -> None:
+        self.item_id = item_id
+        self.marked = False
+
+    def take(self) -> int | None:
+        if self.marked:
+            return None
+        self.marked = True
+        return self.item_id
 
 
 class BackgroundTasks:
@@ -145,15 +179,15 @@ class SlackEvents:
         self.tokens = tokens
         self.installations = installations
         self.tasks = tasks
-        self.ledger = EventLedger(bot.db)
         self.people = People(messenger)
+        bot.inbox.register("slack", self.process)
 
     # Registration ----------------------------------------------------------------------------------
 
     def register(self, app: AsyncApp) -> None:
         if self.installations is None:
             app.middleware(self.single_workspace_only)
-        app.middleware(self.once_per_event)
+        app.middleware(self.into_inbox)
         app.command(re.compile(r"^/.+"))(self.on_command)
         app.shortcut(CASE_SHORTCUT)(self.on_case_shortcut)
         app.action(re.compile(r".*"))(self.on_action)
@@ -166,19 +200,99 @@ class SlackEvents:
 
     # Middleware ------------------------------------------------------------------------------------
 
-    async def once_per_event(
+    async def into_inbox(
         self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
+        """Store the (signature-checked) request before any listener acknowledges it."""
         body = req.body or {}
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            team = str(body.get("team_id") or req.context.team_id or "")
-            if not await asyncio.to_thread(self.ledger.first_time, team, str(event_id)):
-                retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
-                log.info("Slack event %s/%s seen before (retry %s); skipped", team, event_id, retry)
-                # Tell Slack to stop retrying: we have it.
-                return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        kind, key = self._inbox_key(req, body)
+        if kind is None:
+            return await next()
+        context = req.context
+        meta = {
+            "team_id": str(context.team_id or body.get("team_id") or ""),
+            "enterprise_id": context.enterprise_id,
+            "bot_user_id": context.bot_user_id,
+        }
+        item = await self.bot.inbox.receive("slack", key, kind, {"body": body, "meta": meta})
+        if item is None:
+            retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
+            log.info("Slack %s %s seen before (retry %s); skipped", kind, key[:24], retry)
+            # Tell Slack to stop retrying: we have it.
+            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        context[INBOX_ITEM] = item
         return await next()
+
+    def _inbox_key(self, req: AsyncBoltRequest, body: dict[str, Any]) -> tuple[str | None, str]:
+        if body.get("type") == "event_callback":
+            event = body.get("event") or {}
+            if event.get("type") not in HANDLED_EVENTS or not body.get("event_id"):
+                return None, ""
+            if event.get("type") == "message" and not self._is_for_us(event, req.context.bot_user_id):
+                return None, ""  # ordinary channel chatter: nothing stored, nothing done
+            team = str(body.get("team_id") or req.context.team_id or "")
+            return "event", f"event:{team}:{body['event_id']}"
+        if body.get("command"):
+            kind = "command"
+        elif body.get("type") in HANDLED_INTERACTIONS:
+            kind = str(body["type"])
+        else:
+            return None, ""
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        if not signature:
+            # Socket Mode: no signature, and the WebSocket delivers each envelope once.
+            return kind, f"socket:{uuid.uuid4().hex}"
+        return kind, "sig:" + hashlib.sha256(signature.encode()).hexdigest()
+
+    @staticmethod
+    def _is_for_us(event: dict[str, Any], bot_user_id: str | None) -> bool:
+        if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
+            return False
+        text = str(event.get("text") or "")
+        addressed = bool(bot_user_id) and text.lstrip().startswith(f"<@{bot_user_id}>")
+        return bool(event.get("thread_ts") or event.get("channel_type") == "im" or addressed)
+
+    def _start(self, context: AsyncBoltContext) -> None:
+        item = context.get(INBOX_ITEM)
+        if item is None:
+            log.error("a Slack request reached a listener without its inbox item; not processed")
+            return
+        self.tasks.spawn(self.bot.inbox.process(item), item.kind)
+
+    async def process(self, item: Received) -> bool:
+        """Turn a stored request into events for the bot (after the ack, or after a restart)."""
+        body = item.payload.get("body") or {}
+        raw = item.payload.get("meta") or {}
+        meta = Meta(str(raw.get("team_id") or ""), raw.get("enterprise_id"), raw.get("bot_user_id"))
+        job = _Job(item.id)
+        match item.kind:
+            case "command":
+                await self._command(body, meta, job)
+            case "message_action":
+                if body.get("callback_id") == CASE_SHORTCUT:
+                    await self._case_shortcut(body, meta, job)
+            case "block_actions":
+                await self._action(body, meta, job)
+            case "view_submission":
+                await self._submission(body, meta, job)
+            case "event":
+                await self._event(body, meta, job)
+            case _:
+                log.warning("unknown Slack inbox kind %r (item %s)", item.kind, item.id)
+        return job.marked
+
+    async def _event(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+        event = body.get("event") or {}
+        match event.get("type"):
+            case "message":
+                await self._message(body, event, meta, job)
+            case "app_home_opened":
+                if event.get("tab", "home") == "home":
+                    await self.publish_home(meta.team_id, str(event.get("user") or ""))
+            case "app_uninstalled":
+                await self._app_uninstalled(body, meta)
+            case "tokens_revoked":
+                await self._tokens_revoked(body, event, meta)
 
     async def single_workspace_only(
         self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
@@ -197,12 +311,12 @@ class SlackEvents:
 
     # Commands and shortcuts ------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        self.tasks.spawn(self._command(body, context), "command")
+        self._start(context)
 
-    async def _command(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        workspace = str(context.team_id or body.get("team_id") or "")
+    async def _command(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+        workspace = str(meta.team_id or body.get("team_id") or "")
         channel = str(body.get("channel_id") or "")
         user_id = str(body.get("user_id") or "")
         self.messenger.response_urls.remember(
@@ -212,14 +326,14 @@ class SlackEvents:
         actor = await self.people.actor(workspace, user_id, str(body.get("user_name") or ""))
         direct = _is_direct_channel(channel) or body.get("channel_name") == "directmessage"
         place = Place("slack", workspace, channel, None, direct)
-        await self.handle(Command(actor, place, name, args, trigger_id=body.get("trigger_id")))
+        await self.handle(Command(actor, place, name, args, trigger_id=body.get("trigger_id")), job)
 
-    async def on_case_shortcut(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_case_shortcut(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        self.tasks.spawn(self._case_shortcut(body, context), "message shortcut")
+        self._start(context)
 
-    async def _case_shortcut(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        workspace = str(context.team_id or (body.get("team") or {}).get("id") or "")
+    async def _case_shortcut(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+        workspace = str(meta.team_id or (body.get("team") or {}).get("id") or "")
         channel = str((body.get("channel") or {}).get("id") or "")
         user = body.get("user") or {}
         user_id = str(user.get("id") or "")
@@ -239,16 +353,16 @@ class SlackEvents:
             trigger_id=body.get("trigger_id"),
             source_text=str(message.get("text") or ""),
         )
-        await self.handle(command)
+        await self.handle(command, job)
 
     # Interactivity ---------------------------------------------------------------------------------
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_action(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
-        self.tasks.spawn(self._action(body, context), "block action")
+        self._start(context)
 
-    async def _action(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        workspace = str(context.team_id or (body.get("team") or {}).get("id") or "")
+    async def _action(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+        workspace = str(meta.team_id or (body.get("team") or {}).get("id") or "")
         user = body.get("user") or {}
         user_id = str(user.get("id") or "")
         trigger_id = body.get("trigger_id")
@@ -272,7 +386,7 @@ class SlackEvents:
                 trigger_id=trigger_id,
                 message_id=message_id,
             )
-            await self.handle(event)
+            await self.handle(event, job)
 
     async def _interaction_place(self, workspace: str, user_id: str, body: dict[str, Any]) -> Place:
         """Where a click happened. A button on a message answers in that message's thread; a click in the
@@ -307,9 +421,12 @@ class SlackEvents:
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         # A field the handler refuses keeps the modal open with the message at the field and everything the
-        # person typed (response_action "errors"); otherwise acknowledging closes the modal, and the
-        # handler's answer follows as a message.
-        submission = await self._submission_of(body, context)
+        # person typed (response_action "errors"): checked before the ack without keeping anything, and the
+        # stored inbox item is closed unprocessed. Otherwise acknowledging closes the modal, the submission
+        # is processed from the inbox, and the handler's answer follows as a message.
+        item: Received | None = context.get(INBOX_ITEM)
+        meta = Meta(str(context.team_id or ""), context.enterprise_id, context.bot_user_id)
+        submission = await self._submission_of(body, meta)
         try:
             errors = await self.bot.check(submission)
         except Exception:
@@ -317,14 +434,19 @@ class SlackEvents:
             errors = {}
         if errors:
             await ack(response_action="errors", errors=errors)
+            if item is not None:
+                await asyncio.to_thread(self.bot.inbox.finish, item.id)
             return
         await ack()
-        self.tasks.spawn(self.handle(submission), "view submission")
+        self._start(context)
 
-    async def _submission_of(self, body: dict[str, Any], context: AsyncBoltContext) -> Submission:
+    async def _submission(self, body: dict[str, Any], request: Meta, job: _Job) -> None:
+        await self.handle(await self._submission_of(body, request), job)
+
+    async def _submission_of(self, body: dict[str, Any], request: Meta) -> Submission:
         view = body.get("view") or {}
         meta = _metadata(view)
-        workspace = str(context.team_id or meta.get("w") or (body.get("team") or {}).get("id") or "")
+        workspace = str(request.team_id or meta.get("w") or (body.get("team") or {}).get("id") or "")
         user = body.get("user") or {}
         user_id = str(user.get("id") or "")
         channel = str(meta.get("c") or "")
@@ -349,39 +471,32 @@ class SlackEvents:
 
     # Events ----------------------------------------------------------------------------------------
 
-    async def on_message(
-        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        # Bolt acknowledged the event already; the work joins our tracked background tasks.
-        self.tasks.spawn(self._message(body, event, context), "message event")
+    async def on_message(self, context: AsyncBoltContext) -> None:
+        # Bolt acknowledged the event already; ordinary chatter never got this far (see into_inbox).
+        if context.get(INBOX_ITEM) is not None:
+            self._start(context)
 
-    async def _message(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
+    async def _message(self, body: dict[str, Any], event: dict[str, Any], meta: Meta, job: _Job) -> None:
+        if not self._is_for_us(event, meta.bot_user_id):
             return
-        workspace = str(context.team_id or body.get("team_id") or "")
+        workspace = str(meta.team_id or body.get("team_id") or "")
         channel = str(event.get("channel") or "")
         direct = event.get("channel_type") == "im"
         thread = event.get("thread_ts")
         text = str(event.get("text") or "")
-        mention = f"<@{context.bot_user_id}>" if context.bot_user_id else None
+        mention = f"<@{meta.bot_user_id}>" if meta.bot_user_id else None
         addressed = bool(mention and text.lstrip().startswith(mention))
-        if not (thread or direct or addressed):
-            return  # ordinary channel chatter: no handler listens to it, so no database work either
         user_id = str(event["user"])
         actor = await self.people.actor(workspace, user_id)
         place = Place("slack", workspace, channel, str(thread) if thread else None, direct)
         if addressed and mention is not None and not thread:
             name, args = split_command(text.lstrip()[len(mention) :])
-            await self.handle(Command(actor, place, name, args, typed_in_view=not direct))
+            await self.handle(Command(actor, place, name, args, typed_in_view=not direct), job)
             return
-        await self.handle(Message(actor, place, text, message_id=event.get("ts")))
+        await self.handle(Message(actor, place, text, message_id=event.get("ts")), job)
 
-    async def on_app_home_opened(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        self.tasks.spawn(
-            self.publish_home(str(context.team_id or ""), str(event.get("user") or "")), "App Home"
-        )
+    async def on_app_home_opened(self, context: AsyncBoltContext) -> None:
+        self._start(context)
 
     async def publish_home(self, workspace: str, user_id: str) -> None:
         settings = self.bot.settings
@@ -393,12 +508,12 @@ class SlackEvents:
             workspace, "views.publish", lambda c: c.views_publish(user_id=user_id, view=view)
         )
 
-    async def on_app_uninstalled(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        self.tasks.spawn(self._app_uninstalled(body, context), "app_uninstalled")
+    async def on_app_uninstalled(self, context: AsyncBoltContext) -> None:
+        self._start(context)
 
-    async def _app_uninstalled(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        workspace = str(context.team_id or body.get("team_id") or "")
-        enterprise = context.enterprise_id
+    async def _app_uninstalled(self, body: dict[str, Any], meta: Meta) -> None:
+        workspace = str(meta.team_id or body.get("team_id") or "")
+        enterprise = meta.enterprise_id
         if self.installations is not None:
             await self.installations.async_delete_all(enterprise_id=enterprise, team_id=workspace)
         self.tokens.forget(workspace)
@@ -415,16 +530,12 @@ class SlackEvents:
         with self.bot.db.transaction() as session:
             return personal.schedule_deletion(session, "slack", workspace, self.bot.clock())
 
-    async def on_tokens_revoked(
-        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        self.tasks.spawn(self._tokens_revoked(body, event, context), "tokens_revoked")
+    async def on_tokens_revoked(self, context: AsyncBoltContext) -> None:
+        self._start(context)
 
-    async def _tokens_revoked(
-        self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
-        workspace = str(context.team_id or body.get("team_id") or "")
-        enterprise = context.enterprise_id
+    async def _tokens_revoked(self, body: dict[str, Any], event: dict[str, Any], meta: Meta) -> None:
+        workspace = str(meta.team_id or body.get("team_id") or "")
+        enterprise = meta.enterprise_id
         tokens = event.get("tokens") or {}
         if self.installations is not None:
             for user_id in tokens.get("oauth") or []:
@@ -438,8 +549,8 @@ class SlackEvents:
 
     # Into the bot ----------------------------------------------------------------------------------
 
-    async def handle(self, event: Event) -> None:
-        await self.bot.handle(event)
+    async def handle(self, event: Event, job: _Job | None = None) -> None:
+        await self.bot.handle(event, inbox_id=job.take() if job is not None else None)
 
 
 def _action_value(action: dict[str, Any]) -> str:

@@ -7,7 +7,12 @@
   or, without a usable trigger, a private message with a button that opens the form on the next click.
 * Errors become :class:`DeliveryError`: 429, 5xx and connection trouble are retryable (the outbox keeps the
   item, honouring ``Retry-After``), everything else is not (retrying would fail the same way).
-* Posts to one channel are paced to about one a second, Slack's documented rate for ``chat.postMessage``.
+* Posts to one channel go through a token bucket: a short burst at once, then about one a second, Slack's
+  documented rate for ``chat.postMessage``; a 429's Retry-After empties the channel's bucket until then.
+* Private answers are not paced: a slash command's answer goes through its ``response_url`` (5 uses in 30
+  minutes, no rate limit per channel), otherwise ``chat.postEphemeral``; so 20 people typing
+  ``/parts hjelp`` at once in one channel all get their answer at once.
+* All Web API clients and ``response_url`` calls share one HTTP session (one connection pool).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -30,8 +36,8 @@ from sqlalchemy import delete, select
 
 from bot.adapters.slack import render
 from bot.adapters.slack.client import (
-    Pacer,
     ResponseUrls,
+    TokenBucket,
     api_url,
     retry_handlers,
     slack_error,
@@ -74,15 +80,31 @@ class SlackMessenger:
         language: str = "nb",
         post_interval: float = POST_INTERVAL,
         response_urls: ResponseUrls | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
         self.tokens = tokens
         self.base_url = api_url(base_url)
         self.language = language
-        self.pacer = Pacer(post_interval)
+        self.pacer = TokenBucket(post_interval, monotonic=monotonic, sleep=sleep)
         self.response_urls = response_urls or ResponseUrls()
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: dict[tuple[str, str], str] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        """The one HTTP session of every Web API and response_url call (made in the running loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._clients.clear()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+        self._clients.clear()
 
     # Plumbing --------------------------------------------------------------------------------------
 
@@ -90,11 +112,12 @@ class SlackMessenger:
         token = await self.tokens.token_for(workspace)
         if not token:
             raise DeliveryError(f"no Slack installation for workspace {workspace}", retryable=False)
+        session = self.session()
         client = self._clients.get(token)
         if client is None:
             if len(self._clients) > 1000:
                 self._clients.clear()
-            client = self._clients[token] = web_client(self.base_url, token)
+            client = self._clients[token] = web_client(self.base_url, token, session=session)
         return client
 
     async def call(self, workspace: str, what: str, call: Callable[[AsyncWebClient], Awaitable[T]]) -> T:
@@ -130,8 +153,9 @@ class SlackMessenger:
 
     async def post(self, place: Place, reply: Reply) -> str:
         first_ts = ""
+        channel_key = f"{place.workspace}:{place.channel}"
         for message in render.render_reply(reply):
-            await self.pacer.wait(f"{place.workspace}:{place.channel}")
+            await self.pacer.acquire(channel_key)
             try:
                 response = await self.call(
                     place.workspace,
@@ -146,6 +170,8 @@ class SlackMessenger:
                     ),
                 )
             except DeliveryError as exc:
+                if exc.retry_after is not None:
+                    self.pacer.hold(channel_key, exc.retry_after)
                 if not first_ts and _is_not_in_channel(exc):
                     await self._invite_hint(place)
                 raise
@@ -165,9 +191,15 @@ class SlackMessenger:
         )
 
     async def post_private(self, place: Place, user_id: str, reply: Reply) -> None:
+        """At once, never behind the channel's paced posts: through the person's fresh ``response_url``
+        when there is one (not for threads: it answers in the channel), else ``chat.postEphemeral``."""
         messages = render.render_reply(reply)
+        found = None if place.thread else self.response_urls.find(place.workspace, place.channel, user_id)
+        if found is not None:
+            found.uses += len(messages)
+            if await self._respond(found.url, reply):
+                return
         for index, message in enumerate(messages):
-            await self.pacer.wait(f"{place.workspace}:{place.channel}")
             try:
                 await self.call(
                     place.workspace,
@@ -352,9 +384,10 @@ class SlackMessenger:
         await self.post_direct(place.workspace, user_id, reply)
 
     async def _respond(self, url: str, reply: Reply) -> bool:
-        webhook = AsyncWebhookClient(url, retry_handlers=retry_handlers())
-        ok = True
-        for message in render.render_reply(reply):
+        """Answer through a response_url. False when the first message did not get through (the caller
+        may try another way); a later part that fails is logged, or the first part would be repeated."""
+        webhook = AsyncWebhookClient(url, session=self.session(), retry_handlers=retry_handlers())
+        for index, message in enumerate(render.render_reply(reply)):
             try:
                 response = await webhook.send(
                     text=message.text,
@@ -362,11 +395,15 @@ class SlackMessenger:
                     response_type="ephemeral",
                     replace_original=False,
                 )
-                ok = ok and response.status_code == 200
+                ok = response.status_code == 200
             except (aiohttp.ClientError, OSError) as exc:
                 log.warning("response_url answer failed: %s", exc)
-                return False
-        return ok
+                ok = False
+            if not ok:
+                if index == 0:
+                    return False
+                log.warning("part %s of an answer through a response_url was not delivered", index + 1)
+        return True
 
 
 def _is_not_in_channel(exc: DeliveryError) -> bool:

@@ -1,4 +1,4 @@
-"""Slack's tables: event de-duplication, and bolt's installation and OAuth state stores on our database.
+"""Slack's tables: bolt's installation and OAuth state stores on our database.
 
 The installation tables are bolt's own definitions (``SQLAlchemyInstallationStore.build_*_table``), put on
 our ``Base.metadata`` so that ``create_all`` in tests and Alembic's autogenerate see them like any
@@ -7,14 +7,11 @@ other table; :mod:`bot.adapters.slack.installs` points bolt's stores at these ve
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String
 
-from bot.storage.models import Base, utcnow
+from bot.storage.models import Base
 from bot.storage.personal import declare
 
 INSTALLATIONS_TABLE = "slack_installations"
@@ -36,26 +33,6 @@ TOKEN_COLUMNS = {
 for _table, _names in TOKEN_COLUMNS.items():
     for _name in _names:
         _table.c[_name].type = String(1000)
-
-
-class SlackEventSeen(Base):
-    """An Events API delivery we have accepted, so Slack's retries (and a second replica) skip it.
-
-    Slack retries an event it thinks was not acknowledged, up to three times within about five minutes,
-    with the same ``event_id``; the unique constraint makes "handled once" a database fact shared by all
-    replicas. Rows older than a day are pruned (see :mod:`bot.adapters.slack.dedupe`).
-    """
-
-    __tablename__ = "slack_event_seen"
-    __table_args__ = (
-        UniqueConstraint("team_id", "event_id"),
-        Index("ix_slack_event_seen_received_at", "received_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    event_id: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The installer's Slack user id in bolt's table: emptied when that person is erased (the install stays).

@@ -11,17 +11,21 @@
 * ``conversationUpdate`` (the bot was added), ``installationUpdate`` and every other type – logged and
   otherwise ignored
 
-Every Activity first refreshes the stored ConversationReference of its conversation (:mod:`.references`).
-Events are handled (one database transaction) before the request is answered, so an acknowledged message
-is never lost; sending what they produced happens after the answer, in the background.
+Messages and card actions are stored in the inbox (:mod:`bot.chat.inbox`, keyed on the conversation and
+activity id, so a Bot Connector retry is a no-op) and processed from there through
+:meth:`bot.core.Partsbot.handle`, the one dispatch path, before the request is answered; sending what they
+produced happens in the background. An acknowledged message is never lost. Processing first refreshes the
+stored ConversationReference of the conversation (:mod:`.references`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import logging
 import re
+import uuid
 from collections.abc import Callable, Collection, Coroutine
 from copy import copy
 from typing import Any
@@ -33,6 +37,7 @@ from bot import grants
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.payload import BadSubmission, parse_submission
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
+from bot.chat.inbox import Received
 from bot.chat.messenger import DeliveryError
 from bot.chat.model import (
     Action,
@@ -40,7 +45,6 @@ from bot.chat.model import (
     Command,
     Event,
     Message,
-    OpenForm,
     Place,
     Platform,
     Reply,
@@ -62,6 +66,9 @@ _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _LEADING_MENTION = re.compile(r"^\s*<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 # Slack habits: "/parts hjelp" typed into Teams means "hjelp".
 _PREFIXES = ("/parts", "parts")
+
+# Where the adapter keeps the request body on the Activity, for the inbox.
+RAW_BODY = "_partsbot_raw_body"
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -205,6 +212,7 @@ class TeamsTurns:
         self.messenger = messenger
         self.references = references
         self.spawn = spawn
+        bot.inbox.register(PLATFORM, self.process)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -216,17 +224,18 @@ class TeamsTurns:
             # Nothing is stored or answered: this conversation is not one the bot serves (SEC-18).
             log.warning("ignoring a Teams activity: %s", refusal)
             return
-        await self._remember(activity)
         match activity.type:
             case ActivityTypes.message:
-                await self._on_message(activity)
+                await self._store(activity)
             case ActivityTypes.invoke:
                 await self._on_invoke(turn_context)
             case ActivityTypes.conversation_update:
+                await self._remember(activity)
                 self._on_conversation_update(activity)
                 if getattr(activity.recipient, "id", None) in [m.id for m in activity.members_added or []]:
                     await self._remember_installer(activity)
             case ActivityTypes.installation_update:
+                await self._remember(activity)
                 log.info("Teams app %s in %s", activity.action or "installation update", _describe(activity))
                 await asyncio.to_thread(
                     self._installation_changed, tenant_of(activity), str(activity.action or "")
@@ -235,6 +244,41 @@ class TeamsTurns:
                     await self._remember_installer(activity)
             case _:
                 log.info("ignoring Teams activity of type %r in %s", activity.type, _describe(activity))
+
+    async def _store(self, activity: Any) -> None:
+        """Into the inbox before the request is answered; processed in the background."""
+        if activity.id:
+            raw = f"{activity.conversation.id}|{activity.id}|{activity.type}"
+            key = "act:" + hashlib.sha256(raw.encode()).hexdigest()
+        else:
+            key = "act:" + uuid.uuid4().hex
+        payload = getattr(activity, RAW_BODY, None) or activity.serialize()
+        item = await self.bot.inbox.receive(PLATFORM, key, str(activity.type), payload)
+        if item is None:
+            log.info("Teams activity in %s seen before (a retry); skipped", _describe(activity))
+            return
+        # Processed before the request is answered (Bot Connector waits up to 15 s); what it sends goes out
+        # in the background. A crash in between leaves the item to the inbox's recovery.
+        await self.bot.inbox.process(item)
+
+    async def process(self, item: Received) -> bool:
+        activity = Activity().deserialize(item.payload)
+        await self._remember(activity)
+        event: Event | None = None
+        if activity.type == ActivityTypes.invoke:
+            action = activity.value.get("action") if isinstance(activity.value, dict) else None
+            data = action.get("data") if isinstance(action, dict) else None
+            event = await self._submission(activity, data)
+        elif activity.value is not None:
+            event = await self._submission(activity, activity.value)
+        elif (activity.text or "").strip():
+            event = text_event(activity, self.bot.router.commands)
+        else:
+            log.info("ignoring a Teams message without text (attachments only?) in %s", _describe(activity))
+        if event is None:
+            return False
+        await self.bot.handle(event, inbox_id=item.id, spawn=self.spawn)
+        return True
 
     async def _remember_installer(self, activity: Any) -> None:
         """Whoever adds the app is the one Teams lets set it up: they may set up the unit's leder (once,
@@ -273,17 +317,6 @@ class TeamsTurns:
 
     # Messages and card submissions -----------------------------------------------------------------
 
-    async def _on_message(self, activity: Any) -> None:
-        if activity.value is not None:
-            event = await self._submission(activity, activity.value)
-            if event is not None:
-                await self._dispatch(event)
-            return
-        if not (activity.text or "").strip():
-            log.info("ignoring a Teams message without text (attachments only?) in %s", _describe(activity))
-            return
-        await self._dispatch(text_event(activity, self.bot.router.commands))
-
     async def _submission(self, activity: Any, value: object) -> Action | Submission | None:
         actor, place = actor_of(activity), place_of(activity)
         try:
@@ -293,7 +326,7 @@ class TeamsTurns:
             log.warning(
                 "refused a Teams card submission from %s in %s: %s", actor.user_id, _describe(activity), exc
             )
-            self.spawn(self._tell(place, actor, "teams.bad_submission"))
+            await self._tell(place, actor, "teams.bad_submission")
             return None
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
@@ -301,11 +334,7 @@ class TeamsTurns:
         if activity.name != CARD_ACTION_INVOKE:
             log.info("ignoring Teams invoke %r in %s", activity.name, _describe(activity))
             return
-        action = activity.value.get("action") if isinstance(activity.value, dict) else None
-        data = action.get("data") if isinstance(action, dict) else None
-        event = await self._submission(activity, data)
-        if event is not None:
-            await self._dispatch(event)
+        await self._store(activity)
         # Action.Execute wants an answer in the response; the real answers arrive as messages.
         body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": ""}
         await turn_context.send_activity(
@@ -328,17 +357,7 @@ class TeamsTurns:
                 len(removed),
             )
 
-    # Handing over to the bot -----------------------------------------------------------------------
-
-    async def _dispatch(self, event: Event) -> None:
-        effects = await asyncio.to_thread(self.bot.handle_sync, event)
-        forms = [effect for effect in effects if isinstance(effect, OpenForm)]
-        self.spawn(self._deliver(forms))
-
-    async def _deliver(self, forms: list[OpenForm]) -> None:
-        for form in forms:
-            await self.bot.delivery.open_form(form)
-        await self.bot.delivery.flush()
+    # Telling a person ------------------------------------------------------------------------------
 
     async def _tell(self, place: Place, actor: Actor, key: str) -> None:
         language = await self.messenger.language(

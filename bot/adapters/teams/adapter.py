@@ -35,7 +35,8 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import ChannelValidation, ServiceClientCredentialsFactory
 from urllib3.util.retry import Retry
 
-from bot.adapters.teams.activities import TeamsTurns
+from bot.adapters.teams.activities import RAW_BODY, TeamsTurns
+from bot.adapters.teams.config import teams_requested
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.ratelimit import ConversationRateLimiter
 from bot.adapters.teams.references import ReferenceStore
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
 # How long stop() lets deliveries that are already under way finish before cancelling them.
 STOP_GRACE = 5.0
-_TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -135,11 +135,6 @@ def _without_msrest_retries(client: Any) -> Any:
     for http_adapter in session.adapters.values():
         http_adapter.max_retries = policy
     return client
-
-
-def teams_requested(settings: Settings) -> bool:
-    """Teams is wanted when an app id is configured, or (for local trials) ``PARTSBOT_TEAMS=1``."""
-    return bool(settings.microsoft_app_id) or settings.extra.get("PARTSBOT_TEAMS", "").lower() in _TRUE
 
 
 def check_settings(settings: Settings, *, allow_anonymous: bool) -> None:
@@ -235,6 +230,9 @@ class TeamsWebAdapter:
             activity = Activity().deserialize(body)
         except Exception:
             return web.json_response({"error": "body is not an Activity"}, status=400)
+        # The inbox stores the body as it came: botbuilder's serialize() loses what it has no field for
+        # (a mention's ``mentioned`` id, among others).
+        setattr(activity, RAW_BODY, body)
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await self.cloud.process_activity(auth_header, activity, self.turns.on_turn)

@@ -1,0 +1,439 @@
+"""End-to-end benchmark of ``partsbot serve`` beside anchors measured in the same run (issue #11).
+
+Every server runs as its own process on 127.0.0.1 and talks to a fake platform in this process; a command
+counts as answered when its answer reaches the fake. Anchors:
+
+* ``bare``    – a slack-bolt app that acknowledges and posts one ephemeral message (bench/anchors/bare_slack.py)
+* ``durable`` – the same, but it first writes the command to the same database in one transaction: the
+  floor for a bot that must not lose acknowledged work; Partsbot's targets are ratios to this one
+* ``botbuilder`` – a bare botbuilder bot answering each message once (bench/anchors/bare_teams.py)
+
+Figures: throughput of answered commands (closed loop, many channels); end-to-end p50/p99 at half the
+durable app's throughput (open loop); a burst of 20 ``/parts hjelp`` in one channel (every private answer);
+RSS after the load. Run: ``make bench`` (SQLite, and PostgreSQL when the local server answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret-0123456789abcdef"
+TOKEN = "xoxb-bench"
+TEAM = "T0BENCH"
+TENANT = "5f1c0a6e-0d3b-4c1e-9a57-3c2f0b7d9e11"
+TARGETS = {"throughput": 0.8, "p50": 2.0, "p99": 3.0, "rss": 1.5}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+# The fake platforms ---------------------------------------------------------------------------------------
+
+
+class FakePlatforms:
+    """Slack's Web API (+ response_urls) and Bot Connector: records when each command's answer arrived."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.answered: dict[str, float] = {}
+        self.waiters: dict[str, asyncio.Future[float]] = {}
+        self._ts = itertools.count(1)
+
+    def _answer(self, key: str) -> None:
+        now = time.perf_counter()
+        if key in self.answered:
+            return
+        self.answered[key] = now
+        waiter = self.waiters.pop(key, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(now)
+
+    def expect(self, key: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        if key in self.answered:
+            future.set_result(self.answered[key])
+        else:
+            self.waiters[key] = future
+        return future
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            body = await request.json()
+        else:
+            body = dict(await request.post()) if request.method == "POST" else dict(request.query)
+        if method == "chat.postEphemeral":
+            self._answer(str(body.get("user")))
+        ok: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            ok.update(team_id=TEAM, user_id="UBOT", bot_id="BBOT", team="Bench")
+        elif method == "users.info":
+            user = str(body.get("user"))
+            ok["user"] = {"id": user, "real_name": f"Person {user}", "profile": {"display_name": user}}
+        elif method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            ok.update(channel=body.get("channel"), ts=ts, message={"ts": ts})
+        elif method == "conversations.open":
+            ok["channel"] = {"id": "D" + str(body.get("users", ""))}
+        return web.json_response(ok)
+
+    async def response(self, request: web.Request) -> web.Response:
+        await request.read()
+        self._answer(request.match_info["user"])
+        return web.json_response({"ok": True})
+
+    async def connector(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        conversation = request.match_info.get("conversation", "")
+        if request.path.endswith("/v3/conversations"):
+            members = body.get("members") or [{}]
+            return web.json_response({"id": f"a:personal-{members[0].get('id')}"})
+        self._answer(conversation.removeprefix("a:personal-"))
+        return web.json_response({"id": f"act-{next(self._ts)}"})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self.api)
+        app.router.add_post("/response/{user}", self.response)
+        app.router.add_post("/v3/conversations", self.connector)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self.connector)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self.connector)
+        return app
+
+
+# Servers ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, session: aiohttp.ClientSession, log_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "PARTSBOT_"))}
+        env.update(self.env, PORT=str(self.port), PYTHONPATH=str(ROOT))
+        argv = [a.replace("{port}", str(self.port)) for a in self.argv]
+        out = (log_dir / f"{self.name}.log").open("wb")
+        self.process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log_dir)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} did not start: {(log_dir / f'{self.name}.log').read_text()}")
+            try:
+                async with session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start in time")
+
+    def rss_mb(self) -> float:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# Load ---------------------------------------------------------------------------------------------------
+
+
+class Slack:
+    """Signed ``/parts hjelp`` commands, each from its own person (so each answer is recognisable)."""
+
+    def __init__(self, fake: FakePlatforms, session: aiohttp.ClientSession) -> None:
+        self.fake = fake
+        self.session = session
+        self.ids = itertools.count(1)
+
+    async def command(self, server: Server, channel: str) -> float:
+        """Send one command; return its end-to-end latency (until the answer reached the fake)."""
+        user = f"U{next(self.ids):07d}"
+        form = {
+            "team_id": TEAM,
+            "channel_id": channel,
+            "channel_name": "ansatte",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/parts",
+            "text": "hjelp",
+            "response_url": f"{self.fake.url}/response/{user}",
+            "trigger_id": f"t.{user}",
+        }
+        body = urlencode(form)
+        ts = str(int(time.time()))
+        digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        answered = self.fake.expect(user)
+        start = time.perf_counter()
+        async with self.session.post(
+            f"http://127.0.0.1:{server.port}/slack/events", data=body, headers=headers
+        ) as response:
+            await response.read()
+            assert response.status == 200, response.status
+        return await asyncio.wait_for(answered, 60) - start
+
+
+class Teams:
+    """Personal ``hjelp`` messages to /api/messages, each from its own person."""
+
+    def __init__(self, fake: FakePlatforms, session: aiohttp.ClientSession) -> None:
+        self.fake = fake
+        self.session = session
+        self.ids = itertools.count(1)
+
+    async def command(self, server: Server, channel: str) -> float:
+        user = f"29:{next(self.ids):07d}"
+        activity = {
+            "type": "message",
+            "id": uuid.uuid4().hex,
+            "timestamp": "2026-11-24T09:30:00.000Z",
+            "serviceUrl": self.fake.url,
+            "channelId": "msteams",
+            "from": {"id": user, "name": f"Person {user}", "aadObjectId": uuid.uuid4().hex},
+            "recipient": {"id": "28:bench-bot", "name": "Partsbot"},
+            "conversation": {"id": f"a:personal-{user}", "conversationType": "personal", "tenantId": TENANT},
+            "channelData": {"tenant": {"id": TENANT}},
+            "locale": "nb-NO",
+            "text": "hjelp",
+            "textFormat": "plain",
+        }
+        answered = self.fake.expect(user)
+        start = time.perf_counter()
+        async with self.session.post(f"http://127.0.0.1:{server.port}/api/messages", json=activity) as response:
+            await response.read()
+            assert response.status in (200, 201, 202), response.status
+        return await asyncio.wait_for(answered, 60) - start
+
+
+async def throughput(send: Callable[[Server, str], Any], server: Server, n: int, parallel: int = 16) -> float:
+    """Closed loop over many channels: answered commands per second."""
+    counter = itertools.count()
+
+    async def worker() -> None:
+        while (i := next(counter)) < n:
+            await send(server, f"C{i % 50:04d}")
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(parallel)))
+    return n / (time.perf_counter() - start)
+
+
+async def paced(send: Callable[[Server, str], Any], server: Server, rate: float, n: int) -> list[float]:
+    """Open loop at ``rate`` commands a second: end-to-end latencies."""
+    tasks = []
+    start = time.perf_counter()
+    for i in range(n):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(server, f"C{i % 50:04d}")))
+    return list(await asyncio.gather(*tasks))
+
+
+async def burst(send: Callable[[Server, str], Any], server: Server) -> list[float]:
+    return list(await asyncio.gather(*(send(server, "CBURST") for _ in range(20))))
+
+
+# The run ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    throughput: float = 0.0
+    p50: float = 0.0
+    p99: float = 0.0
+    burst_max: float = 0.0
+    burst_p99: float = 0.0
+    rss: float = 0.0
+
+
+async def measure(
+    send: Callable[[Server, str], Any],
+    server: Server,
+    session: aiohttp.ClientSession,
+    log_dir: Path,
+    n: int,
+    rate: float | None,
+) -> Figures:
+    await server.start(session, log_dir)
+    try:
+        for _ in range(20):  # warm up: imports, connections, first contacts
+            await send(server, "CWARM")
+        figures = Figures(throughput=await throughput(send, server, n))
+        if rate:
+            latencies = await paced(send, server, rate, max(50, int(rate * 4)))
+            figures.p50, figures.p99 = percentile(latencies, 50), percentile(latencies, 99)
+        burst_latencies = await burst(send, server)
+        figures.burst_max, figures.burst_p99 = max(burst_latencies), percentile(burst_latencies, 99)
+        figures.rss = server.rss_mb()
+        return figures
+    finally:
+        server.stop()
+
+
+def partsbot(name: str, database_url: str, extra: dict[str, str], fake_url: str) -> Server:
+    env = {"DATABASE_URL": database_url, "PARTSBOT_ENV": "test", "PARTSBOT_HOST": "127.0.0.1"}
+    env.update(extra)
+    env.setdefault("PARTSBOT_LOG_LEVEL", "WARNING")
+    return Server(name, [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main(['serve']))"], env)
+
+
+def slack_env(fake_url: str) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake_url + "/api/"}
+
+
+def line(what: str, ours: float, anchor: float, anchor_name: str, unit: str, target: str) -> None:
+    ratio = ours / anchor if anchor else float("nan")
+    print(f"  {what:<34} {ours:9.1f} {unit:<5} {anchor_name:<11} {anchor:9.1f} {unit:<5} ratio {ratio:5.2f}  {target}")
+
+
+async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, log_dir: Path) -> None:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+        slack = Slack(fake, session)
+        env = slack_env(fake.url)
+        anchors = ROOT / "bench" / "anchors" / "bare_slack.py"
+        bare = Server("bare", [sys.executable, str(anchors), "--port", "{port}"], env)
+        bare_fig = await measure(slack.command, bare, session, log_dir, n, None)
+        durable_url = database_url.replace(".sqlite3", "-durable.sqlite3")
+        durable = Server("durable", [sys.executable, str(anchors), "--port", "{port}", "--durable", durable_url], env)
+        durable_fig = await measure(slack.command, durable, session, log_dir, n, None)
+        rate = durable_fig.throughput / 2
+        # The anchor's latency at half its own throughput, measured again with the open loop.
+        durable_again = Server("durable2", durable.argv, env)
+        durable_fig = await measure(slack.command, durable_again, session, log_dir, n, rate)
+        ours = partsbot("partsbot-slack", database_url, env, fake.url)
+        fig = await measure(slack.command, ours, session, log_dir, n, rate)
+    print(f"Slack on {label} ({n} commands in 50 channels, 16 at a time):")
+    line("throughput (answered/s)", fig.throughput, durable_fig.throughput, "durable", "/s", "target ≥ 0.8")
+    line("  bare bolt app", bare_fig.throughput, durable_fig.throughput, "durable", "/s", "(anchor)")
+    line(f"p50 at {rate:.0f}/s (ms)", fig.p50 * 1000, durable_fig.p50 * 1000, "durable", "ms", "target ≤ 2")
+    line(f"p99 at {rate:.0f}/s (ms)", fig.p99 * 1000, durable_fig.p99 * 1000, "durable", "ms", "target ≤ 3")
+    line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, bare_fig.burst_max * 1000, "bare", "ms", "target < 1000 ms")
+    line("burst of 20, p99 (ms)", fig.burst_p99 * 1000, bare_fig.burst_p99 * 1000, "bare", "ms", "target ≤ 3")
+    line("RSS after the load (MB)", fig.rss, durable_fig.rss, "durable", "MB", "target ≤ 1.5")
+
+
+async def run_teams(fake: FakePlatforms, database_url: str, n: int, log_dir: Path) -> None:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+        teams = Teams(fake, session)
+        anchor = Server("botbuilder", [sys.executable, str(ROOT / "bench" / "anchors" / "bare_teams.py"), "--port", "{port}"], {})
+        anchor_fig = await measure(teams.command, anchor, session, log_dir, n, None)
+        rate = anchor_fig.throughput / 2
+        anchor_again = Server("botbuilder2", anchor.argv, {})
+        anchor_fig = await measure(teams.command, anchor_again, session, log_dir, n, rate)
+        ours = partsbot("partsbot-teams", database_url, {"PARTSBOT_TEAMS": "1"}, fake.url)
+        fig = await measure(teams.command, ours, session, log_dir, n, rate)
+    print(f"Teams on SQLite ({n} personal messages, 16 at a time):")
+    line("throughput (answered/s)", fig.throughput, anchor_fig.throughput, "botbuilder", "/s", "")
+    line(f"p50 at {rate:.0f}/s (ms)", fig.p50 * 1000, anchor_fig.p50 * 1000, "botbuilder", "ms", "")
+    line(f"p99 at {rate:.0f}/s (ms)", fig.p99 * 1000, anchor_fig.p99 * 1000, "botbuilder", "ms", "")
+    line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, anchor_fig.burst_max * 1000, "botbuilder", "ms", "")
+    line("RSS after the load (MB)", fig.rss, anchor_fig.rss, "botbuilder", "MB", "")
+
+
+def postgres_database() -> str | None:
+    url = os.environ.get("PARTSBOT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        name = f"partsbot_bench_{uuid.uuid4().hex[:8]}"
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return url.rsplit("/", 1)[0] + f"/{name}"
+    except Exception as exc:  # no PostgreSQL here
+        print(f"PostgreSQL: skipped ({str(exc).splitlines()[0]})")
+        return None
+
+
+def drop(url: str) -> None:
+    admin = create_engine(
+        url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+async def main_async(n: int, skip_postgres: bool, skip_teams: bool) -> None:
+    fake = FakePlatforms()
+    runner = web.AppRunner(fake.app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    fake.url = f"http://127.0.0.1:{port}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="partsbot-bench-") as folder:
+            log_dir = Path(folder)
+            await run_slack(fake, "SQLite", f"sqlite:///{log_dir / 'slack.sqlite3'}", n, log_dir)
+            if not skip_postgres and (url := postgres_database()):
+                try:
+                    await run_slack(fake, "PostgreSQL", url, n, log_dir)
+                finally:
+                    drop(url)
+            if not skip_teams:
+                await run_teams(fake, f"sqlite:///{log_dir / 'teams.sqlite3'}", n, log_dir)
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000, help="commands per throughput run")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-teams", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams))
+    print(f"(bench took {time.perf_counter() - started:.0f} s; ratios are ours / anchor)")
+
+
+if __name__ == "__main__":
+    main()

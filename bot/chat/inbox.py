@@ -1,0 +1,228 @@
+"""The inbox: every incoming platform request is stored before it is acknowledged, then processed from here.
+
+Why: Slack does not resend a command, an interaction or an event it saw acknowledged, and Bot Connector
+does not resend an Activity that got its 200. Work that only lived in memory after the ack was lost when
+the process died (``kill -9`` under load lost 114 of 152 acknowledged commands). Now:
+
+1. ``receive`` is one small insert (``platform``, ``key``) before the ack. The key is the platform's own id
+   of the request, so a retry or a replay hits the unique constraint and is acknowledged without doing
+   anything again.
+2. The receiving process holds a short claim (``claimed_until``) and processes the item at once.
+3. The adapter's processor turns the payload into neutral events and hands each to
+   :meth:`bot.core.Partsbot.handle` with the item's id; marking the item processed happens in the same
+   database transaction as the change it caused, so it is done exactly once even when two replicas race.
+4. ``recover`` (at start and every few seconds) claims items whose claim ran out unprocessed – the process
+   died, or processing failed – and processes them again; on PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so
+   replicas take different items.
+
+Processed rows keep only their key (the payload, which names the person and holds what they wrote, is
+erased in the processing transaction) for a day – the platforms retry within minutes, a signed Slack request
+is valid for five – then they are pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage.db import Database
+from bot.storage.models import InboxItem
+
+log = logging.getLogger(__name__)
+
+# How long a process may work on an item before another may take it over. Processing takes well under a
+# second; a takeover is harmless (the processed mark decides), only wasted work.
+DEFAULT_LEASE = timedelta(seconds=20)
+# A payload that crashes its processor this often is given up (logged as an error, kept for a day).
+MAX_ATTEMPTS = 5
+KEEP = timedelta(days=1)
+RECOVER_BATCH = 50
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Received:
+    """An inbox item as a processor sees it."""
+
+    id: int
+    platform: str
+    kind: str
+    payload: dict[str, Any]
+
+
+# Turns an item into neutral events and hands them to ``Partsbot.handle(event, inbox_id=item.id)``; returns
+# True when that marked the item processed, False when the item caused no event (the inbox marks it).
+Processor = Callable[[Received], Awaitable[bool]]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def mark_processed(session: Session, item_id: int, now: datetime) -> bool:
+    """In the caller's transaction: claim the right to have processed this item. ``False`` when it was
+    processed already (another replica won): the caller must then change nothing.
+
+    The payload is erased in the same step: it names the person and holds what they wrote (an anonymous
+    question, too), and only the key is needed afterwards, to recognise a retry or a replay."""
+    result = session.execute(
+        update(InboxItem)
+        .where(InboxItem.id == item_id, InboxItem.processed_at.is_(None))
+        .values(processed_at=now, payload="")
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+class Inbox:
+    def __init__(self, db: Database, clock: Clock = _utcnow, *, lease: timedelta | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.lease = lease or DEFAULT_LEASE
+        self._processors: dict[str, Processor] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pruned_at: datetime | None = None
+
+    def register(self, platform: str, processor: Processor) -> None:
+        self._processors[platform] = processor
+
+    # Before the ack --------------------------------------------------------------------------------
+
+    def store(self, platform: str, key: str, kind: str, payload: dict[str, Any]) -> Received | None:
+        """Insert the request; ``None`` when the same key was stored before (a retry or a replay)."""
+        now = self.clock()
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            with self.db.transaction() as session:
+                item = InboxItem(
+                    platform=platform,
+                    key=key[:128],
+                    kind=kind[:32],
+                    payload=text,
+                    received_at=now,
+                    claimed_until=now + self.lease,
+                    attempts=1,
+                )
+                session.add(item)
+                session.flush()
+                item_id = item.id
+        except IntegrityError:
+            return None
+        return Received(item_id, platform, kind, payload)
+
+    async def receive(self, platform: str, key: str, kind: str, payload: dict[str, Any]) -> Received | None:
+        return await asyncio.to_thread(self.store, platform, key, kind, payload)
+
+    # Processing ------------------------------------------------------------------------------------
+
+    def start(self, item: Received) -> None:
+        """Process in the background (after the ack); the task is kept until it ends."""
+        task = asyncio.create_task(self.process(item))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def process(self, item: Received) -> None:
+        processor = self._processors.get(item.platform)
+        if processor is None:
+            log.error("no processor for %s inbox item %s; it waits for one", item.platform, item.id)
+            return
+        try:
+            marked = await processor(item)
+        except Exception as exc:
+            # Left unprocessed with its claim running out: recover() tries again later.
+            log.exception("processing %s inbox item %s (%s) failed", item.platform, item.id, item.kind)
+            await asyncio.to_thread(self._failed, item.id, repr(exc))
+            return
+        if not marked:
+            await asyncio.to_thread(self.finish, item.id)
+
+    def finish(self, item_id: int) -> None:
+        with self.db.transaction() as session:
+            mark_processed(session, item_id, self.clock())
+
+    def _failed(self, item_id: int, error: str) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(InboxItem)
+                .where(InboxItem.id == item_id, InboxItem.processed_at.is_(None))
+                .values(last_error=error[:500])
+            )
+
+    async def drain(self, seconds: float) -> None:
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(set(self._tasks), timeout=seconds)
+        for task in pending:
+            task.cancel()
+
+    def busy(self) -> int:
+        return len(self._tasks)
+
+    # After a crash ---------------------------------------------------------------------------------
+
+    def claim_stale(self, limit: int = RECOVER_BATCH) -> list[Received]:
+        """Take unprocessed items whose claim has run out (oldest first), for this process."""
+        now = self.clock()
+        claimed: list[Received] = []
+        with self.db.transaction() as session:
+            query = (
+                select(InboxItem)
+                .where(
+                    InboxItem.processed_at.is_(None),
+                    InboxItem.claimed_until <= now,
+                    InboxItem.platform.in_(sorted(self._processors)),
+                )
+                .order_by(InboxItem.id)
+                .limit(limit)
+            )
+            if self.db.is_postgres:
+                # Replicas recovering at once take different items instead of queueing on the same rows.
+                query = query.with_for_update(skip_locked=True)
+            for row in session.scalars(query):
+                if row.attempts >= MAX_ATTEMPTS:
+                    log.error(
+                        "giving up on %s inbox item %s (%s) after %s attempts: %s",
+                        row.platform,
+                        row.id,
+                        row.kind,
+                        row.attempts,
+                        row.last_error,
+                    )
+                    row.processed_at = now
+                    row.payload = ""
+                    continue
+                row.attempts += 1
+                row.claimed_until = now + self.lease
+                claimed.append(Received(row.id, row.platform, row.kind, json.loads(row.payload)))
+        return claimed
+
+    async def recover(self) -> int:
+        """Process what a dead process (or a failed attempt) left behind; returns how many items."""
+        items = await asyncio.to_thread(self.claim_stale)
+        ready = [item for item in items if item.platform in self._processors]
+        if ready:
+            log.info("recovering %s unprocessed inbox item(s)", len(ready))
+            await asyncio.gather(*(self.process(item) for item in ready))
+        await asyncio.to_thread(self._maybe_prune)
+        return len(ready)
+
+    def _maybe_prune(self) -> None:
+        now = self.clock()
+        if self._pruned_at is not None and now - self._pruned_at < timedelta(minutes=10):
+            return
+        self._pruned_at = now
+        with self.db.transaction() as session:
+            session.execute(
+                delete(InboxItem).where(
+                    InboxItem.processed_at.is_not(None), InboxItem.received_at < now - KEEP
+                )
+            )
