@@ -249,3 +249,28 @@ async def test_unanimous_scores_show_as_a_band_and_results_are_for_the_trio(
     out = await console.as_("Per", "/parts sjekkinn resultat")
     assert "Resultatene av sjekk-inn er for leder, verneombud og tillitsvalgt." in out
     assert "Arbeidsflyt" not in out
+
+
+async def test_an_answer_that_cannot_be_counted_is_not_lost_silently(  # type: ignore[no-untyped-def]
+    make_bot, clock, database, monkeypatch
+) -> None:
+    """The marker is written first and the answer folded in after; if the fold fails, the marker goes
+    again and the person is told to answer once more – and then can."""
+    _, console = await setup(make_bot, clock)
+    clock.set(oslo(2027, 1, 7, 14).astimezone(UTC))
+    real_fold = survey.fold
+
+    def broken(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(survey, "fold", broken)
+    out = await answer(console, "Per", (3, 3, 3, 3, 3, 3))
+    assert "Beklager, svaret ditt kom ikke med på grunn av en feil hos meg. Du kan svare på nytt." in out
+    with database.transaction() as s:
+        assert s.scalars(select(CheckinRespondent)).all() == []
+        assert s.scalar(select(CheckinRound.answer_count)) == 0
+    monkeypatch.setattr(survey, "fold", real_fold)
+    await answer(console, "Per", (4, 4, 4, 4, 4, 4))
+    with database.transaction() as s:
+        assert s.scalar(select(CheckinRound.answer_count)) == 1
+        assert len(s.scalars(select(CheckinRespondent)).all()) == 1

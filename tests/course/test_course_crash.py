@@ -189,3 +189,29 @@ async def test_a_nudge_job_made_twice_or_early_sends_nothing(make_bot, clock, da
         assert job.make(s, clock())  # due, pending, active: it sends
         with pytest.raises(Skip):
             job.make(s, clock())  # the same job again: the nudge is sent already
+
+
+async def test_expired_and_stale_nudges_are_marked_and_never_sent(make_bot, clock, database) -> None:  # type: ignore[no-untyped-def]
+    """A before-module nudge still pending when its module starts expires; any nudge more than
+    STALE_AFTER (3 days) overdue is missed – a scheduler back after an outage does not send old news.
+    The rest are handed out in due order, for their unit."""
+    from bot.course import nudges
+    from bot.course.models import CourseRun
+
+    await enrolled(make_bot, clock)
+
+    def statuses(s) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        return {n.key: n.status for n in s.scalars(select(DueNudge).where(DueNudge.key.like("run:1:%:m1")))}
+
+    with database.transaction() as s:
+        assert nudges.due_jobs(s, oslo(2027, 1, 11, 9, 0).astimezone(UTC)) == []  # module 1 starts now
+        assert statuses(s)["run:1:prepare:m1"] == "expired"
+        assert statuses(s)["run:1:baseline:m1"] == "expired"
+    with database.transaction() as s:
+        # Exactly three days after the module evaluation was due, one hour more after the tool's.
+        jobs = nudges.due_jobs(s, oslo(2027, 1, 15, 13, 0).astimezone(UTC))
+        run = s.scalars(select(CourseRun)).one()
+        assert [(j.key, j.unit_id) for j in jobs] == [("run:1:module-evaluation:m1", run.unit_id)]
+        assert statuses(s)["run:1:in-brief:m1"] == "missed"
+        assert statuses(s)["run:1:tool:m1"] == "missed"
+        assert statuses(s)["run:1:module-evaluation:m1"] == "pending"
