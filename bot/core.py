@@ -87,7 +87,9 @@ class Partsbot:
 
     def check_sync(self, submission: Submission) -> dict[str, str]:
         """What is wrong with a form's fields (field name → text), checked by its handler without keeping
-        anything; empty when the form can be submitted."""
+        anything; empty when the form can be submitted (and for forms that do not opt in to checks)."""
+        if not self.router.checks(submission.form_id):
+            return {}
         with self.db.transaction() as session:
             return self.router.check(session, self.settings, submission, self.clock())
 

@@ -385,7 +385,7 @@ def register(router: Router) -> None:
     def enrol_button(ctx: HandlerContext, action: Action) -> None:
         start(ctx, [])
 
-    @router.form("course.enrol")
+    @router.form("course.enrol", check=True)
     def enrol_submitted(ctx: HandlerContext, sub: Submission) -> None:
         unit = ctx.require_unit()
         starts = []
@@ -394,6 +394,7 @@ def register(router: Router) -> None:
                 starts.append(
                     runs.parse_moment(sub.values.get(f"m{n}", ""), unit.timezone, ctx.now, DEFAULT_TIME)
                 )
+        ctx.checked()  # a dry run of the form stops before the run and its reminders are written
         enrol(ctx, starts)
 
     @router.action("course.hora_draft")

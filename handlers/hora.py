@@ -167,6 +167,7 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     case_text = (values.get("case") or context or "").strip()
     with in_field("case"):
         case = linkable_case(ctx, _case_number(case_text)) if case_text else None
+    ctx.checked()  # a dry run of the form stops before it takes a meeting number
     meeting, created = create_meeting(
         ctx.session,
         unit=unit,
@@ -260,7 +261,7 @@ def register(router: Router) -> None:
         else:
             raise UserError("hora.usage")
 
-    @router.form("hora.create")
+    @router.form("hora.create", check=True)
     def create(ctx: HandlerContext, sub: Submission) -> None:
         submit(ctx, sub.values, sub.context)
 

@@ -116,7 +116,7 @@ def register(router: Router) -> None:
         cases.require_step(case, "define", "blindspot", "ideas")
         ctx.open_form(deadline_form(ctx, case))
 
-    @router.form("ideas.deadline")
+    @router.form("ideas.deadline", check=True)
     def submit_deadline(ctx: HandlerContext, sub: Submission) -> None:
         case = cases.case_from_value(ctx, sub.context)
         with in_field("date"):

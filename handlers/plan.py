@@ -445,6 +445,6 @@ def register(router: Router) -> None:
         reset = planning.add_obstacle(ctx, plan, sub.values.get("text", ""), sub.values.get("remedy", ""))
         after_change(ctx, case, plan, reset, "plan.obstacle_added")
 
-    @router.form("plan.action")
+    @router.form("plan.action", check=True)
     def submit_action_form(ctx: HandlerContext, sub: Submission) -> None:
         submit_action(ctx, cases.case_from_value(ctx, sub.context), sub.values)

@@ -269,6 +269,7 @@ def create_standalone(ctx: HandlerContext, values: dict[str, str], context: str)
     )
     if repeated is not None:
         raise UserError("vote.repeated", number=repeated)
+    ctx.checked()  # a dry run of the form stops before it takes a vote number
     vote = voting.open_vote(
         ctx.session,
         unit_id=unit.id,
@@ -395,7 +396,7 @@ def register(router: Router) -> None:
         vote, case = _vote(ctx, action.value)
         close_any(ctx, vote, case)
 
-    @router.form("vote.create")
+    @router.form("vote.create", check=True)
     def create(ctx: HandlerContext, sub: Submission) -> None:
         create_standalone(ctx, sub.values, sub.context)
 

@@ -48,6 +48,11 @@ class UserError(Exception):
         self.values = values
 
 
+class CheckPassed(Exception):
+    """Raised by :meth:`HandlerContext.checked` in a dry run: the fields are fine and nothing need be written
+    (so a check does not use up ids, e.g. case or meeting numbers, on PostgreSQL)."""
+
+
 class FieldError(UserError):
     """A mistake in one field of a submitted form. Platforms show it at that field and keep what was typed
     (Slack: ``response_action: errors``; console: the question is asked again at once)."""
@@ -82,6 +87,13 @@ class HandlerContext:
     steps: StepHooks
     thread_key: str | None = None
     effects: list[Effect] = field(default_factory=list)
+    # True while a form is only being checked (Router.check): the handler's writes are rolled back.
+    checking: bool = False
+
+    def checked(self) -> None:
+        """Call when a form's fields are validated, before it writes: a dry run stops here."""
+        if self.checking:
+            raise CheckPassed
 
     # Who and where ---------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.chat import detached
-from bot.chat.context import FieldError, HandlerContext, UserError
+from bot.chat.context import CheckPassed, FieldError, HandlerContext, UserError
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
 from bot.chat.steps import StepHooks
 from bot.i18n import normalise_language, t
@@ -65,6 +65,7 @@ class Router:
         self.command_order: list[str] = []
         self.actions: dict[str, Handler] = {}
         self.forms: dict[str, Handler] = {}
+        self.checked_forms: set[str] = set()
         self.threads: dict[str, Handler] = {}
         self.direct_handler: Handler | None = None
         self.fallback_command: Handler | None = None
@@ -93,8 +94,16 @@ class Router:
     def action(self, action_id: str) -> Callable[[H], H]:
         return self._into(self.actions, action_id)
 
-    def form(self, form_id: str) -> Callable[[H], H]:
+    def form(self, form_id: str, *, check: bool = False) -> Callable[[H], H]:
+        """``check=True``: the form's fields are checked as they are given (a dry run of the handler, see
+        :meth:`check`). Only forms whose handler raises :class:`FieldError` opt in; anonymous ones never
+        do, so a check never touches an anonymous answer."""
+        if check:
+            self.checked_forms.add(form_id)
         return self._into(self.forms, form_id)
+
+    def checks(self, form_id: str) -> bool:
+        return form_id in self.checked_forms
 
     def thread(self, area: str) -> Callable[[H], H]:
         return self._into(self.threads, area)
@@ -181,6 +190,7 @@ class Router:
             language=language,
             steps=self.steps,
             thread_key=thread_key,
+            checking=not keep,
         )
         handler = self.find(event, thread_key)
         if handler is None:
@@ -203,10 +213,10 @@ class Router:
             else:
                 savepoint.rollback()
                 detached.discard(session)  # a check keeps nothing, anonymous contributions included
-        except _CheckPassed:
-            # The handler got as far as storing something new: every check before that passed. What it
-            # would store is not inserted, so a check never uses up ids (PostgreSQL sequences are not
-            # rolled back, and people see case and meeting numbers).
+        except (CheckPassed, _CheckPassed):
+            # The handler validated its fields (ctx.checked()) or got as far as storing something new:
+            # every check before that passed. What it would store is not inserted, so a check never uses
+            # up ids (PostgreSQL sequences are not rolled back, and people see case and meeting numbers).
             savepoint.rollback()
             detached.discard(session)
             ctx.effects.clear()

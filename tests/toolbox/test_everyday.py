@@ -8,10 +8,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from bot.chat.model import Submission
 from bot.course.models import CourseRun
 from bot.storage.models import Member
 from bot.toolbox.models import Case
-from bot.toolbox.models_plan import ActionItem, Obstacle, VoteDot
+from bot.toolbox.models_plan import ActionItem, Meeting, Obstacle, VoteDot
 from tests.console_driver import ConsoleDriver, message_number, option_number
 
 # The clock fixture says Tuesday 24 November 2026, 10:30 in Oslo.
@@ -186,3 +187,29 @@ async def test_the_words_the_texts_teach_work(make_bot, database) -> None:  # ty
     with database.transaction() as s:
         private = s.scalar(select(Case).where(Case.parties_only.is_(True)))
     assert private is not None and private.statement == "Jeg har det tungt med arbeidsbelastningen"
+
+
+async def test_a_form_check_writes_nothing_and_only_forms_that_opt_in_are_checked(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    bot = make_bot()
+    console = ConsoleDriver(bot)
+    await console.start()
+    await console.as_("Kari leder", "/parts hjelp")
+    actor, place = console.chat.actor, console.chat.place
+    hora = {
+        "purpose": "H",
+        "desired": "Ø",
+        "agenda": "Info: A (5)",
+        "day": "torsdag",
+        "time": "14",
+        "length": "30",
+        "case": "",
+    }
+    assert await bot.check(Submission(actor, place, "hora.create", hora)) == {}
+    assert await bot.check(Submission(actor, place, "hora.create", {**hora, "day": "31.02."})) == {
+        "day": "«31.02.» er ikke en dato. Skriv for eksempel «fredag», «4.12.» eller «4. desember»."
+    }
+    # A form that does not opt in (here one that starts a case) is not run at all by a check.
+    assert await bot.check(Submission(actor, place, "case.start", {"statement": ""})) == {}
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Meeting)) == 0
+        assert s.scalar(select(func.count()).select_from(Case)) == 0

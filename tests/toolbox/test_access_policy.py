@@ -1,0 +1,117 @@
+"""The access policy's answers for votes and case lists, asked directly (make mutate found them untested).
+
+A vote of a parties-only case follows its case: staff who are not parties neither see nor close it; its
+starter and the parties do. A standalone vote is seen by the unit's members and closed by its owner or a
+party. The case-list clause (the App Home's) hides parties-only cases from staff of other units' parties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.db import Database
+from bot.storage.models import Member, Membership, Organisation, RoleAssignment, Unit
+from bot.toolbox import access, voting
+from bot.toolbox.models import Case
+from bot.toolbox.models_plan import Vote
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    session: Session
+    org: int
+    unit: int
+    kari: int  # leder: a party
+    siri: int  # staff who started the parties-only case
+    per: int  # staff
+    outsider: int  # a member of the organisation who is not in the unit
+    private: Case
+    open_case: Case
+
+
+def _vote(s: Session, unit: int, owner: int | None, case_id: int | None) -> Vote:
+    return voting.open_vote(
+        s,
+        unit_id=unit,
+        owner_id=owner,
+        title="t",
+        options=[(1, "a", None), (2, "b", None)],
+        budget=3,
+        cap=2,
+        deadline=NOW + timedelta(days=1),
+        now=NOW,
+        case_id=case_id,
+    )
+
+
+@pytest.fixture
+def world(database: Database) -> Iterator[World]:
+    with database.transaction() as s:
+        org = Organisation(platform="console", external_id="w")
+        s.add(org)
+        s.flush()
+        unit = Unit(organisation_id=org.id, channel_id="c")
+        other = Unit(organisation_id=org.id, channel_id="d")
+        s.add_all([unit, other])
+        s.flush()
+        people = [Member(organisation_id=org.id, user_id=u) for u in ("kari", "siri", "per", "ola")]
+        s.add_all(people)
+        s.flush()
+        kari, siri, per, ola = (m.id for m in people)
+        s.add_all([Membership(unit_id=unit.id, member_id=m) for m in (kari, siri, per)])
+        s.add(Membership(unit_id=other.id, member_id=ola))
+        s.add(RoleAssignment(unit_id=unit.id, member_id=kari, role="leder"))
+        s.add(RoleAssignment(unit_id=other.id, member_id=ola, role="verneombud"))
+        private = Case(unit_id=unit.id, title="p", statement="p", started_by_id=siri, parties_only=True)
+        open_case = Case(unit_id=unit.id, title="o", statement="o", started_by_id=per, parties_only=False)
+        s.add_all([private, open_case])
+        s.flush()
+        yield World(s, org.id, unit.id, kari, siri, per, ola, private, open_case)
+
+
+def test_a_vote_of_a_parties_only_case_follows_its_case(world: World) -> None:
+    s = world.session
+    vote = _vote(s, world.unit, world.siri, world.private.id)
+    see = {m: access.may_see_vote(s, world.org, m, vote) for m in (world.kari, world.siri, world.per)}
+    assert see == {world.kari: True, world.siri: True, world.per: False}
+    close = {m: access.may_close_vote(s, world.org, m, vote) for m in (world.kari, world.siri, world.per)}
+    assert close == {world.kari: True, world.siri: True, world.per: False}
+    assert access.may_see_vote(s, world.org + 1, world.kari, vote) is False  # another organisation
+
+
+def test_a_standalone_vote_is_the_units_and_closed_by_its_owner_or_a_party(world: World) -> None:
+    s = world.session
+    vote = _vote(s, world.unit, world.per, None)
+    assert [access.may_see_vote(s, world.org, m, vote) for m in (world.kari, world.siri, world.per)] == [
+        True,
+        True,
+        True,
+    ]
+    assert access.may_see_vote(s, world.org, world.outsider, vote) is False  # not in the unit
+    assert access.may_close_vote(s, world.org, world.per, vote) is True  # the owner
+    assert access.may_close_vote(s, world.org, world.kari, vote) is True  # a party
+    assert access.may_close_vote(s, world.org, world.siri, vote) is False  # staff, not the owner
+    assert access.may_close_vote(s, world.org, world.outsider, vote) is False  # a party elsewhere
+
+
+def test_the_case_list_clause_hides_parties_only_cases_from_staff(world: World) -> None:
+    s = world.session
+
+    def listed(member: int | None) -> set[int]:
+        query = select(Case.id).where(Case.unit_id == world.unit, access.visible_case_clause(s, member))
+        return set(s.scalars(query))
+
+    both = {world.private.id, world.open_case.id}
+    assert listed(world.kari) == both  # a party of the unit
+    assert listed(world.siri) == both  # started it
+    assert listed(world.per) == {world.open_case.id}
+    assert listed(world.outsider) == {world.open_case.id}  # a party, but of another unit
+    assert listed(None) == {world.open_case.id}  # someone Partsbot does not know yet
