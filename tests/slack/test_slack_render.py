@@ -161,19 +161,19 @@ def test_an_option_value_slack_cannot_carry_is_refused_before_sending() -> None:
 def test_home_sections_can_be_added_and_a_broken_one_is_left_out(database: Database) -> None:
     settings = Settings(database_url=database.url, env="test")
 
-    @home.home_section("test.extra", order=30)
     def extra(viewer: home.HomeViewer) -> Sequence[Block]:
         return [Text(f"Ekstra for {viewer.user_id}")]
 
-    @home.home_section("test.broken", order=31)
     def broken(viewer: home.HomeViewer) -> Sequence[Block]:
         raise RuntimeError("a table that is not there yet")
 
-    try:
-        blocks = home.home_blocks_for(database, settings, "T1", "U1", datetime(2026, 11, 24, tzinfo=UTC))
-    finally:
-        home._SECTIONS[:] = [s for s in home._SECTIONS if not s[1].startswith("test.")]
+    sections = (*home.SECTIONS[:2], ("test.extra", extra), ("test.broken", broken), *home.SECTIONS[2:])
+    when = datetime(2026, 11, 24, tzinfo=UTC)
+    blocks = home.home_blocks_for(database, settings, "T1", "U1", when, sections)
     texts = [b.text for b in blocks if isinstance(b, Text)]
     assert "Ekstra for U1" in texts
+    # The default list is untouched by another caller's sections.
+    default = home.home_blocks_for(database, settings, "T1", "U1", when)
+    assert "Ekstra for U1" not in [b.text for b in default if isinstance(b, Text)]
     view = render.render_home(blocks, "…")
     view.to_dict()

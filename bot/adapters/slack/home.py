@@ -1,12 +1,12 @@
 """The App Home tab: my roles, my open cases, actions I own, the course schedule.
 
 The home view is a list of sections, each a function that gets a :class:`HomeViewer` (database session,
-who is looking, their language, now) and returns *neutral* blocks (:mod:`bot.chat.model`), so areas other
-than Slack can add sections without Slack code: register with :func:`home_section`
-(``@home_section("cases", order=20)``).
+who is looking, their language, now) and returns *neutral* blocks (:mod:`bot.chat.model`). The list is
+:data:`SECTIONS`, written out in order; :func:`build_home` takes another list where a caller wants one (a
+test, or later a Teams personal tab), so no module state is filled by decorators at import time.
 
-Built in: my roles, my open cases, actions I own, the course modules to come. This registry has no Slack
-code; it could move to ``bot/chat`` for a Teams home tab (a personal tab) later.
+Built in: my roles, my open cases, actions I own, the course modules to come. The sections have no Slack
+code; they could move to ``bot/chat`` for a Teams home tab (a personal tab) later.
 
 A section that fails is logged and left out: a half-written table elsewhere must not empty the whole tab.
 """
@@ -69,21 +69,8 @@ class HomeViewer:
 
 
 Section = Callable[[HomeViewer], Sequence[Block]]
-_SECTIONS: list[tuple[int, str, Section]] = []
 
 
-def home_section(name: str, order: int = 50) -> Callable[[Section], Section]:
-    """Add a section to the home tab; lower ``order`` comes first (roles are 10)."""
-
-    def register(func: Section) -> Section:
-        _SECTIONS[:] = [s for s in _SECTIONS if s[1] != name]
-        _SECTIONS.append((order, name, func))
-        return func
-
-    return register
-
-
-@home_section("roles", order=10)
 def roles_section(viewer: HomeViewer) -> Sequence[Block]:
     blocks: list[Block] = [Text(f"*{viewer.t('slack.home.roles_title')}*")]
     units = viewer.units
@@ -113,7 +100,6 @@ def _my_unit_ids(viewer: HomeViewer) -> list[int]:
     return [unit.id for unit in viewer.units]
 
 
-@home_section("cases", order=20)
 def cases_section(viewer: HomeViewer) -> Sequence[Block]:
     """Open cases in my kindergartens; cases for the parties only are shown to the parties and the starter."""
     from bot.toolbox.models import STEPS, Case
@@ -152,7 +138,6 @@ def cases_section(viewer: HomeViewer) -> Sequence[Block]:
     return blocks
 
 
-@home_section("actions", order=30)
 def actions_section(viewer: HomeViewer) -> Sequence[Block]:
     """Actions I own that are not done, soonest first."""
     from bot.toolbox.models import Case
@@ -187,7 +172,6 @@ def actions_section(viewer: HomeViewer) -> Sequence[Block]:
     return blocks
 
 
-@home_section("course", order=40)
 def course_section(viewer: HomeViewer) -> Sequence[Block]:
     """The course modules still to come in my kindergartens' active course runs."""
     from bot.course.models import CourseModule, CourseRun
@@ -223,10 +207,24 @@ def course_section(viewer: HomeViewer) -> Sequence[Block]:
     return [Text(f"*{viewer.t('slack.home.course_title')}*"), Text("\n".join(lines))]
 
 
+# The home tab, top to bottom.
+SECTIONS: tuple[tuple[str, Section], ...] = (
+    ("roles", roles_section),
+    ("cases", cases_section),
+    ("actions", actions_section),
+    ("course", course_section),
+)
+
+
 def build_home(
-    session: Session, settings: Settings, workspace: str, user_id: str, now: datetime
+    session: Session,
+    settings: Settings,
+    workspace: str,
+    user_id: str,
+    now: datetime,
+    sections: Sequence[tuple[str, Section]] | None = None,
 ) -> list[Block]:
-    """The home tab's neutral blocks for one person."""
+    """The home tab's neutral blocks for one person: ``sections`` (default :data:`SECTIONS`), in order."""
     organisation = session.scalar(
         select(Organisation).where(Organisation.platform == "slack", Organisation.external_id == workspace)
     )
@@ -243,7 +241,7 @@ def build_home(
     )
     viewer = HomeViewer(session, settings, organisation, member, user_id, language, now)
     blocks: list[Block] = [Header(viewer.t("slack.home.title")), Text(viewer.t("slack.home.intro"))]
-    for _order, name, section in sorted(_SECTIONS, key=lambda s: (s[0], s[1])):
+    for name, section in SECTIONS if sections is None else sections:
         savepoint = session.begin_nested()
         try:
             part = list(section(viewer))
@@ -260,7 +258,12 @@ def build_home(
 
 
 def home_blocks_for(
-    db: Database, settings: Settings, workspace: str, user_id: str, now: datetime
+    db: Database,
+    settings: Settings,
+    workspace: str,
+    user_id: str,
+    now: datetime,
+    sections: Sequence[tuple[str, Section]] | None = None,
 ) -> list[Block]:
     with db.transaction() as session:
-        return build_home(session, settings, workspace, user_id, now)
+        return build_home(session, settings, workspace, user_id, now, sections)
