@@ -115,3 +115,38 @@ def test_the_case_list_clause_hides_parties_only_cases_from_staff(world: World) 
     assert listed(world.per) == {world.open_case.id}
     assert listed(world.outsider) == {world.open_case.id}  # a party, but of another unit
     assert listed(None) == {world.open_case.id}  # someone Partsbot does not know yet
+
+
+def test_a_staff_gatherings_draft_is_for_the_parties_of_its_own_unit(world: World) -> None:
+    s = world.session
+    may = {m: access.may_prepare_gathering(s, world.org, m, world.unit) for m in (world.kari, world.per)}
+    assert may == {world.kari: True, world.per: False}
+    # A party of another unit, and the right person asked from another organisation, get nothing.
+    assert access.may_prepare_gathering(s, world.org, world.outsider, world.unit) is False
+    assert access.may_prepare_gathering(s, world.org + 1, world.kari, world.unit) is False
+
+
+def test_a_meeting_is_seen_by_its_unit_and_run_by_its_organiser(world: World) -> None:
+    from bot.toolbox.models_plan import Meeting
+
+    s = world.session
+    meeting = Meeting(
+        unit_id=world.unit,
+        organiser_id=world.per,
+        purpose="p",
+        desired_result="r",
+        starts_at=NOW,
+        length_minutes=30,
+        ends_at=NOW + timedelta(minutes=30),
+    )
+    s.add(meeting)
+    s.flush()
+    see = {
+        m: access.may_see_meeting(s, world.org, m, meeting) for m in (world.kari, world.per, world.outsider)
+    }
+    assert see == {world.kari: True, world.per: True, world.outsider: False}
+    run = {
+        m: access.may_run_meeting(s, world.org, m, meeting) for m in (world.kari, world.per, world.outsider)
+    }
+    assert run == {world.kari: False, world.per: True, world.outsider: False}
+    assert access.may_run_meeting(s, world.org + 1, world.per, meeting) is False
