@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,3 +151,38 @@ def postgres_url() -> str:
     if problem:
         pytest.skip(f"needs PostgreSQL (tried {url}): {problem}")
     return normalise_database_url(url)
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database of this test's own, dropped afterwards: for what needs a
+    database nobody else touches (migrations, concurrency, crashes). Skipped without a server."""
+    name = f"partsbot_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_postgres_database(fresh_postgres: str) -> Iterator[Database]:
+    """A :class:`Database` on :func:`fresh_postgres` with the full schema."""
+    db = Database(fresh_postgres)
+    metadata().create_all(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["default", "postgresql"])
+def default_and_postgres(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The default test database, then a fresh PostgreSQL one (skipped without a server): for behaviour
+    that only PostgreSQL's real concurrency and row versions prove."""
+    if request.param == "default":
+        yield request.getfixturevalue("database")
+    else:
+        yield request.getfixturevalue("fresh_postgres_database")

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
-import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from bot.chat.model import Actor, Place, Submission
 from bot.core import Partsbot
 from bot.course import evaluation
 from bot.course.checkin import INDICATORS
 from bot.course.models import CheckinRespondent, CheckinRound, CheckinTally, CourseRun, EvaluationRound
-from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
 from handlers import build_router
@@ -53,26 +49,6 @@ CONTENT_TABLES = (
 )
 
 
-@pytest.fixture(params=["default", "postgresql"])
-def any_db(request: pytest.FixtureRequest) -> Iterator[Database]:
-    """The default test database, and a fresh PostgreSQL database of its own (skipped without a server)."""
-    if request.param == "default":
-        yield request.getfixturevalue("database")
-        return
-    url = request.getfixturevalue("postgres_url")
-    name = f"partsbot_anon_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(url.rsplit("/", 1)[0] + f"/{name}")
-    metadata().create_all(db.engine)
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 async def enrolled(db: Database, clock, people) -> tuple[Partsbot, ConsoleDriver]:  # type: ignore[no-untyped-def]
     clock.set(oslo(2027, 1, 4, 10).astimezone(UTC))
     bot = Partsbot(Settings(database_url=db.url, env="test"), db, build_router(), clock)
@@ -102,8 +78,10 @@ def _names_a_person(table: str, row: dict[str, Any]) -> bool:
     )
 
 
-async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Database, clock) -> None:  # type: ignore[no-untyped-def]
-    bot, console = await enrolled(any_db, clock, PEOPLE)
+async def test_an_operator_reading_every_table_cannot_link_anyone(
+    default_and_postgres: Database, clock
+) -> None:  # type: ignore[no-untyped-def]
+    bot, console = await enrolled(default_and_postgres, clock, PEOPLE)
     # A case at the blind-spot step, where Siri and Per ask anonymously (two people: not yet a batch).
     out = await console.as_("Ola", "/parts blindsone Beskjeder om morgenen")
     message_number(out, "== Sak #1")
@@ -122,7 +100,7 @@ async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Databa
         await console.type(*(str(s) for s in scores), comment)
 
     # The same five answer the course's baseline evaluation, through its form.
-    with any_db.transaction() as s:
+    with default_and_postgres.transaction() as s:
         run = s.scalars(select(CourseRun)).one()
         round_id = evaluation.open_round(s, run, "baseline", clock()).id
     questions = evaluation.questions_for("baseline")
@@ -137,10 +115,10 @@ async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Databa
         )
         await bot.handle(sub)
 
-    seen = read_everything(any_db)
-    with any_db.transaction() as s:
+    seen = read_everything(default_and_postgres)
+    with default_and_postgres.transaction() as s:
         assert s.get_one(EvaluationRound, round_id).answer_count == 5
-    with any_db.transaction() as s:
+    with default_and_postgres.transaction() as s:
         round_ = s.scalars(select(CheckinRound)).one()
         assert round_.answer_count == 5
         assert len(s.scalars(select(CheckinRespondent)).all()) == 5
@@ -171,7 +149,7 @@ async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Databa
     assert all(len(str(r["id"])) == 32 for r in seen["toolbox_pending_question"])
 
     # 2. Not even the row bookkeeping links them.
-    if any_db.is_postgres:
+    if default_and_postgres.is_postgres:
         person_xmins = {r["_xmin"] for table, rows in seen.items() for r in rows if _names_a_person(table, r)}
         for table in CONTENT_TABLES:
             xmins = {r["_xmin"] for r in seen[table]}
@@ -186,49 +164,43 @@ async def test_an_operator_reading_every_table_cannot_link_anyone(any_db: Databa
             assert tally_xmin == {r["_xmin"] for r in seen[f"{area}_round"]}
     # Tally rows keep the order they were created in at the round's start, whatever was answered.
     order = [(r["question"], r["score"]) for r in seen["checkin_tally"]]
-    assert sorted(order, key=lambda k: (INDICATORS.index(k[0]), k[1])) == order or any_db.is_postgres
+    assert (
+        sorted(order, key=lambda k: (INDICATORS.index(k[0]), k[1])) == order
+        or default_and_postgres.is_postgres
+    )
     # One row per (indicator, score), never one per answer.
     assert len(seen["checkin_tally"]) == len(INDICATORS) * 5
 
 
-async def test_thirty_concurrent_checkin_answers_are_all_counted(postgres_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    name = f"partsbot_conc_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(postgres_url.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        metadata().create_all(db.engine)
-        people = [("Kari", "leder"), *((f"Ansatt{i:02d}", "ansatt") for i in range(30))]
-        bot, console = await enrolled(db, clock, people)
-        clock.set(oslo(2027, 1, 7, 14).astimezone(UTC))
-        await console.as_("Kari", "/parts sjekkinn")  # opens the week's round
-        with db.transaction() as s:
-            round_id = s.scalars(select(CheckinRound.id)).one()
-        submissions = [
-            Submission(
-                Actor(f"u-ansatt{i:02d}", f"Ansatt{i:02d}"),
-                Place("console", "console", f"dm-u-ansatt{i:02d}", None, is_direct=True),
-                "checkin.answer",
-                {**{q: str(1 + (i + n) % 5) for n, q in enumerate(INDICATORS)}, "comment": f"k{i}"},
-                context=str(round_id),
-            )
-            for i in range(30)
-        ]
-        await asyncio.gather(*(bot.handle(sub) for sub in submissions))
-        with db.transaction() as s:
-            round_ = s.get_one(CheckinRound, round_id)
-            assert round_.answer_count == 30
-            assert len(s.scalars(select(CheckinRespondent)).all()) == 30
-            assert sorted(round_.comments) == sorted(f"k{i}" for i in range(30))
-            counts = {(t.question, t.score): t.count for t in s.scalars(select(CheckinTally))}
-            for n, question in enumerate(INDICATORS):
-                expected = [1 + (i + n) % 5 for i in range(30)]
-                assert {sc: counts[(question, sc)] for sc in range(1, 6)} == {
-                    sc: expected.count(sc) for sc in range(1, 6)
-                }
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+async def test_thirty_concurrent_checkin_answers_are_all_counted(
+    fresh_postgres_database: Database, clock
+) -> None:  # type: ignore[no-untyped-def]
+    db = fresh_postgres_database
+    people = [("Kari", "leder"), *((f"Ansatt{i:02d}", "ansatt") for i in range(30))]
+    bot, console = await enrolled(db, clock, people)
+    clock.set(oslo(2027, 1, 7, 14).astimezone(UTC))
+    await console.as_("Kari", "/parts sjekkinn")  # opens the week's round
+    with db.transaction() as s:
+        round_id = s.scalars(select(CheckinRound.id)).one()
+    submissions = [
+        Submission(
+            Actor(f"u-ansatt{i:02d}", f"Ansatt{i:02d}"),
+            Place("console", "console", f"dm-u-ansatt{i:02d}", None, is_direct=True),
+            "checkin.answer",
+            {**{q: str(1 + (i + n) % 5) for n, q in enumerate(INDICATORS)}, "comment": f"k{i}"},
+            context=str(round_id),
+        )
+        for i in range(30)
+    ]
+    await asyncio.gather(*(bot.handle(sub) for sub in submissions))
+    with db.transaction() as s:
+        round_ = s.get_one(CheckinRound, round_id)
+        assert round_.answer_count == 30
+        assert len(s.scalars(select(CheckinRespondent)).all()) == 30
+        assert sorted(round_.comments) == sorted(f"k{i}" for i in range(30))
+        counts = {(t.question, t.score): t.count for t in s.scalars(select(CheckinTally))}
+        for n, question in enumerate(INDICATORS):
+            expected = [1 + (i + n) % 5 for i in range(30)]
+            assert {sc: counts[(question, sc)] for sc in range(1, 6)} == {
+                sc: expected.count(sc) for sc in range(1, 6)
+            }

@@ -5,15 +5,11 @@ each other instead of deadlocking."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from bot.core import Partsbot
-from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.toolbox import access
@@ -27,21 +23,6 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 AFTER_DEADLINE = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def pg_database(postgres_url: str) -> Iterator[Database]:
-    name = f"partsbot_lock_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(postgres_url.rsplit("/", 1)[0] + f"/{name}")
-    metadata().create_all(db.engine)
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _someone_waits_for_a_lock(db: Database) -> bool:
     with db.engine.connect() as conn:
         waiting = conn.execute(
@@ -53,15 +34,20 @@ def _someone_waits_for_a_lock(db: Database) -> bool:
     return bool(waiting)
 
 
-async def test_a_person_and_the_scheduler_closing_one_vote_do_not_deadlock(pg_database: Database) -> None:
+async def test_a_person_and_the_scheduler_closing_one_vote_do_not_deadlock(
+    fresh_postgres_database: Database,
+) -> None:
     clock = {"now": NOW}
     bot = Partsbot(
-        Settings(database_url=pg_database.url, env="test"), pg_database, build_router(), lambda: clock["now"]
+        Settings(database_url=fresh_postgres_database.url, env="test"),
+        fresh_postgres_database,
+        build_router(),
+        lambda: clock["now"],
     )
     console = ConsoleDriver(bot)
     await _case_with_ideas(console)
     await console.as_("Ola", "/parts stemme 3 2 i morgen 12:00", "#2 #3")
-    with pg_database.transaction() as s:
+    with fresh_postgres_database.transaction() as s:
         vote_id, case_id = s.execute(select(Vote.id, Vote.case_id)).one()
     clock["now"] = AFTER_DEADLINE
 
@@ -72,12 +58,12 @@ async def test_a_person_and_the_scheduler_closing_one_vote_do_not_deadlock(pg_da
     def person() -> None:
         """Like /parts stemme lukk: the case first (load_case), then the vote (voting.lock)."""
         try:
-            with pg_database.transaction() as s:
+            with fresh_postgres_database.transaction() as s:
                 assert access.lock_case(s, case_id) is not None
                 case_locked.set()
                 # Wait until the scheduler is queued behind us (polling PostgreSQL, not the clock).
                 for _ in range(2000):
-                    if _someone_waits_for_a_lock(pg_database):
+                    if _someone_waits_for_a_lock(fresh_postgres_database):
                         break
                     threading.Event().wait(0.005)
                 s.scalar(select(Vote).where(Vote.id == vote_id).with_for_update())
@@ -87,7 +73,7 @@ async def test_a_person_and_the_scheduler_closing_one_vote_do_not_deadlock(pg_da
     def scheduler() -> None:
         try:
             case_locked.wait(30)
-            with pg_database.transaction() as s:
+            with fresh_postgres_database.transaction() as s:
                 closed.append(close_due_votes(s, AFTER_DEADLINE, bot.router.steps, bot.settings))
         except BaseException as exc:
             errors.append(exc)
@@ -99,5 +85,5 @@ async def test_a_person_and_the_scheduler_closing_one_vote_do_not_deadlock(pg_da
         thread.join(60)
     assert errors == []  # a deadlock would be an OperationalError in one of the two
     assert closed == [[vote_id]]
-    with pg_database.transaction() as s:
+    with fresh_postgres_database.transaction() as s:
         assert s.scalar(select(Vote.status).where(Vote.id == vote_id)) == "closed"

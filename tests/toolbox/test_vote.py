@@ -5,19 +5,15 @@ moving dots, closing by hand and by deadline, and exact counts under concurrency
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bot.chat.model import Action, Actor, Place, Submission
 from bot.chat.router import Router
 from bot.core import Partsbot
 from bot.course import scheduler
-from bot.schema import metadata
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import Member
@@ -207,26 +203,6 @@ async def test_deadline_closes_votes_through_the_scheduler_hook(make_bot, databa
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["default", "postgresql"])
-def vote_db(request: pytest.FixtureRequest) -> Iterator[Database]:
-    """The default test database, and a fresh PostgreSQL database (skipped without a server)."""
-    if request.param == "default":
-        yield request.getfixturevalue("database")
-        return
-    url = request.getfixturevalue("postgres_url")
-    name = f"partsbot_vote_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(url.rsplit("/", 1)[0] + f"/{name}")
-    metadata().create_all(db.engine)
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 PLACE = Place("console", "console", "personalet")
 
 
@@ -234,11 +210,16 @@ def _action(user: str, value: str) -> Action:
     return Action(Actor(user, user.title()), PLACE, "vote.set", value)
 
 
-async def test_concurrent_votes_are_counted_exactly_once(vote_db: Database, clock) -> None:  # type: ignore[no-untyped-def]
-    bot = Partsbot(Settings(database_url=vote_db.url, env="test"), vote_db, build_router(), clock)
+async def test_concurrent_votes_are_counted_exactly_once(default_and_postgres: Database, clock) -> None:  # type: ignore[no-untyped-def]
+    bot = Partsbot(
+        Settings(database_url=default_and_postgres.url, env="test"),
+        default_and_postgres,
+        build_router(),
+        clock,
+    )
     form = {"title": "Hva først?", "options": "A; B; C; D; E", "budget": "3", "cap": "2", "deadline": ""}
     await bot.handle(Submission(Actor("kari", "Kari"), PLACE, "vote.create", form))
-    with vote_db.transaction() as s:
+    with default_and_postgres.transaction() as s:
         vote_id = s.scalar(select(Vote.id))
         options = {o.position: o.id for o in s.scalars(select(VoteOption).order_by(VoteOption.position))}
     # 30 people at once, each putting one dot on option 1 + (i % 5): 6 dots per option.
@@ -248,7 +229,7 @@ async def test_concurrent_votes_are_counted_exactly_once(vote_db: Database, cloc
     # One person sending five different dots at once (budget 3), another double-clicking five times.
     await asyncio.gather(*(bot.handle(_action("eager", f"{vote_id}:{options[n]}:1")) for n in range(1, 6)))
     await asyncio.gather(*(bot.handle(_action("clicker", f"{vote_id}:{options[2]}:2")) for _ in range(5)))
-    with vote_db.transaction() as s:
+    with default_and_postgres.transaction() as s:
         dots = s.execute(select(VoteDot.member_id, VoteDot.option_id)).all()
         per_member = Counter(member for member, _ in dots)
         assert len(per_member) == 32
