@@ -1,6 +1,6 @@
 """struck entries: answers, questions and ideas the case's steerers took out of a case (issue 13)
 
-Revision ID: 0013
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.storage.models
 
-revision: str = "0013"
+revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
