@@ -330,24 +330,56 @@ def _member(session: Session, org: Organisation, event: Event) -> Member:
     return member
 
 
-def _unit(
-    session: Session, org: Organisation, member: Member, place: Place, settings: Settings
-) -> Unit | None:
-    if place.is_direct:
-        return session.get(Unit, member.home_unit_id) if member.home_unit_id else None
-    unit = session.scalar(
-        select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == place.channel)
-    )
+def learn_roster(
+    session: Session, settings: Settings, place: Place, people: list[tuple[str, str]], now: datetime
+) -> int:
+    """The members of the team the bot was added to (Teams' roster): each becomes a member of the unit of
+    ``place``'s channel, so their first direct message to the bot finds their kindergarten (issue 13: no
+    more "write in the channel first"). Kept per person: the platform's user id and display name – what
+    a message from them would store anyway – and nothing else the roster holds (no e-mail, no directory
+    id). A person's unit for direct messages is set only when they have none. Returns how many people
+    were new to the unit."""
+    org = _organisation(session, place)
+    unit = _channel_unit(session, org, place.channel, settings)
+    added = 0
+    for user_id, name in people:
+        member = session.scalar(
+            select(Member).where(Member.organisation_id == org.id, Member.user_id == user_id)
+        )
+        if member is None:
+            member = Member(organisation_id=org.id, user_id=user_id, display_name=name, created_at=now)
+            session.add(member)
+            session.flush()
+        if member.home_unit_id is None:
+            member.home_unit_id = unit.id
+        if session.get(Membership, (unit.id, member.id)) is None:
+            session.add(Membership(unit_id=unit.id, member_id=member.id, joined_at=now))
+            added += 1
+    session.flush()
+    return added
+
+
+def _channel_unit(session: Session, org: Organisation, channel: str, settings: Settings) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.organisation_id == org.id, Unit.channel_id == channel))
     if unit is None:
         unit = Unit(
             organisation_id=org.id,
-            channel_id=place.channel,
-            name=place.channel,
+            channel_id=channel,
+            name=channel,
             language=settings.language,
             timezone=settings.timezone,
         )
         session.add(unit)
         session.flush()
+    return unit
+
+
+def _unit(
+    session: Session, org: Organisation, member: Member, place: Place, settings: Settings
+) -> Unit | None:
+    if place.is_direct:
+        return session.get(Unit, member.home_unit_id) if member.home_unit_id else None
+    unit = _channel_unit(session, org, place.channel, settings)
     if member.home_unit_id != unit.id:
         member.home_unit_id = unit.id
     if session.get(Membership, (unit.id, member.id)) is None:

@@ -120,7 +120,8 @@ class Member(Base):
 
 
 class Membership(Base):
-    """That a member belongs to a unit (has acted in its channel). Participation counts start here."""
+    """That a member belongs to a unit: has acted in its channel, or (Teams) was in the team's roster when
+    the bot was added to it (bot.chat.router.learn_roster). Participation counts start here."""
 
     __tablename__ = "membership"
 

@@ -42,6 +42,7 @@ from bot.toolbox.records import add_participant, add_version, name_of, participa
 # The interface later steps (vote, plan) and the handlers build on.
 __all__ = [
     "STEPS",
+    "VOTE_NUMBER",
     "add_participant",
     "add_version",
     "advance",
@@ -80,7 +81,8 @@ HEAD_VERSIONS = 3
 REPEAT_WINDOW = timedelta(minutes=10)
 
 
-_VOTE_NUMBER = re.compile(r"(?<!\+)\d")
+# A number in a vote thread is a dot ("ok 2"); "+1" is agreement.
+VOTE_NUMBER = re.compile(r"(?<!\+)\d")
 
 
 def head_key(case_id: int) -> str:
@@ -128,6 +130,14 @@ def post_in_case(ctx: HandlerContext, case: Case, reply: Reply | str) -> None:
             ctx.direct(member, reply)
         return
     ctx.post(reply, thread_key=head_key(case.id), place=case_place(ctx, case))
+
+
+def _with_direct_hint(ctx: HandlerContext, case: Case, reply: Reply) -> Reply:
+    """A parties-only step that takes messages says how to write to it from a direct message ("#8 …"):
+    there is no thread to answer in (bot/toolbox/direct.py)."""
+    if not case.parties_only or case.step not in ctx.steps.thread_handlers or case.step == "define":
+        return reply  # the define step's questions carry their own hint
+    return Reply(reply.fallback, (*reply.blocks, Note(ctx.t("case.direct_hint", number=case.id))))
 
 
 def post_head(ctx: HandlerContext, case: Case) -> None:
@@ -230,7 +240,7 @@ def advance(ctx: HandlerContext, case: Case, step: str) -> None:
     reply = intro(speaker, case) if intro is not None else None
     if reply is None:
         reply = Reply.text(speaker.t("case.entered_step", step=step_label(speaker, step)))
-    post_in_case(ctx, case, reply)
+    post_in_case(ctx, case, _with_direct_hint(speaker, case, reply))
     if case.parties_only:
         post_head(ctx, case)
     else:
@@ -300,7 +310,7 @@ def open_case(
     ctx.session.flush()
     post_head(ctx, case)
     if reply is not None:
-        post_in_case(ctx, case, reply)
+        post_in_case(ctx, case, _with_direct_hint(for_case(ctx, case), case, reply))
     key = "case.opened_parties" if parties_only else "case.opened"
     ctx.private(ctx.t(key, number=case.id))
     return case
@@ -310,7 +320,7 @@ def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
     if case is None:
         return
-    if is_chatter(msg.text) and not (case.step == "vote" and _VOTE_NUMBER.search(msg.text)):
+    if is_chatter(msg.text) and not (case.step == "vote" and VOTE_NUMBER.search(msg.text)):
         # "Enig med Per 👍", "🎉🎉", "+1": colleagues talking, not an answer, a question or an idea. Left
         # alone, with no reply. In the vote a number is a dot ("ok 2"), but "+1" is agreement.
         return

@@ -55,7 +55,13 @@ def question(ctx: HandlerContext, case: Case) -> Reply:
     else:
         # The statement is quoted mid-sentence, so its own full stop goes ("«… hva»?", not "«… hva.»?").
         text = ctx.t(f"case.define.ask.{prompt}", statement=case.statement.rstrip("."))
-    return Reply(fallback=text, blocks=(Text(text), Text(ctx.t("case.define.answer_hint"))))
+    # A parties-only case has no thread: its questions arrive as direct messages, answered with "#8 …".
+    hint = (
+        ctx.t("case.define.answer_hint_direct", number=case.id)
+        if case.parties_only
+        else ctx.t("case.define.answer_hint")
+    )
+    return Reply(fallback=text, blocks=(Text(text), Text(hint)))
 
 
 def intro(ctx: HandlerContext, case: Case) -> Reply:

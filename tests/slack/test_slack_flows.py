@@ -193,8 +193,10 @@ async def test_direct_message_to_the_bot_reaches_the_router(slack: SlackDriver) 
         }
     )
     assert response.status == 200
-    await slack.idle()  # no direct handler yet: handled without error, nothing sent
+    await slack.idle()  # a direct message always gets an answer: the help, to Kari only
     assert slack.fake.of("chat.postMessage") == []
+    [help_text] = slack.fake.private_texts()
+    assert "Hei! Her er det jeg kan hjelpe med." in help_text
 
 
 def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, str]:

@@ -125,3 +125,49 @@ async def test_blind_spot_questions_are_discussed_without_becoming_questions(sla
         assert list(s.scalars(select(Question.text))) == [
             "Ola, hva ser du som verneombud når det blir kaos i garderoben om morgenen?"
         ]
+
+
+async def _dm(slack: SlackDriver, user: str, text: str) -> None:
+    ts = f"1700000300.{len(slack.fake.calls):06d}"
+    channel = "D" + user.removeprefix("U")
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel_type": "im",
+    }
+    response = await slack.event(event)
+    assert response.status == 200
+    await slack.idle()
+
+
+async def test_a_direct_message_gets_an_answer_and_reaches_a_parties_only_case(slack: SlackDriver) -> None:
+    fake = slack.fake
+    await _staffed(slack)
+    mark = len(fake.calls)
+    await _dm(slack, "USIRI", "Hvordan stiller jeg et anonymt spørsmål?")
+    [answer] = _private(fake, mark, "USIRI")
+    assert "Et anonymt spørsmål stiller du i steget «Finn blindsonen»" in _text(answer)
+    # Nina starts a case for the parties only; Kari answers its first question from her direct chat.
+    mark = len(fake.calls)
+    await _command(slack, "UNINA", "problem bare-partene Konflikt mellom to ansatte på Blåklokka")
+    to_kari = [c for c in _since(fake, mark, "chat.postMessage") if c.body.get("channel") == "DKARI"]
+    assert any("Svar her med «#1 " in _text(c) for c in to_kari)
+    mark = len(fake.calls)
+    await _dm(slack, "UKARI", "#1 Et symptom – de har ikke snakket sammen siden august.")
+    assert "Lagt til som svar på «symptom eller problem?» i sak #1." in _text(
+        _private(fake, mark, "UKARI")[0]
+    )
+    to_ola = [_text(c) for c in _since(fake, mark, "chat.postMessage") if c.body.get("channel") == "DOLA"]
+    assert any("(i direktemelding): Et symptom – de har ikke snakket sammen" in t for t in to_ola)
+    assert not [
+        c for c in _since(fake, mark, "chat.postMessage") if c.body.get("channel") in ("DPER", "DSIRI")
+    ]
+    # Staff cannot reach it, and hear the same as for a case that does not exist.
+    mark = len(fake.calls)
+    await _dm(slack, "UPER", "#1 Jeg vet hva det handler om")
+    assert "Jeg finner ingen sak #1 som du har tilgang til." in _text(_private(fake, mark, "UPER")[0])
+    with slack.bot.db.transaction() as s:
+        assert list(s.scalars(select(CaseVersion.kind).order_by(CaseVersion.n))) == ["statement", "symptom"]

@@ -3,7 +3,9 @@
 The fake records what the bot sends – ``POST /v3/conversations/{id}/activities[/{activityId}]`` (new
 messages and replies in a reply chain), ``PUT`` to the same (updates) and ``POST /v3/conversations``
 (a new personal chat) – and answers ``{"id": …}`` like the Bot Connector does. Faults (429 with
-Retry-After, 403, 502, …) can be queued for the next calls.
+Retry-After, 403, 502, …) can be queued for the next calls. It also serves a team's roster,
+``GET /v3/conversations/{id}/pagedmembers``, in pages with a continuation token (``roster``, ``page_size``),
+with every field Teams sends about a person (e-mail, UPN, directory id) so tests can check what is kept.
 """
 
 from __future__ import annotations
@@ -50,6 +52,18 @@ class Person:
     def chat(self) -> str:
         """Their personal chat with the bot, as Teams names it once it exists."""
         return f"a:personal-{self.key}"
+
+    @property
+    def roster_entry(self) -> dict[str, str]:
+        """The person as ``pagedmembers`` lists them: more than a message carries."""
+        return {
+            **self.account,
+            "givenName": self.name.split()[0],
+            "email": f"{self.key}@solsikken.example",
+            "userPrincipalName": f"{self.key}@solsikken.example",
+            "tenantId": TENANT,
+            "userRole": "user",
+        }
 
 
 KARI = Person("kari", "Kari Nordmann")
@@ -104,13 +118,31 @@ class FakeConnector:
         self.scheduled: dict[int, Fault] = {}
         self.url = ""
         self._ids = itertools.count(1_700_000_000_001)
+        # Team or conversation id → its members as Teams lists them; reads recorded as (id, token).
+        self.roster: dict[str, list[dict[str, Any]]] = {}
+        self.roster_reads: list[tuple[str, str | None]] = []
+        self.page_size = 2
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_route("*", "/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_route("*", "/v3/conversations/{conversation}/activities/{activity}", self._activity)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._members)
         return app
+
+    async def _members(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        token = request.query.get("continuationToken")
+        self.roster_reads.append((conversation, token))
+        everyone = self.roster.get(conversation)
+        if everyone is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "no such team"}}, status=404)
+        start = int(token or 0)
+        page: dict[str, Any] = {"members": everyone[start : start + self.page_size]}
+        if start + self.page_size < len(everyone):
+            page["continuationToken"] = str(start + self.page_size)
+        return web.json_response(page)
 
     @property
     def service_url(self) -> str:

@@ -4,11 +4,15 @@ alone; "JA! Og #2" linked; the chain on the ballot; a blind-spot discussion that
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
+from bot.schema import metadata
+from bot.storage.models import Member
 from bot.toolbox.models import CaseVersion, Question
 from bot.toolbox.models_plan import VoteOption
-from tests.teams.fakes import CHANNEL, Person, TeamsDriver
+from tests.teams.fakes import BOT, CHANNEL, TEAM, TENANT, Person, TeamsDriver, _base
 from tests.teams.test_teams_case import press, text_since
 
 KARI = Person("kari", "Kari")  # leder (she added the app)
@@ -82,3 +86,99 @@ async def test_a_blind_spot_discussion_stays_discussion(teams: TeamsDriver) -> N
     assert teams.since(mark) == []
     with teams.bot.db.transaction() as s:
         assert list(s.scalars(select(Question.text))) == [question]
+
+
+ANNE = Person("anne", "Anne Lie")
+
+
+def _install_in_team(teams: TeamsDriver, person: Person) -> dict[str, Any]:
+    """The conversation update Teams sends when ``person`` adds the app to the team (its General channel)."""
+    activity = _base(
+        teams.service_url,
+        person,
+        {"id": CHANNEL, "conversationType": "channel", "isGroup": True, "tenantId": TENANT},
+    )
+    activity.update(
+        type="conversationUpdate",
+        membersAdded=[BOT],
+        channelData={"tenant": {"id": TENANT}, "team": {"id": TEAM, "name": "Solsikken"}},
+    )
+    return activity
+
+
+def _stored_text(teams: TeamsDriver) -> str:
+    """Every value in every table, as an operator reading the database would see them."""
+    with teams.bot.db.transaction() as s:
+        return "\n".join(
+            str(row) for table in metadata().sorted_tables for row in s.execute(select(table)).all()
+        )
+
+
+async def test_installing_in_a_team_learns_its_members_so_a_first_direct_message_works(
+    teams: TeamsDriver,
+) -> None:
+    people = (KARI, OLA, SIRI, PER, ANNE)
+    teams.connector.roster[TEAM] = [p.roster_entry for p in people] + [{**BOT, "userRole": "bot"}]
+    assert await teams.send(_install_in_team(teams, KARI)) == 200
+    # Read page by page (the fake gives two at a time).
+    assert teams.connector.roster_reads == [(TEAM, None), (TEAM, "2"), (TEAM, "4")]
+    # Of what the roster says, only the Teams id and the name are kept – nothing else, anywhere.
+    stored = _stored_text(teams)
+    assert "Anne Lie" in stored and "29:anne" in stored
+    for trace in ("solsikken.example", "aad-anne", "Anne',", "userRole", "28:partsbot-app-id', 'Partsbot"):
+        assert trace not in stored, trace
+    # Kari sets up the leder role and starts a case in the channel; nobody else has written anywhere.
+    await teams.say(KARI, "rolle leder")
+    mark = teams.mark()
+    await teams.say(KARI, f"problem {SEED}")
+    head = next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
+    chain = f"{CHANNEL};messageid={head.returned}"
+    # Anne's very first message is in her personal chat: before, "Skriv en kommando i barnehagens kanal
+    # først". Now she is a member of Solsikken and takes part from there.
+    mark = teams.mark()
+    await teams.say_privately(ANNE, "saker")
+    assert "#1" in text_since(teams, mark, ANNE.chat) and "kanal først" not in text_since(teams, mark)
+    mark = teams.mark()
+    await teams.say_privately(ANNE, "#1 Et symptom. Vi leter etter hverandre hver morgen.")
+    assert "Lagt til som svar på «symptom eller problem?» i sak #1." in text_since(teams, mark, ANNE.chat)
+    assert "Anne Lie (i direktemelding): Et symptom." in text_since(teams, mark, chain)
+    # Ola claims his role from his personal chat too, as his first message ever.
+    mark = teams.mark()
+    await teams.say_privately(OLA, "rolle verneombud")
+    assert "velges av de ansatte" in text_since(teams, mark, OLA.chat)
+    # A person erased with "slett meg" is gone, roster or not.
+    await teams.say_privately(PER, "slett meg")
+    confirm = [c for c in teams.connector.delivered() if c.conversation == PER.chat][-1]
+    await press(teams, PER, confirm, "Ja, slett meg", personal=True)
+    with teams.bot.db.transaction() as s:
+        assert s.scalar(select(Member).where(Member.user_id == PER.id)) is None
+
+
+async def test_someone_who_joins_the_team_later_is_learned_from_the_update(teams: TeamsDriver) -> None:
+    teams.connector.roster[TEAM] = [KARI.roster_entry]
+    assert await teams.send(_install_in_team(teams, KARI)) == 200
+    joined = _install_in_team(teams, KARI)
+    joined["membersAdded"] = [ANNE.account]
+    assert await teams.send(joined) == 200
+    mark = teams.mark()
+    await teams.say_privately(ANNE, "saker")
+    assert "Det er ingen åpne saker du kan se." in text_since(teams, mark, ANNE.chat)
+
+
+async def test_without_a_roster_the_install_still_works(teams: TeamsDriver) -> None:
+    # The Bot Connector answers 404 (a group chat has no team roster): logged, nothing learned, no harm.
+    assert await teams.send(_install_in_team(teams, KARI)) == 200
+    mark = teams.mark()
+    await teams.say_privately(ANNE, "saker")
+    assert "Skriv en kommando i barnehagens kanal først." in text_since(teams, mark, ANNE.chat)
+    await teams.say(KARI, "rolle leder")  # the installer's right to set up the leder is kept
+    assert "Du er nå leder" in text_since(teams, mark, KARI.chat)
+
+
+async def test_a_direct_message_to_the_bot_always_gets_an_answer(teams: TeamsDriver) -> None:
+    mark = teams.mark()
+    await teams.say_privately(SIRI, "hei")
+    assert "Hei! Her er det jeg kan hjelpe med." in text_since(teams, mark, SIRI.chat)
+    mark = teams.mark()
+    await teams.say_privately(SIRI, "Hvordan stiller jeg et anonymt spørsmål?")
+    assert "Et anonymt spørsmål stiller du i steget «Finn blindsonen»" in text_since(teams, mark, SIRI.chat)

@@ -230,3 +230,61 @@ async def test_a_men_idea_goes_on_the_ballot_once_rephrased(make_bot, database) 
     with database.transaction() as s:
         positions = list(s.scalars(select(VoteOption.position).order_by(VoteOption.position)))
         assert positions == [1, 2, 3]
+
+
+async def test_a_direct_message_always_gets_an_answer(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console, _ = await seed_case(make_bot)
+    # ux.md item 10: "hei", "hjelp", a question and "#1 #1" in a direct message got silence.
+    out = await console.as_("Anne", "/dm", "hei")
+    assert "Hei! Her er det jeg kan hjelpe med." in out and "Verktøykassen" in out
+    out = await console.type("hjelp")
+    assert "Verktøykassen" in out
+    out = await console.type("Hvordan stiller jeg et anonymt spørsmål?")
+    assert "Et anonymt spørsmål stiller du i steget «Finn blindsonen»" in out
+    assert "Verktøykassen" not in out  # the answer, not the whole help
+    out = await console.type("Når lukkes avstemmingen egentlig?")
+    assert "Når en sak er i avstemmingen, skriver du numrene" in out
+    out = await console.type("#1 #1")
+    assert "Sak #1 er ikke i avstemmingen nå, men i steg 1/6 Definer riktig problem." in out
+    out = await console.type("#7 Fordi vi er for få")
+    assert "Jeg finner ingen sak #7 som du har tilgang til." in out
+    # An ordinary case answered from the direct chat: passed on in the thread, ahead of the next question.
+    out = await console.type("#1 Fordi ingen vet hvem som fordeler oppgavene.")
+    assert "Lagt til som årsak 1 i sak #1." in out
+    assert "Anne (i direktemelding): Fordi ingen vet hvem som fordeler oppgavene." in out
+    assert out.index("Anne (i direktemelding)") < out.index("(hvorfor 2 av 5)")
+    out = await console.type("#1 👍")
+    assert "Det tok jeg ikke med i sak #1" in out
+
+
+async def test_a_parties_only_case_is_answered_from_the_private_chat(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    for who in ("Kari leder", "Ola verneombud", "Siri tillitsvalgt", "Per ansatt"):
+        await console.as_(who)
+    out = await console.as_("Siri", "/parts problem bare-partene Konflikt mellom to ansatte på Blåklokka")
+    assert "[direktemelding til Kari] Partsbot:" in out
+    assert "Svar her med «#1 <svar>». Skriv «#1 videre» for å hoppe over spørsmålet." in out
+    out = await console.as_("Kari", "/dm", "hei")
+    assert "Saker bare for partene som du kan svare på herfra: #1." in out
+    out = await console.type("#1 Et symptom – de har ikke snakket sammen siden august.")
+    assert "Lagt til som svar på «symptom eller problem?» i sak #1." in out
+    # Ola and Siri read Kari's answer and the next question; Per, who is staff, reads nothing.
+    assert "[direktemelding til Ola] Partsbot:\n  Kari (i direktemelding): Et symptom" in out
+    assert "direktemelding til Per" not in out
+    out = await console.as_("Per", "/dm", "#1 Jeg vet hva det handler om")
+    assert "Jeg finner ingen sak #1 som du har tilgang til." in out
+    out = await console.as_("Per", "hei")
+    assert "Saker bare for partene" not in out
+    # The blind-spot step from the private chat: a question, a remark passed on, an anonymous question.
+    await console.as_("Kari", "/dm", "/parts neste 1")
+    out = await console.type("#1 Hvem snakket med dem sist?")
+    assert "Lagt til som spørsmål 1 i sak #1." in out
+    out = await console.as_("Ola", "/dm", "#1 Det var meg, i oktober.")
+    assert "Sendt videre i sak #1." in out
+    assert "[direktemelding til Kari] Partsbot:\n  Ola (i direktemelding): Det var meg, i oktober." in out
+    out = await console.as_("Siri", "/dm", "#1 anonym Er det noe vi ikke vet om turnusen?")
+    assert "Takk – spørsmålet ditt er lagt inn anonymt i sak #1." in out
+    assert "(i direktemelding): Er det noe" not in out  # never passed on with a name
+    with database.transaction() as s:
+        assert s.scalar(select(Idea.id)) is None

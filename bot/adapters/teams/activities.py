@@ -8,8 +8,11 @@
   a :class:`Submission` (form), after checking the card's signature (:mod:`.payload`)
 * ``invoke`` ``adaptiveCard/action`` – the same for ``Action.Execute`` (cards we render use Submit; other
   apps' or future cards may use Execute)
-* ``conversationUpdate`` (the bot was added), ``installationUpdate`` and every other type – logged and
-  otherwise ignored
+* ``conversationUpdate`` – the bot was added to a team: whoever added it may set up the leder, and the
+  team's roster (``GET /v3/conversations/{team}/pagedmembers``) makes everyone in it a member of the
+  channel's unit, so their first direct message to the bot works; later additions to the team join the
+  same way. Only the Teams user id and display name are kept (:func:`bot.chat.router.learn_roster`).
+* ``installationUpdate`` and every other type – logged and otherwise ignored
 
 Messages and card actions are stored in the inbox (:mod:`bot.chat.inbox`, keyed on the conversation and
 activity id, so a Bot Connector retry is a no-op) and processed from there through
@@ -50,6 +53,7 @@ from bot.chat.model import (
     Reply,
     Submission,
 )
+from bot.chat.router import learn_roster
 from bot.core import Partsbot
 from bot.i18n import t
 from bot.settings import Settings
@@ -66,6 +70,10 @@ _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _LEADING_MENTION = re.compile(r"^\s*<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 # Slack habits: "/parts hjelp" typed into Teams means "hjelp".
 _PREFIXES = ("/parts", "parts")
+
+# The team roster is read in pages of this size (Teams' maximum is 500), at most this many pages.
+ROSTER_PAGE = 500
+MAX_ROSTER_PAGES = 40
 
 # Where the adapter keeps the request body on the Activity, for the inbox.
 RAW_BODY = "_partsbot_raw_body"
@@ -232,8 +240,14 @@ class TeamsTurns:
             case ActivityTypes.conversation_update:
                 await self._remember(activity)
                 self._on_conversation_update(activity)
-                if getattr(activity.recipient, "id", None) in [m.id for m in activity.members_added or []]:
+                added = [m for m in activity.members_added or [] if m.id]
+                if getattr(activity.recipient, "id", None) in [m.id for m in added]:
                     await self._remember_installer(activity)
+                    # Who is in the team, so that a first direct message finds the kindergarten.
+                    self.spawn(self._learn_roster(activity))
+                elif added and not is_personal(activity):
+                    # Someone joined the team later: the conversation update names them.
+                    await self._learn_people(activity, [(m.id, m.name or "") for m in added])
             case ActivityTypes.installation_update:
                 await self._remember(activity)
                 log.info("Teams app %s in %s", activity.action or "installation update", _describe(activity))
@@ -291,6 +305,44 @@ class TeamsTurns:
                 )
 
         await asyncio.to_thread(save)
+
+    async def _learn_roster(self, activity: Any) -> None:
+        """Read the team's roster (``GET /v3/conversations/{team}/pagedmembers``, page by page) and let
+        every person in it belong to the unit of the channel the bot was added to. Best effort: without
+        the roster people still join the unit when they first write in its channel."""
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        team = channel_data.get("team") or {}
+        roster = str(team.get("id") or split_conversation(activity.conversation.id or "")[0])
+        people: list[tuple[str, str]] = []
+        token: str | None = None
+        try:
+            client = await self.messenger.connector(activity.service_url)
+            for _ in range(MAX_ROSTER_PAGES):
+                page = await client.conversations.get_conversation_paged_members(
+                    roster, page_size=ROSTER_PAGE, continuation_token=token
+                )
+                people.extend((m.id, m.name or "") for m in page.members or [] if m.id)
+                token = page.continuation_token
+                if not token:
+                    break
+        except Exception as exc:  # the Bot Connector's and the network's errors alike; never fatal here
+            log.warning("could not read the team roster of %s: %s", _describe(activity), type(exc).__name__)
+            return
+        await self._learn_people(activity, people)
+
+    async def _learn_people(self, activity: Any, people: list[tuple[str, str]]) -> None:
+        # Bots (28:…) are not people of the kindergarten.
+        humans = [(user_id, name) for user_id, name in people if not user_id.startswith("28:")]
+        if not humans:
+            return
+        place = place_of(activity)
+
+        def save() -> int:
+            with self.bot.db.transaction() as session:
+                return learn_roster(session, self.bot.settings, place, humans, self.bot.clock())
+
+        added = await asyncio.to_thread(save)
+        log.info("%s people of the team joined the unit of %s", added, _describe(activity))
 
     def _installation_changed(self, tenant: str, action: str) -> None:
         """Removed: the tenant's data is deleted after a grace period unless the app is added again."""
