@@ -320,6 +320,11 @@ def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
     if case is None:
         return
+    first = msg.text.split(maxsplit=1)
+    if first and first[0].lower().strip(":,") in ("anonym", "anonymt", "anonymous", "anon"):
+        # "Anonymt: …" in any step's thread: everyone saw who wrote it, so it is not stored under the
+        # name either; the answer says how to ask anonymously (SEC-07, ux.md item 11).
+        raise UserError("blindspot.typed_in_view", number=case.id)
     if is_chatter(msg.text) and not (case.step == "vote" and VOTE_NUMBER.search(msg.text)):
         # "Enig med Per 👍", "🎉🎉", "+1": colleagues talking, not an answer, a question or an idea. Left
         # alone, with no reply. In the vote a number is a dot ("ok 2"), but "+1" is agreement.

@@ -34,7 +34,11 @@ def case_message(ctx: HandlerContext, case: Case, text: str) -> None:
     if not body:
         raise UserError("errors.empty_text")
     first = body.split(maxsplit=1)
-    if case.step == "blindspot" and first[0].lower().strip(":,") in blindspot.ANONYMOUS_WORDS:
+    if first[0].lower().strip(":,") in blindspot.ANONYMOUS_WORDS:
+        if case.step != "blindspot":
+            # Never stored or passed on under the name of someone who asked to be anonymous.
+            step = cases.step_label(ctx, case.step)
+            raise UserError("direct.anonymous_not_now", number=case.id, step=step)
         blindspot.ask_anonymous(ctx, case, first[1] if len(first) > 1 else "")
         return
     if case.step != "vote" and _NUMBERS.fullmatch(body):

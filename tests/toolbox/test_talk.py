@@ -255,6 +255,16 @@ async def test_a_direct_message_always_gets_an_answer(make_bot, database) -> Non
     assert out.index("Anne (i direktemelding)") < out.index("(hvorfor 2 av 5)")
     out = await console.type("#1 👍")
     assert "Det tok jeg ikke med i sak #1" in out
+    # Asked to be anonymous in the wrong step: nothing stored, nothing passed on under the name.
+    out = await console.type("#1 anonym Hvorfor får noen alltid fri på fredager?")
+    assert "Anonyme spørsmål tas imot når sak #1 er i steget «Finn blindsonen»." in out
+    assert "(i direktemelding): anonym" not in out
+    # In the thread (ux.md item 11), in any step: refused with the way to ask anonymously.
+    out = await console.as_("Per", "/kanal", f"/tråd {message_number(console.transcript, '== Sak #1')}")
+    out = await console.type("Anonymt: Hvorfor får noen alltid fri på fredager?")
+    assert "Skriv ikke anonyme spørsmål i kanalen eller i en tråd" in out
+    with database.transaction() as s:
+        assert s.scalar(select(CaseVersion.id).where(CaseVersion.text.like("%fredager%"))) is None
 
 
 async def test_a_parties_only_case_is_answered_from_the_private_chat(make_bot, database) -> None:  # type: ignore[no-untyped-def]
