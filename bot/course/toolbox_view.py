@@ -80,6 +80,7 @@ def new_questions_and_ideas(
             Case.unit_id == unit_id,
             _shown(parties_only_visible),
             Question.released.is_(True),
+            Question.struck_at.is_(None),
             moment >= since,
             moment < until,
         )
@@ -91,6 +92,7 @@ def new_questions_and_ideas(
         .where(
             Case.unit_id == unit_id,
             _shown(parties_only_visible),
+            Idea.struck_at.is_(None),
             Idea.created_at >= since,
             Idea.created_at < until,
         )

@@ -117,8 +117,15 @@ class HmsRecord:
 
 def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecord:
     plan = plan_of(session, case.id)
-    questions = session.scalar(select(func.count()).select_from(Question).where(Question.case_id == case.id))
-    ideas = session.scalar(select(func.count()).select_from(Idea).where(Idea.case_id == case.id))
+    # Struck entries were taken out of the case by its steerers: not counted.
+    questions = session.scalar(
+        select(func.count())
+        .select_from(Question)
+        .where(Question.case_id == case.id, Question.struck_at.is_(None))
+    )
+    ideas = session.scalar(
+        select(func.count()).select_from(Idea).where(Idea.case_id == case.id, Idea.struck_at.is_(None))
+    )
     items: tuple[ActionRecord, ...] = ()
     if plan is not None:
         items = tuple(

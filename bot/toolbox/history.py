@@ -48,8 +48,15 @@ def case_history(session: Session, case_id: int) -> dict[str, Any]:
         "ideas_deadline": case.ideas_deadline,
         "participants": [name_of(m) for m in participants(session, case)],
         "versions": [
-            {"n": v.n, "kind": v.kind, "text": v.text, "author": author(v.author_id), "at": v.created_at}
-            for v in versions(session, case)
+            {
+                "n": v.n,
+                "kind": v.kind,
+                "text": v.text,
+                "author": author(v.author_id),
+                "at": v.created_at,
+                "struck": v.struck_at is not None,
+            }
+            for v in versions(session, case, include_struck=True)
         ],
         "questions": [
             {
@@ -58,6 +65,7 @@ def case_history(session: Session, case_id: int) -> dict[str, Any]:
                 "author": author(q.author_id),
                 "batch": q.batch,
                 "at": q.released_at,
+                "struck": q.struck_at is not None,
             }
             for q in questions
         ],
@@ -70,6 +78,7 @@ def case_history(session: Session, case_id: int) -> dict[str, Any]:
                 "builds_on": numbers.get(i.builds_on_id) if i.builds_on_id else None,
                 "blocking": i.blocking,
                 "at": i.created_at,
+                "struck": i.struck_at is not None,
             }
             for i in ideas
         ],

@@ -7,9 +7,9 @@ spellings links, a built-on idea carries its chain onto the ballot, the result a
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.toolbox.models import CaseVersion, Idea
+from bot.toolbox.models import AnonymousPool, CaseVersion, Idea, PendingQuestion, Question
 from bot.toolbox.models_plan import VoteOption
 from tests.console_driver import ConsoleDriver, message_number, option_number
 
@@ -298,3 +298,49 @@ async def test_a_parties_only_case_is_answered_from_the_private_chat(make_bot, d
     assert "(i direktemelding): Er det noe" not in out  # never passed on with a name
     with database.transaction() as s:
         assert s.scalar(select(Idea.id)) is None
+
+
+async def test_blind_spot_questions_are_answered_and_discussed_without_becoming_questions(  # type: ignore[no-untyped-def]
+    make_bot, database
+) -> None:
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    for who in ("Ola verneombud", "Siri tillitsvalgt", "Per ansatt", "Anne ansatt", "Jonas ansatt"):
+        await console.as_(who)
+    out = await console.as_("Kari leder", f"/parts blindsone {SEED}")
+    head = message_number(out, "== Sak #1")
+    # ux.md §1.3: Per's anonymous question through the form, Anne's and Jonas' from direct messages.
+    out = await console.as_("Per", f"/tråd {head}", option_number(out, "Still spørsmål"))
+    await console.type("Hvem bestemmer egentlig når Kari er på møte – er det pedagogisk leder?", "ja")
+    await console.as_(
+        "Anne", "/dm", "/parts blindsone anonym 1 Hvorfor får ikke vikarene vite noe om fordelingen?"
+    )
+    with database.transaction() as s:
+        pool_before = sorted(s.scalars(select(PendingQuestion.text)))
+        askers_before = s.scalar(select(AnonymousPool.askers))
+    # Siri asks by name in the thread: a question.
+    siri = "Ola, hva ser du som verneombud når det blir kaos i garderoben om morgenen?"
+    out = await console.as_("Siri", f"/tråd {head}", siri)
+    assert "Lagt til som spørsmål 1 i sak #1." in out
+    # Ola answers, the others discuss: not questions, not answered, and the anonymous pool is untouched.
+    for who, text in (
+        ("Ola", "Jeg ser at vikarene står og venter i garderoben uten å vite hvor de skal."),
+        ("Per", "Det stemmer. Særlig når Kari er på møte."),
+        ("Jonas", "Enig med Ola 👍"),
+        ("Anne", "Vi kunne hatt en liste på døra, men det tar vi i idéjakten."),
+    ):
+        out = await console.as_(who, text)
+        assert "Partsbot" not in out, (who, out)
+    with database.transaction() as s:
+        assert list(s.scalars(select(Question.text))) == [siri]
+        assert sorted(s.scalars(select(PendingQuestion.text))) == pool_before
+        assert s.scalar(select(AnonymousPool.askers)) == askers_before
+    # The third anonymous asker releases the batch; answering a released question is discussion too.
+    jonas = "Tør vi si fra når vi ikke rekker oppgaven vi har fått? 😬"
+    out = await console.as_("Jonas", "/dm", f"/parts blindsone anonym #1 {jonas}")
+    assert "*Anonyme spørsmål (3)*" in out and jonas in out
+    answer = "Til det siste: ja, det skal dere. Si fra til meg eller Ola."
+    out = await console.as_("Kari", f"/tråd {head}", answer)
+    assert "Partsbot" not in out
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Question)) == 4
