@@ -68,7 +68,8 @@ def csv_text(record: HmsRecord) -> str:
                 status = tr("record.done") if a.done else tr("record.open")
                 out.writerow([kinds["action"], case.number, a.text, "", a.owner, a.due_iso, status])
         for m in record.meetings:
-            out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, "", m.when, m.result])
+            # The meeting's kind (personalmøte, partsmøte …) says who it was for: the "who" column.
+            out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, m.kind, m.when, m.result])
         for w in record.checkins:
             means = _means(tr, w, ", ")
             out.writerow([kinds["checkin"], w.week, f"{w.answers}/{w.asked}", means, "", "", ""])
@@ -130,11 +131,13 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
     if not record.meetings:
         line(tr("record.no_meetings"))
     for m in record.meetings:
-        line(tr("record.meeting_title", when=m.when, minutes=m.minutes), 11, bold=True, gap=0.5)
+        line(tr("record.meeting_title", kind=m.kind, when=m.when, minutes=m.minutes), 11, bold=True, gap=0.5)
         line(f"{tr('record.purpose')}: {m.purpose}")
         line(f"{tr('record.desired')}: {m.desired_result}")
         for number, item in enumerate(m.items, start=1):
             line(f"{number}. {item.kind} {item.title} – {item.minutes} min")
+            if item.why:
+                line(f"    {tr('record.why')}: {item.why}", 9)
         result = m.result + (f" ({m.result_comment})" if m.result_comment else "")
         line(f"{tr('record.result')}: {result}", 9, gap=4)
 
