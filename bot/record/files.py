@@ -66,7 +66,7 @@ def csv_text(record: HmsRecord) -> str:
             out.writerow(row)
             for a in case.actions:
                 status = tr("record.done") if a.done else tr("record.open")
-                out.writerow([kinds["action"], case.number, a.text, "", a.owner, a.due_iso, status])
+                out.writerow([kinds["action"], case.number, a.text, a.indicator, a.owner, a.due_iso, status])
         for m in record.meetings:
             # The meeting's kind (personalmøte, partsmøte …) says who it was for: the "who" column.
             out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, m.kind, m.when, m.result])
@@ -123,6 +123,8 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
         for a in case.actions:
             done = tr("record.done_mark") if a.done else ""
             line(tr("record.action", number=a.number, text=a.text, owner=a.owner, due=a.due) + done)
+            if a.indicator:
+                line(f"    {a.indicator}", 9)
         for answer in case.reached:
             line(f"{tr('record.reached')}: {answer}")
         line(f"{tr('record.decision')}: {case.decision}", 9, gap=4)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.course import checkin, evaluation, runs
+from bot.course import checkin, evaluation, indicator, runs
 from bot.course.models import CourseRun
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import week_number
@@ -31,7 +31,7 @@ from bot.storage.models import Member, Unit
 from bot.toolbox.decision import decision_text
 from bot.toolbox.hora import TRIO, agenda_items, kind_name
 from bot.toolbox.models import Case, Idea, Question
-from bot.toolbox.models_plan import Meeting
+from bot.toolbox.models_plan import ActionItem, Meeting
 from bot.toolbox.planning import actions, obstacles, plan_of
 from bot.toolbox.records import name_of, versions
 
@@ -51,6 +51,8 @@ class ActionRecord:
     due: str
     due_iso: str
     done: bool
+    # The check-in indicator the action should improve and its trend before and after ("" for none).
+    indicator: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,15 @@ class HmsRecord:
     evaluation: tuple[str, ...]
 
 
-def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecord:
+def _trend_text(tr: Translator, session: Session, action: ActionItem, now: datetime) -> str:
+    if action.indicator is None:
+        return ""
+    found = indicator.action_trend(session, action, now)
+    name = tr(f"checkin.indicators.{action.indicator}")
+    return f"{name}: " + (indicator.describe(tr, found) if found is not None else tr("indicator.not_started"))
+
+
+def _case(tr: Translator, session: Session, unit: Unit, case: Case, now: datetime) -> CaseRecord:
     plan = plan_of(session, case.id)
     questions = session.scalar(select(func.count()).select_from(Question).where(Question.case_id == case.id))
     ideas = session.scalar(select(func.count()).select_from(Idea).where(Idea.case_id == case.id))
@@ -131,6 +141,7 @@ def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecor
                 due=day_text(tr.language, a.due),
                 due_iso=a.due.isoformat(),
                 done=a.done_at is not None,
+                indicator=_trend_text(tr, session, a, now),
             )
             for a in actions(session, plan.id)
         )
@@ -213,7 +224,7 @@ def collect(session: Session, unit: Unit, now: datetime, language: str, *, for_t
     query = select(Case).where(Case.unit_id == unit.id).order_by(Case.id)
     if not for_trio:
         query = query.where(Case.parties_only.is_(False))
-    cases = tuple(_case(tr, session, unit, c) for c in session.scalars(query))
+    cases = tuple(_case(tr, session, unit, c, now) for c in session.scalars(query))
     shown = {c.number for c in cases}
     found_query = select(Meeting).where(Meeting.unit_id == unit.id).order_by(Meeting.starts_at)
     if not for_trio:
