@@ -84,6 +84,12 @@ def _font_dir() -> Path:
 
 
 def write_pdf(record: HmsRecord, path: Path) -> Path:
+    path.write_bytes(pdf_bytes(record))
+    return path
+
+
+def pdf_bytes(record: HmsRecord) -> bytes:
+    """The record as a PDF document: for a file, or for a chat that delivers it (``/parts eksport``)."""
     from fpdf import FPDF  # only when a PDF is asked for
 
     tr = Translator(record.language)
@@ -167,8 +173,7 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
             chart = _chart(record, tr, Path(folder))
             if chart is not None:
                 pdf.image(str(chart), w=170)
-    pdf.output(str(path))
-    return path
+    return bytes(pdf.output())
 
 
 def _chart(record: HmsRecord, tr: Translator, folder: Path) -> Path | None:

@@ -241,8 +241,10 @@ def _groups(block: Block, number: int, signer: Signer, texts: CardTexts) -> list
             return [[action_set] for action_set in _action_sets(buttons, signer)]
         case Choice():
             return [_choice(block, number, signer, texts)]
-        case File(name=name, content=content):
-            return _file_groups(name, content)
+        case File(name=name) if block.is_text:
+            return _file_groups(name, block.text)
+        case File():
+            return []  # offered with a file-consent card of its own (bot/adapters/teams/files.py)
         case Divider() | Image():
             return []
     log.warning("block %r has no Teams rendering; left out", type(block).__name__)
