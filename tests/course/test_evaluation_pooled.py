@@ -10,7 +10,7 @@ from datetime import UTC, timedelta
 from sqlalchemy import select
 
 from bot.course import evaluation, survey
-from bot.course.models import CourseRun, EvaluationRound
+from bot.course.models import CourseRun
 from bot.course.nudges import render_nudge
 from bot.storage.models import Member, Membership, Unit
 from tests.console_driver import ConsoleDriver
