@@ -256,9 +256,9 @@ _FILE_LINES = 40
 
 
 def _file_groups(name: str, content: str) -> list[list[Element]]:
-    """A file as text: a bot cannot attach a file in Teams without asking the person to accept it first
-    (a file-consent card, which needs the app's ``supportsFiles``), so the content is shown, monospace,
-    under its name, for the person to copy."""
+    """A text file (a data export) shown in the card, monospace, under its name, for the person to copy:
+    quicker than a file-consent card for text. A binary file (a PDF) gets the consent card instead
+    (bot/adapters/teams/files.py)."""
     lines = content.splitlines() or [""]
     groups: list[list[Element]] = [
         [{"type": "TextBlock", "text": defuse(name), "weight": "Bolder", "wrap": True}]

@@ -1,5 +1,5 @@
-"""meeting kinds (personalmøte, ledermøte, HMS-gruppe, trio), "hvorfor og hva vil vi" on agenda items, and
-the check-in indicator an action should improve
+"""meeting kinds (personalmøte, ledermøte, HMS-gruppe, trio), "hvorfor og hva vil vi" on agenda items,
+the check-in indicator an action should improve, and files waiting for a Teams file-consent answer
 
 Revision ID: 0010
 Revises: 0009
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import bot.storage.models
 
 revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
@@ -30,9 +32,28 @@ def upgrade() -> None:
         batch_op.alter_column("why", server_default=None)
     with op.batch_alter_table("plan_action", schema=None) as batch_op:
         batch_op.add_column(sa.Column("indicator", sa.String(length=16), nullable=True))
+    op.create_table(
+        "teams_pending_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("workspace", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("media_type", sa.String(length=100), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_teams_pending_file")),
+        sa.UniqueConstraint("token", name=op.f("uq_teams_pending_file_token")),
+    )
+    with op.batch_alter_table("teams_pending_file", schema=None) as batch_op:
+        batch_op.create_index("ix_teams_pending_file_created", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("teams_pending_file", schema=None) as batch_op:
+        batch_op.drop_index("ix_teams_pending_file_created")
+    op.drop_table("teams_pending_file")
     with op.batch_alter_table("plan_action", schema=None) as batch_op:
         batch_op.drop_column("indicator")
     with op.batch_alter_table("agenda_item", schema=None) as batch_op:
