@@ -10,18 +10,19 @@ from datetime import UTC, timedelta
 from sqlalchemy import select
 
 from bot.course import evaluation, survey
-from bot.course.models import CourseRun
+from bot.course.models import CourseRun, EvaluationRound
 from bot.course.nudges import render_nudge
 from bot.storage.models import Member, Membership, Unit
 from tests.console_driver import ConsoleDriver
 from tests.course.course_helpers import oslo, team
 
-UNITS = ("Solsikken barnehage", "Blåklokka barnehage", "Hestehoven barnehage")
+UNITS = ("Solsikken barnehage", "Blåklokka barnehage", "Hestehoven barnehage", "Løvetann barnehage")
 # Module 1's questions, each trio's three answers (useful, and so on) – the same for every question.
 SCORES = {
     "Solsikken barnehage": (4, 4, 5),
     "Blåklokka barnehage": (3, 4, 2),
     "Hestehoven barnehage": (5, 3, 4),
+    "Løvetann barnehage": (1, 1, 2),
 }
 
 
@@ -42,8 +43,8 @@ async def _enrolled(make_bot, clock, names):  # type: ignore[no-untyped-def]
 async def _kurs(consoles, name: str) -> str:  # type: ignore[no-untyped-def]
     """``/parts kurs`` as Kari in ``name``; the bot's answer is printed by whichever console registered
     last as the bot's console messenger, so all of them are read."""
-    await consoles[name].as_("Kari", "/parts kurs")
-    return "".join(c.take() for c in consoles.values())
+    typed = await consoles[name].as_("Kari", "/parts kurs")
+    return typed + "".join(c.take() for c in consoles.values())
 
 
 def _answers(database, clock, names) -> None:  # type: ignore[no-untyped-def]
@@ -82,12 +83,26 @@ async def test_a_trio_modules_evaluation_is_shown_only_pooled_and_only_when_othe
         assert evaluation.module_results(s, run.id, clock()) == {1: None}
 
     # A third kindergarten: nine answers, six outside any one of them – shown, pooled, for each of them.
-    _answers(database, clock, UNITS[2:])
+    _answers(database, clock, UNITS[2:3])
     out = await _kurs(consoles, UNITS[0])
     assert "Modul 1, samlet for 3 barnehager (9 svar): " in out
     assert "3,8" in out.split("Modul 1, samlet")[1].splitlines()[0]  # (13 + 9 + 12) / 9 = 3,78
     out = await _kurs(consoles, UNITS[1])
     assert "Modul 1, samlet for 3 barnehager (9 svar): " in out
+
+    # A fourth kindergarten closes later. Had it joined the pool, the new figure minus the old one would
+    # give away its three answers: it stays out of the shown pool, which does not change, and on its own it
+    # is hidden.
+    _answers(database, clock, UNITS[3:])
+    out = await _kurs(consoles, UNITS[0])
+    assert "Modul 1, samlet for 3 barnehager (9 svar): " in out
+    assert "3,8" in out.split("Modul 1, samlet")[1].splitlines()[0]
+    out = await _kurs(consoles, UNITS[3])
+    assert "Modul 1, samlet" not in out
+    assert "Modul 1: dere er tre som svarer, så tallene vises bare samlet med andre barnehager" in out
+    with database.transaction() as s:
+        pools = {r.run_id: r.pool for r in s.scalars(select(EvaluationRound))}
+        assert sorted(pools.values(), key=str) == [1, 1, 1, None]
 
 
 async def test_the_trio_is_told_when_asked_that_its_answers_are_never_shown_alone(

@@ -1,5 +1,6 @@
 """meeting kinds (personalmøte, ledermøte, HMS-gruppe, trio), "hvorfor og hva vil vi" on agenda items,
-the check-in indicator an action should improve, and files waiting for a Teams file-consent answer
+the check-in indicator an action should improve, files waiting for a Teams file-consent answer, and the
+pool a trio module's evaluation was shown in
 
 Revision ID: 0010
 Revises: 0009
@@ -32,6 +33,8 @@ def upgrade() -> None:
         batch_op.alter_column("why", server_default=None)
     with op.batch_alter_table("plan_action", schema=None) as batch_op:
         batch_op.add_column(sa.Column("indicator", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("evaluation_round", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pool", sa.Integer(), nullable=True))
     op.create_table(
         "teams_pending_file",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,6 +57,8 @@ def downgrade() -> None:
     with op.batch_alter_table("teams_pending_file", schema=None) as batch_op:
         batch_op.drop_index("ix_teams_pending_file_created")
     op.drop_table("teams_pending_file")
+    with op.batch_alter_table("evaluation_round", schema=None) as batch_op:
+        batch_op.drop_column("pool")
     with op.batch_alter_table("plan_action", schema=None) as batch_op:
         batch_op.drop_column("indicator")
     with op.batch_alter_table("agenda_item", schema=None) as batch_op:
