@@ -42,7 +42,11 @@ def _decode(value: Any) -> Any:
             return base64.b64decode(value[_BYTES])
         if "_t" in value:
             cls = _TYPES[value["_t"]]
-            return cls(**{k: _decode(v) for k, v in value.items() if k != "_t"})
+            fields = {k: _decode(v) for k, v in value.items() if k != "_t"}
+            if cls is model.File and "content" in fields:
+                # Stored before files carried bytes (text only): still delivered after an upgrade.
+                fields["data"] = str(fields.pop("content")).encode("utf-8")
+            return cls(**fields)
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         # The model uses tuples for every sequence so that replies stay hashable and immutable.
