@@ -125,7 +125,7 @@ def enqueue(
                 .distinct()
             )
         )
-    rows: list[tuple[OutboxItem, bool]] = []
+    rows: list[tuple[OutboxItem, bool, Effect]] = []
     for routing, effect in items:
         claimed = claim is not None and routing.platform in claim_platforms and routing.lane not in busy
         row = OutboxItem(
@@ -136,11 +136,15 @@ def enqueue(
             next_attempt_at=now + claim if claimed and claim is not None else now,
         )
         session.add(row)
-        rows.append((row, claimed))
-    if not any(claimed for _, claimed in rows):
+        rows.append((row, claimed, effect))
+    if not any(claimed for _, claimed, _ in rows):
         return []
     session.flush()  # the ids
-    return [Claimed(r.id, r.platform, r.coalesce_key, r.effect, r.lane) for r, claimed in rows if claimed]
+    return [
+        Claimed(r.id, r.platform, r.coalesce_key, r.effect, r.lane, effect)
+        for r, claimed, effect in rows
+        if claimed
+    ]
 
 
 @dataclass(frozen=True)
@@ -153,9 +157,11 @@ class _Head:
 
 @dataclass(frozen=True)
 class Claimed(_Head):
-    """An item stored already claimed by this process (see :func:`enqueue`), with its lane."""
+    """An item stored already claimed by this process (see :func:`enqueue`), with its lane and the effect
+    itself (no need to decode what was just encoded)."""
 
     lane: str
+    value: Effect | None = None
 
 
 class Delivery:
@@ -323,7 +329,9 @@ class Delivery:
         the lane must wait (the item stays, due later; the claimed items in ``release`` become due now, to
         be taken in order behind it)."""
         now = self.clock()
-        effect = codec.loads(head.effect)
+        effect = (
+            head.value if isinstance(head, Claimed) and head.value is not None else codec.loads(head.effect)
+        )
         try:
             await self._send(effect)
         except DeliveryError as exc:

@@ -272,7 +272,7 @@ class SlackEvents:
         if item is None:
             log.error("a Slack request reached a listener without its inbox item; not processed")
             return
-        self.tasks.spawn(self.bot.inbox.process(item), item.kind)
+        self.bot.inbox.start(item)
 
     async def process(self, item: Received) -> bool:
         """Turn a stored request into events for the bot (after the ack, or after a restart)."""
@@ -565,7 +565,13 @@ class SlackEvents:
     # Into the bot ----------------------------------------------------------------------------------
 
     async def handle(self, event: Event, job: _Job | None = None) -> None:
-        await self.bot.handle(event, inbox_id=job.take() if job is not None else None)
+        """Handle the event; its delivery runs on in the background, so the inbox's workers go on with the
+        next item instead of waiting for a channel's pace."""
+        await self.bot.handle(
+            event,
+            inbox_id=job.take() if job is not None else None,
+            spawn=lambda delivering: self.tasks.spawn(delivering, "delivery"),
+        )
 
 
 def _action_value(action: dict[str, Any]) -> str:
