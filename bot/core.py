@@ -198,7 +198,9 @@ class Partsbot:
         """Handle an event together with the others waiting at this moment (see :meth:`_handle_batch`)."""
         future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((event, inbox_id, future))
-        if len(self._batchers) < self._max_batchers:
+        # A batcher that is not done yet will look at the queue again; a done one (its callback that
+        # forgets it may not have run yet) will not.
+        if sum(not task.done() for task in self._batchers) < self._max_batchers:
             task = asyncio.create_task(self._run_batches())
             self._batchers.add(task)
             task.add_done_callback(self._batchers.discard)

@@ -153,3 +153,27 @@ def test_a_stored_request_is_stored_once_whatever_arrives_with_it(
         [("slack", "event:T1:Ev1", "event", {"n": 1}), ("slack", "event:T1:Ev2", "event", {})]
     )
     assert again[0] is None and again[1] is not None and again[1].id != first[0].id
+
+
+async def test_an_event_that_comes_the_moment_a_batch_ends_is_handled_too(
+    make_bot: Callable[..., Partsbot],
+) -> None:
+    """With nothing to wait for in between (delivery held), the next event arrives while the finished
+    batcher's task is done but not yet forgotten: it must start a new one, not wait for the old."""
+    bot = make_bot()
+
+    async def held(*_args: object, **_kwargs: object) -> int:
+        return 0
+
+    bot.delivery.flush = held  # type: ignore[method-assign]
+    handled: list[int] = []
+
+    async def one_after_the_other() -> None:
+        for n in range(3):  # awaited directly: nothing runs in between
+            if await bot.handle(Command(Actor(f"U{n}", "x"), PLACE, "hjelp", "")):
+                handled.append(n)
+
+    sequence = asyncio.ensure_future(one_after_the_other())
+    await asyncio.wait({sequence}, timeout=10)  # a bound for a hang, never reached when it works
+    sequence.cancel()
+    assert handled == [0, 1, 2]

@@ -178,7 +178,9 @@ class Inbox:
             log.warning("inbox queue full; %s item %s waits in the database", item.platform, item.id)
             return
         self._queue.append(item)
-        if len(self._tasks) < WORKERS:
+        # A worker that is not done yet takes the next item; a done one (whose callback that forgets it may
+        # not have run yet) does not.
+        if sum(not task.done() for task in self._tasks) < WORKERS:
             task = asyncio.create_task(self._work())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
