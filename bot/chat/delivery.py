@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.chat import codec
@@ -118,33 +118,45 @@ def enqueue(
     busy: set[str] = set()
     if claim is not None:
         lanes = sorted({routing.lane for routing, _ in items})
-        busy = set(
-            session.scalars(
-                select(OutboxItem.lane)
-                .where(OutboxItem.lane.in_(lanes), OutboxItem.parked.is_(False))
-                .distinct()
-            )
-        )
-    rows: list[tuple[OutboxItem, bool, Effect]] = []
+        busy = set(session.scalars(_BUSY_LANES, {"lanes": lanes}))
+    rows: list[dict[str, object]] = []
+    claims: list[bool] = []
     for routing, effect in items:
         claimed = claim is not None and routing.platform in claim_platforms and routing.lane not in busy
-        row = OutboxItem(
-            platform=routing.platform,
-            lane=routing.lane,
-            coalesce_key=routing.coalesce_key,
-            effect=codec.dumps(effect),
-            next_attempt_at=now + claim if claimed and claim is not None else now,
+        rows.append(
+            {
+                "platform": routing.platform,
+                "lane": routing.lane,
+                "coalesce_key": routing.coalesce_key,
+                "effect": codec.dumps(effect),
+                "next_attempt_at": now + claim if claimed and claim is not None else now,
+                "created_at": now,
+            }
         )
-        session.add(row)
-        rows.append((row, claimed, effect))
-    if not any(claimed for _, claimed, _ in rows):
-        return []
-    session.flush()  # the ids
+        claims.append(claimed)
+    # One INSERT for all of them (not the ORM's unit of work: nobody needs the rows as objects).
+    ids = session.scalars(_INSERT_ITEMS, rows).all()
     return [
-        Claimed(r.id, r.platform, r.coalesce_key, r.effect, r.lane, effect)
-        for r, claimed, effect in rows
+        Claimed(
+            item_id,
+            str(row["platform"]),
+            row["coalesce_key"],  # type: ignore[arg-type]
+            str(row["effect"]),
+            str(row["lane"]),
+            effect,
+        )
+        for item_id, row, claimed, (_, effect) in zip(ids, rows, claims, items, strict=True)
         if claimed
     ]
+
+
+_INSERT_ITEMS = insert(OutboxItem).returning(OutboxItem.id, sort_by_parameter_order=True)
+# Which of some lanes hold items (parked ones are out of their lane); built once.
+_BUSY_LANES = (
+    select(OutboxItem.lane)
+    .where(OutboxItem.lane.in_(bindparam("lanes", expanding=True)), OutboxItem.parked.is_(False))
+    .distinct()
+)
 
 
 @dataclass(frozen=True)

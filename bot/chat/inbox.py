@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,12 +85,38 @@ def mark_processed(session: Session, item_id: int, now: datetime) -> bool:
 
     The payload is erased in the same step: it names the person and holds what they wrote (an anonymous
     question, too), and only the key is needed afterwards, to recognise a retry or a replay."""
-    result = session.execute(
-        update(InboxItem)
-        .where(InboxItem.id == item_id, InboxItem.processed_at.is_(None))
-        .values(processed_at=now, payload="")
-    )
+    result = session.execute(_MARK_PROCESSED, {"item_id": item_id, "now": now})
     return bool(getattr(result, "rowcount", 0))
+
+
+# Statements of every request, built once (building them cost more than running them).
+_MARK_PROCESSED = (
+    update(InboxItem)
+    .where(InboxItem.id == bindparam("item_id"), InboxItem.processed_at.is_(None))
+    .values(processed_at=bindparam("now"), payload="")
+)
+
+
+def _insert_new(insert: Callable[..., Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: no row back when the key was stored before."""
+    return (
+        insert(InboxItem)
+        .values(
+            platform=bindparam("platform"),
+            key=bindparam("key"),
+            kind=bindparam("kind"),
+            payload=bindparam("payload"),
+            received_at=bindparam("now"),
+            claimed_until=bindparam("claimed_until"),
+            attempts=1,
+            last_error="",
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "key"])
+        .returning(InboxItem.id)
+    )
+
+
+_INSERT_NEW = {"sqlite": _insert_new(sqlite_insert), "postgresql": _insert_new(postgresql_insert)}
 
 
 class Inbox:
@@ -119,27 +145,19 @@ class Inbox:
         acknowledged before this commits; sharing the commit only means the requests that arrived together
         are acknowledged together."""
         now = self.clock()
-        insert = sqlite_insert if self.db.engine.dialect.name == "sqlite" else postgresql_insert
+        statement = _INSERT_NEW[self.db.engine.dialect.name]
         stored: list[Received | None] = []
         with self.db.transaction(urgent=True) as session:
             for platform, key, kind, payload in requests:
-                text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-                statement = (
-                    insert(InboxItem)
-                    .values(
-                        platform=platform,
-                        key=key[:128],
-                        kind=kind[:32],
-                        payload=text,
-                        received_at=now,
-                        claimed_until=now + self.lease,
-                        attempts=1,
-                        last_error="",
-                    )
-                    .on_conflict_do_nothing(index_elements=["platform", "key"])
-                    .returning(InboxItem.id)
-                )
-                item_id = session.execute(statement).scalar()
+                values = {
+                    "platform": platform,
+                    "key": key[:128],
+                    "kind": kind[:32],
+                    "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str),
+                    "now": now,
+                    "claimed_until": now + self.lease,
+                }
+                item_id = session.execute(statement, values).scalar()
                 stored.append(None if item_id is None else Received(item_id, platform, kind, payload))
         return stored
 
