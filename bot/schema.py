@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 
 import bot.adapters.slack.models
 import bot.course.models
+import bot.course.models_exchange
 import bot.storage.models
 import bot.storage.models_roles
 import bot.toolbox.models
@@ -21,6 +22,7 @@ MODEL_MODULES = (
     bot.storage.models,
     bot.adapters.slack.models,
     bot.course.models,
+    bot.course.models_exchange,
     bot.toolbox.models,
     bot.toolbox.models_plan,
     bot.toolbox.models_matter,
