@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.chat.model import Block, Button, Buttons, Effect, Header, Note, Reply, Text
-from bot.course import evaluation, exchange_page, reflection, shared
+from bot.course import evaluation, exchange, reflection, shared
 from bot.course.audience import effects_for
 from bot.course.jobs import Job, Skip
 from bot.course.models import CourseModule, CourseRun, DueNudge, SendLedger
@@ -201,7 +201,7 @@ def _make(nudge_id: int) -> Callable[[Session, datetime], list[Effect]]:
                 lambda lang, _m: shared.render(session, run, unit.name, now, lang),
             )
         elif nudge.kind == "exchange":
-            return exchange_page.nudge_effects(session, run, unit, now)
+            return exchange.nudge_effects(session, run, unit, now)
         return effects_for(
             session, unit, nudge.audience, lambda lang, _m: render_nudge(session, nudge, unit, lang, round_id)
         )

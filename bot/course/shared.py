@@ -60,11 +60,15 @@ def checkin_lines(session: Session, unit_id: int, now: datetime, language: str) 
     return lines if len(lines) > 1 else []
 
 
-def module_lines(session: Session, run_id: int, now: datetime, language: str) -> list[str]:
+def module_lines(
+    session: Session, run_id: int, now: datetime, language: str, hidden: bool = True
+) -> list[str]:
+    """Each closed module evaluation's means; with ``hidden``, a line for each one with too few answers."""
     lines = []
     for number, means in evaluation.module_results(session, run_id, now).items():
         if not means:
-            lines.append(t(language, "shared.module_hidden", module=number, min=MIN_GROUP_SIZE))
+            if hidden:
+                lines.append(t(language, "shared.module_hidden", module=number, min=MIN_GROUP_SIZE))
             continue
         values = ", ".join(
             f"{t(language, f'evaluation.short.{q}')} {decimal(language, v)}" for q, v in means.items()
@@ -73,12 +77,14 @@ def module_lines(session: Session, run_id: int, now: datetime, language: str) ->
     return lines
 
 
-def comparison_lines(session: Session, run_id: int, now: datetime, language: str) -> list[str]:
+def comparison_lines(
+    session: Session, run_id: int, now: datetime, language: str, hidden: bool = True
+) -> list[str]:
     comparison = evaluation.compare(session, run_id, now)
     if comparison.reason == "not_yet":
         return []
     if comparison.reason == "too_few":
-        return [t(language, "shared.comparison_hidden", min=MIN_GROUP_SIZE)]
+        return [t(language, "shared.comparison_hidden", min=MIN_GROUP_SIZE)] if hidden else []
     lines = []
     for question, before, after in comparison.rows:
         label = t(language, f"evaluation.short.{question}")

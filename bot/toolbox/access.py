@@ -245,6 +245,16 @@ def may_manage_exchange(session: Session, organisation_id: int, member_id: int, 
     return may_manage_unit(session, organisation_id, member_id, unit_id)
 
 
+def may_name_exchange_channel(session: Session, organisation_id: int, member_id: int) -> bool:
+    """Name the organisation's exchange channel: the leder of one of its units."""
+    unit_ids = session.scalars(
+        select(Membership.unit_id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.member_id == member_id, Unit.organisation_id == organisation_id)
+    )
+    return any(is_leader(session, unit_id, member_id) for unit_id in unit_ids)
+
+
 def may_ask_exchange(
     session: Session, organisation_id: int, member_id: int, group_unit_ids: list[int]
 ) -> bool:
