@@ -19,7 +19,9 @@ def test_the_course_demo_shows_the_digests_and_the_exchange_between_two_kinderga
     assert "→ refleksjon etter modul 1 (de modulen var for, privat) · 3 meldinger" in text
     assert "→ refleksjon etter modul 2 (de modulen var for, privat) · 6 meldinger" in text
     withheld = text.split("== Refleksjonene etter modul 1 ==", 1)[1].split("###", 1)[0]
-    assert "kan ikke vises denne gangen, selv med svarene fra Solsikken barnehage, Blåbær barnehage" in withheld
+    assert (
+        "kan ikke vises denne gangen, selv med svarene fra Solsikken barnehage, Blåbær barnehage" in withheld
+    )
     shown = text.split("== Refleksjonene etter modul 2 ==", 1)[1].split("###", 1)[0]
     assert "10 har svart, fra Solsikken barnehage, Blåbær barnehage." in shown
     assert shown.count("\n  • ") == 10
