@@ -176,3 +176,30 @@ async def test_at_module_6_every_member_gets_the_shared_results_that_pass_the_th
     assert "Vil bruke det" not in results
     assert "• Modul 2: for få svar til å vises (minst 5)" in results
     assert "Kommentarer er ikke med." in results
+
+
+async def test_answers_whose_digest_never_comes_are_deleted_unread(
+    default_and_postgres: Database, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.course import runs
+    from bot.course.models import CourseRun
+    from bot.course.scheduler import tick
+
+    db = default_and_postgres
+    bot, console = await enrolled(db, clock)
+    await walk(bot, clock, oslo(2027, 1, 12, 11, 5))
+    await reflect(bot, "Kari", round_id(db, 1), "Dette skal ingen lese")
+    with db.transaction() as s:
+        runs.finish(s, s.scalars(select(CourseRun)).one())  # the run ends: no digest will come
+    clock.set(oslo(2027, 1, 12, 11, 5).astimezone(UTC) + timedelta(days=59))
+    await tick(bot, clock())
+    with db.transaction() as s:
+        assert s.get_one(ReflectionRound, round_id(db, 1)).answers == ["Dette skal ingen lese"]
+    clock.set(clock() + timedelta(days=2))
+    await tick(bot, clock())
+    with db.transaction() as s:
+        row = s.get_one(ReflectionRound, round_id(db, 1))
+        assert (row.status, row.answers) == ("withheld", [])
+        assert s.scalars(select(ReflectionRespondent)).all() == []
