@@ -188,7 +188,7 @@ async def test_answers_whose_digest_never_comes_are_deleted_unread(
     from bot.course.scheduler import tick
 
     db = default_and_postgres
-    bot, console = await enrolled(db, clock)
+    bot, _ = await enrolled(db, clock)
     await walk(bot, clock, oslo(2027, 1, 12, 11, 5))
     await reflect(bot, "Kari", round_id(db, 1), "Dette skal ingen lese")
     with db.transaction() as s:
