@@ -1,6 +1,6 @@
 """reflections and the module 6 exchange
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 import bot.storage.models
 
-revision: str = "0011"
+revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
