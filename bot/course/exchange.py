@@ -198,8 +198,8 @@ def _meetings(session: Session, unit_id: int, now: datetime) -> list[Meeting]:
 
 
 def _trio_meeting(meeting: Meeting) -> bool:
-    # Meeting kinds (issue 12, "trio meeting" private to the trio) may hold parties-only material.
-    return str(getattr(meeting, "kind", "") or "") == "trio"
+    # The trio's own meeting (partsmøte) is private to the trio and may hold parties-only material.
+    return meeting.kind == "trio"
 
 
 def draft_items(

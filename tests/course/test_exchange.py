@@ -67,8 +67,8 @@ async def other_organisation(bot: Partsbot, kind: str, text: str = "", value: st
 
 def seed_solsikken(db: Database, now: datetime) -> None:
     """What Solsikken did during the course, written as the tools would have: an ordinary case with a plan
-    and a HØRA meeting; a newer parties-only case with a plan and a meeting (never to be shared); three
-    closed check-in weeks, of which the last has too few answers to be shown."""
+    and a HØRA meeting; a newer parties-only case with a plan and a meeting, and a partsmøte of the trio
+    (never to be shared); three closed check-in weeks, of which the last has too few answers to be shown."""
     with db.transaction() as s:
         unit = s.scalars(select(Unit).where(Unit.channel_id == "personalet")).one()
         kari = s.scalars(select(Member).where(Member.user_id == "u-kari")).one()
@@ -107,14 +107,17 @@ def seed_solsikken(db: Database, now: datetime) -> None:
                         done_at=done,
                     )
                 )
-        for case_id, purpose, desired in (
-            (ordinary.id, "Bli enige om tavla", "En tavle alle bruker"),
-            (secret.id, "FORTROLIG møte", "FORTROLIG resultat"),
+        for case_id, purpose, desired, kind in (
+            (ordinary.id, "Bli enige om tavla", "En tavle alle bruker", "staff"),
+            (secret.id, "FORTROLIG møte", "FORTROLIG resultat", "trio"),
+            # The trio's own meeting (partsmøte) is theirs alone, even without a case.
+            (None, "FORTROLIG partsmøte", "FORTROLIG avklaring", "trio"),
         ):
             start = now - timedelta(days=20)
             s.add(
                 Meeting(
                     unit_id=unit.id,
+                    kind=kind,
                     organiser_id=kari.id,
                     case_id=case_id,
                     purpose=purpose,
