@@ -66,7 +66,6 @@ async def setup(demo: CourseDemo) -> None:
     leader = team[0].split()[1]
     await chat.handle_line(f"/som {leader}")
     await chat.handle_line(str(raw(lang, "course_demo.enrol")))
-    await chat.handle_line(str(raw(lang, "course_demo_exchange.case")))
     await chat.handle_line(f"/kanal {HOME}")
     await chat.handle_line(f"/som {demo.names[0]}")
     made = await demo.type_as(demo.names[0], "/parts utveksling ny")
@@ -138,8 +137,9 @@ async def exchange(demo: CourseDemo, hidden: str) -> None:
     eva, tor = _others(lang)[0], _others(lang)[1]
     demo.run.say("course_demo_exchange.pages")
     button = t(lang, "exchange.choose_button")
+    # Solsikken shares its case, the plan and the check-in, not the evaluation; Blåbær its case.
     for chooser, confirmer, picks in (
-        (siri, kari, ("ja", "ja", "nei", "ja")),
+        (siri, kari, ("ja", "ja", "ja", "nei")),
         (tor, eva, ("ja", "ja", "ja")),
     ):
         head = f"[{t(lang, 'console.dm_to', name=chooser)}] Partsbot:"
@@ -192,6 +192,12 @@ async def react(demo: CourseDemo, key: str, hidden: str) -> None:
     lang = demo.language
     if kind == "reflect":
         await answer_reflections(demo, module)
+    elif kind == "tool" and module == 3:
+        # Blåbær's verneombud starts its case too – after Solsikken's, which keeps case number 1.
+        line = str(raw(lang, "course_demo_exchange.case"))
+        name = _others(lang)[1]
+        await demo.type_as(name, f"/kanal {CHANNEL}", line, f"/kanal {HOME}")
+        demo.run.say("course_demo_exchange.typed", name=name, line=line)
     elif kind == "reflection-digest" and module in (2, 3):
         # Module 1's reflections (three and three, after a trio module) are withheld; module 2's (five and
         # five after the staff gatherings, pooled over the group) are shown.
