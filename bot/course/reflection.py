@@ -12,9 +12,14 @@ can be read from ``xmin``, there is no row per answer whose order or ``ctid`` co
 markers, and no time is kept per answer.
 
 **The threshold.** A reflection is free text, so it follows the rule for check-in comments: shown only
-when at least :data:`MIN_ANSWERS` (10, :data:`~bot.course.privacy.MIN_COMMENT_GROUP`) people answered. A
-kindergarten's trio is three people and its staff often fewer than ten, so on its own a unit rarely gets
-there – that is honest, not a bug: three answers shown to the three who wrote them are not anonymous.
+from :data:`MIN_ANSWERS` (10, :data:`~bot.course.privacy.MIN_COMMENT_GROUP`) answers – counted *without*
+the answers the readers may have written themselves. The digest's readers are a unit's trio, and after a
+trio module they are the very people who answered: a trio that compares notes can set its own texts
+aside, so for every unit that gets the digest, the answers none of its trio wrote must reach ten on their
+own (the markers, still there when the digest is made, say how many of each trio answered; the count is
+used, never shown). A kindergarten's trio is three people and its staff often not many more, so alone a
+unit rarely gets there – that is honest, not a bug: three answers shown to the three who wrote them are
+not anonymous.
 What helps is pooling: when the unit's course run is in an exchange group (module 6's experience
 exchange, :mod:`bot.course.exchange`), the digest of module N pools the open rounds of module N of every
 run in the group, and the same digest goes to every trio whose answers are in it. Each answer is in
@@ -36,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat.context import HandlerContext
 from bot.chat.model import Block, Effect, Header, Note, Reply, Text
-from bot.course.audience import effects_for
+from bot.course.audience import effects_for, trio_of
 from bot.course.models import CourseRun
 from bot.course.models_exchange import ExchangeRun, ReflectionRespondent, ReflectionRound
 from bot.course.plan import load_plan
@@ -156,17 +161,27 @@ def make_digest(session: Session, run: CourseRun, module: int) -> Digest | None:
             rounds.append(_locked(session, found.id))
     total = sum(r.answer_count for r in rounds)
     texts = [text for r in rounds for text in (r.answers or [])]
-    shown = total >= MIN_ANSWERS
-    visible = visible_comments(texts, total, MIN_ANSWERS) if shown else []
     units: list[Unit] = []
     for round_ in rounds:
-        round_.status = "shown" if shown else "withheld"
-        round_.answers = []
-        session.execute(delete(ReflectionRespondent).where(ReflectionRespondent.round_id == round_.id))
         owner = session.get(CourseRun, round_.run_id)
         unit = session.get(Unit, owner.unit_id) if owner is not None else None
         if unit is not None and unit not in units:
             units.append(unit)
+    answered = set(
+        session.scalars(
+            select(ReflectionRespondent.member_id).where(
+                ReflectionRespondent.round_id.in_([r.id for r in rounds])
+            )
+        )
+    )
+    shown = bool(units) and all(
+        total - len(answered & {m.id for m in trio_of(session, unit.id)}) >= MIN_ANSWERS for unit in units
+    )
+    visible = visible_comments(texts, total, MIN_ANSWERS) if shown else []
+    for round_ in rounds:
+        round_.status = "shown" if shown else "withheld"
+        round_.answers = []
+        session.execute(delete(ReflectionRespondent).where(ReflectionRespondent.round_id == round_.id))
     session.flush()
     return Digest(module, shown, tuple(visible), total if shown else 0, tuple(units))
 

@@ -4,9 +4,10 @@ experience exchange between Solsikken and Blåbær (:mod:`bot.demo.course` calls
 Blåbær barnehage sits in another channel of the same console workspace, on the same course dates, in
 Solsikken's exchange group (joined with the code Kari's command printed). Its own nudges are sent by the
 same scheduler but not narrated (only Solsikken's are); its colleagues answer the reflections, so the
-staff gatherings' digests reach ten answers pooled, while the trio modules' three-and-three do not – both
-outcomes are shown. Before module 6 both trios choose what to share, the other party confirms, the pages
-go to #utveksling, and a question from Blåbær is answered by Solsikken's trio in the page's thread.
+staff gatherings' digests reach ten answers by others than each trio pooled, while the trio modules'
+three-and-three do not – both outcomes are shown. Before module 6 both trios choose what to share, the
+other party confirms, the pages go to #utveksling, and a question from Blåbær is answered by Solsikken's
+trio in the page's thread.
 """
 
 from __future__ import annotations
@@ -95,13 +96,15 @@ async def answer_reflections(demo: CourseDemo, module: int) -> None:
     the three of each trio after a digital module."""
     rounds = _round_ids(demo, module)
     answers = _list(demo.language, f"course_demo_exchange.reflections.m{module}")
-    teams = ((1, demo.names), (2, _others(demo.language)))
+    # After a staff gathering five of Solsikken's six and eight of Blåbær's nine answer: thirteen, of
+    # which ten were written by others than each trio – the digest's threshold for both.
+    teams = ((1, demo.names, 5), (2, _others(demo.language), 8))
     count = 0
-    for run_id, names in teams:
-        people = names[:3] if trio_module(module) else names[:5]
+    for run_id, names, staff in teams:
+        people = names[:3] if trio_module(module) else names[:staff]
         for n, name in enumerate(people):
             # Solsikken's people take the first texts of the list, Blåbær's the next ones.
-            index = n + (run_id - 1) * len(people)
+            index = n + (run_id - 1) * (3 if trio_module(module) else 5)
             text = answers[index % len(answers)] if answers else name
             user = slug(name)
             place = Place("console", WORKSPACE, f"dm-{user}", None, is_direct=True)

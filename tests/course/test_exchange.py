@@ -36,6 +36,7 @@ BLAABAER = (
     ("Ida", "ansatt"),
     ("Ane", "ansatt"),
     ("Ole", "ansatt"),
+    *((name, "ansatt") for name in ("Mia", "Even", "Sara", "Tone", "Arne")),
 )
 CODE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}\b")
 SECRET = ("Konflikt om turnus", "FORTROLIG")
@@ -173,8 +174,9 @@ async def test_two_kindergartens_share_what_their_trios_chose_and_nothing_else(
         "[direktemelding til Kari] Partsbot:\n  Blåbær barnehage har blitt med i utvekslingsgruppen" in joined
     )
 
-    # Module 2 is for all staff of both: twelve are asked, ten answer – five in each kindergarten. Alone
-    # neither reaches the threshold; pooled, both trios get the same digest.
+    # Module 2 is for all staff of both: seventeen are asked, fifteen answer – five in Solsikken, ten in
+    # Blåbær, two of each trio among them. Alone neither has ten answers its own trio did not write;
+    # pooled, both have thirteen, and both trios get the same digest.
     await walk(bot, clock, oslo(2027, 2, 2, 11, 5))
     with db.transaction() as s:
         rounds = {
@@ -194,7 +196,7 @@ async def test_two_kindergartens_share_what_their_trios_chose_and_nothing_else(
     out = console.take()
     for leader in ("Kari", "Eva"):
         digest = section(out, f"[direktemelding til {leader}] Partsbot:\n  == Refleksjonene etter modul 2 ==")
-        assert "10 har svart, fra Solsikken barnehage, Blåbær barnehage." in digest
+        assert "15 har svart, fra Solsikken barnehage, Blåbær barnehage." in digest
         assert "Ida tenkte på rollene etter samlingen" in digest
         assert "Ola tenkte på rollene etter samlingen" in digest
 

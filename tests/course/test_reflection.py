@@ -20,7 +20,10 @@ from tests.course.course_helpers import TEAM, oslo, team, walk
 from tests.course.test_anonymity_operator_view import _names_a_person, read_everything
 
 BUTTON = "Skriv refleksjonen din"
-MORE_STAFF = tuple((name, "ansatt") for name in ("Mari", "Lena", "Ali", "Nora", "Emil", "Sofie"))
+MORE_STAFF = tuple(
+    (name, "ansatt")
+    for name in ("Mari", "Lena", "Ali", "Nora", "Emil", "Sofie", "Tiril", "Jon", "Vera", "Odd")
+)
 
 
 async def enrolled(db: Database, clock, people=TEAM) -> tuple[Partsbot, ConsoleDriver]:  # type: ignore[no-untyped-def]
@@ -39,6 +42,11 @@ async def reflect(bot: Partsbot, name: str, round_id: int, text: str) -> None:
     user = f"u-{name.lower()}"
     place = Place("console", "console", f"dm-{user}", None, is_direct=True)
     await bot.handle(Submission(Actor(user, name), place, "reflection.answer", {"text": text}, str(round_id)))
+
+
+def section(out: str, head: str) -> str:
+    assert head in out, out
+    return out.split(head, 1)[1].split(" Partsbot:", 1)[0]
 
 
 def round_id(db: Database, module: int) -> int:
@@ -84,7 +92,7 @@ async def test_a_small_unit_gets_no_digest_and_is_told_so_plainly(
     assert "verneombudet ikke er lederens forlengede arm" not in out
     # Neither how many answered nor how many more were needed.
     digest = out.split("== Refleksjonene etter modul 1 ==", 1)[1].split("Partsbot:", 1)[0]
-    assert not any(str(n) in digest.replace("10 svar", "") for n in range(1, 10)), digest
+    assert not any(str(n) in digest.replace("minst 10 av svarene", "") for n in range(1, 10)), digest
     with db.transaction() as s:
         row = s.get_one(ReflectionRound, round_id(db, 1))
         assert (row.status, row.answers) == ("withheld", [])
@@ -94,17 +102,19 @@ async def test_a_small_unit_gets_no_digest_and_is_told_so_plainly(
     assert "Refleksjonene etter modul 1 er allerede samlet" in late
 
 
-async def test_a_staff_gathering_with_ten_answers_gives_the_trio_a_digest(
+async def test_a_staff_gathering_digest_needs_ten_answers_the_trio_did_not_write(
     default_and_postgres: Database, clock
 ) -> None:  # type: ignore[no-untyped-def]
     db = default_and_postgres
     people = (*TEAM, *MORE_STAFF)
     bot, console = await enrolled(db, clock, people)
-    # Module 2 (a staff gathering, 1 February 18:00) is for everyone: all twelve are asked.
+    # Module 2 (a staff gathering, 1 February 18:00) is for everyone: all sixteen are asked.
     await walk(bot, clock, oslo(2027, 2, 2, 11, 5))
     out = console.take()
     assert "[direktemelding til Mari] Partsbot:\n  == Tenk tilbake ==" in out
-    texts = {name: f"Refleksjon nummer {i} om rollene" for i, (name, _) in enumerate(people[:10])}
+    # Twelve answer, the trio among them: only nine were written by others than the three who read the
+    # digest, so it is withheld although twelve answered.
+    texts = {name: f"Refleksjon nummer {i} om rollene" for i, (name, _) in enumerate(people[:12])}
     for name, text in texts.items():
         await reflect(bot, name, round_id(db, 2), text)
 
@@ -121,22 +131,33 @@ async def test_a_staff_gathering_with_ten_answers_gives_the_trio_a_digest(
         assert not _names_a_person("reflection_round", row)
         assert row["_xmin"] not in person_xmins
         stored = row["answers"] if isinstance(row["answers"], list) else json.loads(row["answers"])
-        # Random places, not the order people answered in (10! orders; this one is all but impossible).
         assert sorted(stored) == sorted(texts.values())
 
     await walk(bot, clock, oslo(2027, 2, 18, 9, 5))
     out = console.take()
-    head = "[direktemelding til Siri] Partsbot:\n  == Refleksjonene etter modul 2 =="
-    assert head in out
-    assert "10 har svart. Slik tenkte dere etter modulen" in out
-    shown = out.split(head, 1)[1].split("Partsbot:", 1)[0]
+    withheld = section(out, "[direktemelding til Siri] Partsbot:\n  == Refleksjonene etter modul 2 ==")
+    assert "Refleksjonene kan ikke vises denne gangen" in withheld
+    assert "Refleksjon nummer" not in out
+
+    # Module 4 (15 March): thirteen answer, the trio among them – ten by others, so the trio gets them.
+    await walk(bot, clock, oslo(2027, 3, 16, 11, 5))
+    texts = {name: f"Tanke nummer {i} om idéjakten" for i, (name, _) in enumerate(people[:13])}
+    for name, text in texts.items():
+        await reflect(bot, name, round_id(db, 4), text)
+    console.take()
+    # Two working days before module 5 (5 April; Easter Monday is 29 March): Thursday 1 April 09:00.
+    await walk(bot, clock, oslo(2027, 4, 1, 9, 5))
+    out = console.take()
+    head = "[direktemelding til Siri] Partsbot:\n  == Refleksjonene etter modul 4 =="
+    shown = section(out, head)
+    assert "13 har svart. Slik tenkte dere etter modulen" in shown
     lines = [line.strip()[2:] for line in shown.splitlines() if line.strip().startswith("• ")]
     assert lines == sorted(texts.values())
     # The digest is the trio's: the staff do not get it.
-    assert "[direktemelding til Per] Partsbot:\n  == Refleksjonene etter modul 2 ==" not in out
+    assert "[direktemelding til Per] Partsbot:\n  == Refleksjonene etter modul 4 ==" not in out
     with db.transaction() as s:
-        row2 = s.get_one(ReflectionRound, round_id(db, 2))
-        assert (row2.status, row2.answers, row2.answer_count) == ("shown", [], 10)
+        row4 = s.get_one(ReflectionRound, round_id(db, 4))
+        assert (row4.status, row4.answers, row4.answer_count) == ("shown", [], 13)
 
 
 async def test_at_module_6_every_member_gets_the_shared_results_that_pass_the_thresholds(
