@@ -136,6 +136,7 @@ def register_case_step(steps: StepHooks) -> None:
 def editable(ctx: HandlerContext, case: Case, *, change: bool = True) -> Plan:
     """The plan of a case in its plan step. ``change``: only the case's steerers (its starter and the
     parties of its unit) may change the content (SEC-16); stances and support are not changes."""
+    cases.require_open(case)
     if case.step == "agreed":
         raise UserError("plan.frozen")
     if case.step != "plan":

@@ -319,12 +319,18 @@ def _open_standalone(ctx: HandlerContext) -> Vote:
 
 
 def command(ctx: HandlerContext, cmd: Command) -> None:
+    standalone_id = voting.vote_id_from_key(ctx.thread_key)
     number, rest = cases.split_case_ref(cmd.args)
-    case = cases.load_case(ctx, number) if number is not None else cases.case_from_thread(ctx)
+    closing = bool(rest.split()) and rest.split()[0].lower() in CLOSE_WORDS
+    if standalone_id is not None and number is None:
+        case = None  # in a standalone vote's thread: that vote
+    else:
+        # Outside a case, "lukk" closes the unit's standalone vote; anything else may start one.
+        usage = ctx.t("vote.usage_case")
+        new = None if closing else "case.pick_new.vote"
+        case, rest = cases.which_case(ctx, cmd.args, usage, new=new, none_ok=closing, bare=False)
     words = rest.split()
-    closing = bool(words) and words[0].lower() in CLOSE_WORDS
     if case is None:
-        standalone_id = voting.vote_id_from_key(ctx.thread_key)
         if standalone_id is not None:
             vote, _ = _vote(ctx, str(standalone_id))
             if closing:

@@ -27,11 +27,13 @@ from bot.toolbox.access import (
     case_from_value,
     case_id_from_key,
     load_case,
+    require_open,
     require_steer,
     require_step,
     resolve_case,
     split_case_ref,
     visible_cases,
+    which_case,
 )
 from bot.toolbox.history import case_history
 from bot.toolbox.models import STEPS, Case, next_step
@@ -60,6 +62,7 @@ __all__ = [
     "post_in_case",
     "refresh_head",
     "render_head",
+    "require_open",
     "require_steer",
     "require_step",
     "resolve_case",
@@ -68,6 +71,7 @@ __all__ = [
     "step_label",
     "versions",
     "visible_cases",
+    "which_case",
 ]
 
 # A case title is the first words of the first statement; the statement itself may be longer.
@@ -168,8 +172,9 @@ def starter_text(ctx: HandlerContext, case: Case) -> str:
 def render_head(ctx: HandlerContext, case: Case) -> Reply:
     title = ctx.t("case.head_title", number=case.id, title=case.title)
     people = ", ".join(name_of(m) for m in participants(ctx.session, case)) or ctx.t("case.nobody_yet")
+    step = ctx.t(f"case.ended_step.{case.end_reason}") if case.end_reason else step_label(ctx, case.step)
     fields: list[tuple[str, str]] = [
-        (ctx.t("case.field_step"), step_label(ctx, case.step)),
+        (ctx.t("case.field_step"), step),
         (ctx.t("case.field_started_by"), starter_text(ctx, case)),
         (ctx.t("case.field_people"), people),
     ]
@@ -192,11 +197,15 @@ def render_head(ctx: HandlerContext, case: Case) -> Reply:
 
 
 def _head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
+    if case.end_reason is not None:
+        return [Button(ctx.t("case.history_button"), "case.history", str(case.id))]
     step_buttons = ctx.steps.head_buttons.get(case.step)
     buttons = list(step_buttons(ctx, case)) if step_buttons is not None else []
     if next_step(case.step) is not None:
         buttons.append(Button(ctx.t("case.next_button"), "case.next", f"{case.id}:{case.step}"))
     buttons.append(Button(ctx.t("case.history_button"), "case.history", str(case.id)))
+    if case.closed_at is None:
+        buttons.append(Button(ctx.t("case.end_button"), "case.end", str(case.id)))
     return buttons
 
 
@@ -236,6 +245,7 @@ def close_step(ctx: HandlerContext, case: Case, expected: str | None = None) -> 
     """A person closes the current step. ``expected`` is the step a button was made for: a second click
     after the case moved on changes nothing."""
     require_steer(ctx, case)
+    require_open(case)
     if expected is not None and expected != case.step:
         raise UserError("case.already_moved", step=step_label(ctx, case.step))
     following = next_step(case.step)
@@ -252,6 +262,7 @@ def jump_to(ctx: HandlerContext, case: Case, step: str) -> None:
     if case.step == step:
         return
     require_steer(ctx, case)
+    require_open(case)
     advance(ctx, case, step)
 
 
@@ -303,8 +314,8 @@ def open_case(
 
 def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
-    if case is None:
-        return
+    if case is None or case.end_reason is not None:
+        return  # an ended case takes nothing more: the thread is conversation now
     handler = ctx.steps.thread_handlers.get(case.step)
     if handler is None:
         raise UserError("case.thread_quiet", step=step_label(ctx, case.step))

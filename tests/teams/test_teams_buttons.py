@@ -95,3 +95,100 @@ async def test_a_form_with_a_field_error_is_drawn_again_with_the_error_at_the_fi
         case = session.get(Case, 1)
     assert stances == {("tillitsvalgt", "uenig", "Tavla er ikke nok.")}
     assert case is not None and case.step == "plan"
+
+
+def _in_chat(teams: TeamsDriver, mark: int, person: Person) -> Call:
+    """The last message to ``person``'s personal chat since ``mark`` (Teams' "only you see this")."""
+    found = [c for c in teams.since(mark) if c.conversation == person.chat and c.method == "POST"]
+    assert found, text_since(teams, mark)
+    return found[-1]
+
+
+async def test_which_case_is_a_short_choice_on_a_card(teams: TeamsDriver) -> None:
+    await _staffed(teams)
+    await _case(teams, KARI, "problem Det går for mye tid til å avklare hvem som gjør hva og hvor")
+    mark = teams.mark()
+    await teams.say(OLA, "blindsone Vikarene vet ikke om fordelingen")
+    question = _in_chat(teams, mark, OLA)
+    assert "Gjelder det sak #1 (Definer riktig problem) eller en ny?" in question.text
+    assert not [c for c in teams.since(mark) if c.conversation == CHANNEL]
+    mark = teams.mark()
+    await press(teams, OLA, question, "En ny sak", personal=True)
+    head = next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
+    assert "Sak #2" in head.text and "Finn blindsonen" in head.text
+    # Two open cases: the choice answers "neste"; pressing "Sak #1" moves case 1 on, as Kari.
+    mark = teams.mark()
+    await teams.say(KARI, "neste")
+    question = _in_chat(teams, mark, KARI)
+    assert "Hvilken sak gjelder det: sak #2 (Finn blindsonen) eller sak #1 (Definer riktig problem)?" in (
+        question.text
+    )
+    await press(teams, KARI, question, "Sak #1", personal=True)
+    # Per (staff) presses the same kind of button: the case's policy refuses him.
+    mark = teams.mark()
+    await teams.say(PER, "neste")
+    await press(teams, PER, _in_chat(teams, mark, PER), "Sak #2", personal=True)
+    assert "Bare den som startet saken" in _in_chat(teams, mark, PER).text
+    with teams.bot.db.transaction() as session:
+        steps = [c.step for c in session.scalars(select(Case).order_by(Case.id))]
+    assert steps == ["blindspot", "blindspot"]
+
+
+async def test_a_case_is_ended_with_the_card_and_refused_to_others(teams: TeamsDriver) -> None:
+    await _staffed(teams)
+    root = await _case(teams, PER, "problem Vi mangler vikarer på fredager")
+    chain = f"{CHANNEL};messageid={root}"
+    # Siri (staff who did not start it, and no party) is refused, by command and on the card.
+    siri = Person("siri", "Siri")
+    await teams.say(siri, "rolle ansatt")
+    mark = teams.mark()
+    await teams.say(siri, "sak #1 trekk")
+    assert "kan avslutte eller trekke den tilbake" in _in_chat(teams, mark, siri).text
+    mark = teams.mark()
+    await press(teams, siri, latest(teams, root), "Avslutt saken")
+    assert not _forms(teams, mark, siri)
+    # Per, its starter, withdraws it through the card's form.
+    mark = teams.mark()
+    await press(teams, PER, latest(teams, root), "Avslutt saken")
+    [form] = _forms(teams, mark, PER)
+    mark = teams.mark()
+    await press(teams, PER, form, "Avslutt saken", personal=True, **{"f:how": "withdrawn", "f:reason": ""})
+    assert "↩️ Per trakk sak #1 tilbake." in text_since(teams, mark, chain)
+    head = latest(teams, root)
+    assert "Trukket tilbake" in head.text and "Neste steg" not in head.text
+    with teams.bot.db.transaction() as session:
+        case = session.get(Case, 1)
+    assert case is not None and case.end_reason == "withdrawn"
+
+
+def _forms(teams: TeamsDriver, mark: int, person: Person) -> list[Call]:
+    return [
+        c
+        for c in teams.since(mark)
+        if c.conversation == person.chat
+        and any(str(e.get("type", "")).startswith("Input.") for card in c.cards for e in card["body"])
+    ]
+
+
+async def test_an_emoji_statement_is_questioned_on_a_card(teams: TeamsDriver) -> None:
+    await _staffed(teams)
+    mark = teams.mark()
+    await teams.say(KARI, "problem 😡😡")
+    question = _in_chat(teams, mark, KARI)
+    assert "Vil du virkelig starte en sak med teksten «😡😡»?" in question.text
+    assert not [c for c in teams.since(mark) if c.conversation == CHANNEL]
+    mark = teams.mark()
+    await press(teams, KARI, question, "Skriv mer", personal=True)
+    [form] = _forms(teams, mark, KARI)
+    assert _input(form, "statement")["value"] == "😡😡"
+    mark = teams.mark()
+    await press(
+        teams,
+        KARI,
+        form,
+        "Start",
+        personal=True,
+        **{"f:statement": "Foreldre blir sinte når vi ikke svarer", "f:parties": "false"},
+    )
+    head = next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
+    assert "Sak #1: Foreldre blir sinte når vi ikke svarer" in head.text
