@@ -1,6 +1,6 @@
 """cases: how a case ended without a plan (withdrawn or closed by its starter or a party)
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
