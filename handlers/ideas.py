@@ -14,7 +14,7 @@ from bot.chat.context import HandlerContext, UserError, in_field
 from bot.chat.model import Action, Command, Form, FormField, Submission
 from bot.chat.router import Router
 from bot.toolbox import cases, idea_hunt
-from bot.toolbox.models import Case
+from bot.toolbox.models import Case, Idea
 from handlers.problem import start
 
 DEADLINE_WORDS = ("frist", "deadline")
@@ -36,6 +36,22 @@ def idea_form(ctx: HandlerContext, case: Case, builds_on: int | None = None) -> 
         fields=(FormField("idea", ctx.t("ideas.form.idea_label"), "multiline", max_length=2000),),
         context=context,
         intro=intro,
+    )
+
+
+def rephrase_form(ctx: HandlerContext, case: Case, idea: Idea) -> Form:
+    """The author rewrites a "men …" idea so that it can go on the ballot."""
+    return Form(
+        form_id="ideas.rephrase",
+        title=ctx.t("ideas.form.rephrase_title", number=idea.number),
+        submit_label=ctx.t("ideas.form.submit"),
+        fields=(
+            FormField(
+                "idea", ctx.t("ideas.form.idea_label"), "multiline", max_length=2000, initial=idea.text
+            ),
+        ),
+        context=f"{case.id}:{idea.number}",
+        intro=ctx.t("ideas.form.rephrase_intro"),
     )
 
 
@@ -75,7 +91,10 @@ def register(router: Router) -> None:
             return
         if word.lower() in IDEA_WORDS:
             case, text = cases.resolve_case(ctx, rest, ctx.t("ideas.usage.idea"))
-            idea_hunt.add_idea(ctx, case, text)
+            if case.step in ("define", "blindspot"):
+                idea_hunt.keep_for_later(ctx, case, text)  # kept for the hunt, shown when it opens
+            else:
+                idea_hunt.add_idea(ctx, case, text)
             return
         found, _ = cases.which_case(ctx, cmd.args, ctx.t("ideas.usage.start"), new="case.pick_new.case")
         if found is None:
@@ -107,6 +126,33 @@ def register(router: Router) -> None:
         number = sub.context.partition(":")[2]
         builds_on = int(number) if number.isdigit() else None
         idea_hunt.add_idea(ctx, case, sub.values.get("idea", ""), builds_on)
+
+    @router.action("ideas.link")
+    def link_button(ctx: HandlerContext, action: Action) -> None:
+        case = cases.case_from_value(ctx, action.value)
+        _, number, parent = [*action.value.split(":"), "", ""][:3]
+        if not (number.isdigit() and parent.isdigit()):
+            raise UserError("errors.unknown_action")
+        idea_hunt.link(ctx, case, int(number), int(parent))
+
+    @router.action("ideas.rephrase")
+    def rephrase_button(ctx: HandlerContext, action: Action) -> None:
+        case = cases.case_from_value(ctx, action.value)
+        number = action.value.partition(":")[2]
+        if not number.isdigit():
+            raise UserError("errors.unknown_action")
+        idea = idea_hunt.find_idea(ctx, case, int(number))
+        if idea.author_id != ctx.member.id:
+            raise UserError("ideas.not_yours", number=idea.number)
+        ctx.open_form(rephrase_form(ctx, case, idea))
+
+    @router.form("ideas.rephrase")
+    def submit_rephrase(ctx: HandlerContext, sub: Submission) -> None:
+        case = cases.case_from_value(ctx, sub.context)
+        number = sub.context.partition(":")[2]
+        if not number.isdigit():
+            raise UserError("errors.unknown_action")
+        idea_hunt.rephrase(ctx, case, int(number), sub.values.get("idea", ""))
 
     @router.action("ideas.deadline")
     def deadline_button(ctx: HandlerContext, action: Action) -> None:

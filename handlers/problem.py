@@ -29,7 +29,7 @@ from bot.chat.model import (
 )
 from bot.chat.router import Router
 from bot.storage.models import Member, Unit
-from bot.toolbox import access, cases, define, ending
+from bot.toolbox import access, cases, corrections, define, ending
 from bot.toolbox.models import Case
 
 # A word as well as a flag: "bare-partene" reads as Norwegian, "--parter" as a command line (review §2.3).
@@ -118,11 +118,11 @@ def history_reply(ctx: HandlerContext, case: Case) -> Reply:
     unit = ctx.session.get(Unit, case.unit_id)
     zone = ZoneInfo(unit.timezone if unit else ctx.settings.timezone)
     lines = []
-    for version in cases.versions(ctx.session, case):
+    for version in cases.versions(ctx.session, case, include_struck=True):
         author = ctx.session.get(Member, version.author_id) if version.author_id else None
         lines.append(
             ctx.t(
-                "case.history_line",
+                "case.history_line_struck" if version.struck_at else "case.history_line",
                 n=version.n,
                 kind=ctx.t(f"case.kinds.{version.kind}"),
                 name=cases.name_of(author),
@@ -268,6 +268,18 @@ def register(router: Router) -> None:
     @router.thread("case")
     def thread_message(ctx: HandlerContext, msg: Message) -> None:
         cases.handle_thread_message(ctx, msg)
+
+    @router.command("stryk", "strike", help_key="entries.help")
+    def strike(ctx: HandlerContext, cmd: Command) -> None:
+        case, ref = cases.resolve_case(ctx, cmd.args, ctx.t("entries.usage"))
+        if ref.strip():
+            corrections.strike(ctx, case, ref)
+        else:
+            ctx.private(corrections.listing(ctx, case))
+
+    @router.action("case.undo")
+    def undo_button(ctx: HandlerContext, action: Action) -> None:
+        corrections.undo(ctx, action.value)
 
     @router.form("case.start")
     def submit_start(ctx: HandlerContext, sub: Submission) -> None:

@@ -76,16 +76,26 @@ def case_vote(ctx: HandlerContext, case: Case) -> Vote | None:
 
 def open_case_vote(ctx: HandlerContext, case: Case, budget: int, cap: int, deadline: datetime | None) -> Vote:
     """The vote over the case's ideas (refused when there are none); a vote the case has is kept."""
-    ideas = list(ctx.session.scalars(select(Idea).where(Idea.case_id == case.id).order_by(Idea.number)))
+    existing = case_vote(ctx, case)
+    if existing is not None:
+        return existing
+    # Struck ideas and "men …" ideas nobody rephrased stay off the ballot; a built-on idea carries its
+    # chain, in the case's language, into the vote, its result and the plan.
+    ideas = [
+        idea
+        for idea in ctx.session.scalars(select(Idea).where(Idea.case_id == case.id).order_by(Idea.number))
+        if idea_hunt.on_ballot(idea)
+    ]
     if not ideas:
         raise UserError("vote.no_ideas", number=case.id)
     timezone = _timezone(ctx, case.unit_id)
-    return case_vote(ctx, case) or voting.open_vote(
+    speaker = cases.for_case(ctx, case)
+    return voting.open_vote(
         ctx.session,
         unit_id=case.unit_id,
         owner_id=case.started_by_id,
         title=case.title,
-        options=[(idea.number, idea.text, idea.id) for idea in ideas],
+        options=[(idea.number, idea_hunt.ballot_label(speaker, idea), idea.id) for idea in ideas],
         budget=budget,
         cap=cap,
         deadline=deadline or idea_hunt.default_deadline(ctx.now, ZoneInfo(timezone)),

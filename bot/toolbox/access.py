@@ -12,6 +12,9 @@ Rules
   (leder and the employees' representatives) and its starter; nobody else, whatever other role they hold
   elsewhere.
 * A case is steered (steps closed, plan changed) by its starter and the parties of its unit.
+* An entry in a case (an answer in the define step, a blind-spot question, an idea) is struck by the
+  case's starter or the parties of its unit; its author may take it back (undo) within
+  :data:`UNDO_WINDOW` of writing it, while the case is still in a step that uses it. Nobody else.
 * A plan is decided by the leder of its unit; representatives of its unit record a stance; staff of the
   unit may support or comment.
 * A confidential matter ("til verneombudet") is seen by its starter and the holders of the chosen role
@@ -27,6 +30,7 @@ for each other in opposite orders (a person closing a vote while the scheduler c
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
@@ -93,6 +97,33 @@ def may_end_case(session: Session, organisation_id: int, member_id: int, case: C
     """Withdraw or close a case without a plan: its starter or a party of its unit (the steerers), and
     only while it is still open (a decided plan is followed up, not withdrawn)."""
     return case.closed_at is None and may_steer_case(session, organisation_id, member_id, case)
+
+
+# How long the author of an entry may take it back with the "Angre" button: long enough to notice a
+# misunderstanding ("that was not meant as an answer"), short enough that others have not built on it.
+UNDO_WINDOW = timedelta(minutes=15)
+
+
+def may_strike_entry(session: Session, organisation_id: int, member_id: int, case: Case) -> bool:
+    """Strike an answer, question or idea from the case: those who steer it (its starter, the parties)."""
+    return may_steer_case(session, organisation_id, member_id, case)
+
+
+def may_undo_entry(
+    session: Session,
+    organisation_id: int,
+    member_id: int,
+    case: Case,
+    author_id: int | None,
+    written_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Take back one's own entry: only its author (an anonymous one has none), only for a while."""
+    if author_id is None or author_id != member_id or written_at is None:
+        return False
+    if not may_see_case(session, organisation_id, member_id, case):
+        return False
+    return now - written_at <= UNDO_WINDOW
 
 
 def visible_case_clause(session: Session, member_id: int | None) -> ColumnElement[bool]:

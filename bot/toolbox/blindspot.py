@@ -40,11 +40,20 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Message, Note, Reply, Text
 from bot.chat.steps import StepHooks
-from bot.toolbox import cases
+from bot.toolbox import cases, chatter, entries, idea_hunt
 from bot.toolbox.models import AnonymousPool, Case, PendingQuestion, Question
 
 DEFAULT_BATCH = 3
 ANONYMOUS_WORDS = ("anonym", "anonymt", "anonymous", "anon")
+# Words that open a question (nb, nn, en), for messages that ask without a question mark.
+QUESTION_WORDS = frozenset(
+    {
+        "hvem", "hva", "hvorfor", "hvordan", "når", "hvor", "hvilken", "hvilket", "hvilke",
+        "kven", "kva", "kvifor", "korleis", "kor", "kvar", "kva-for",
+        "who", "what", "why", "how", "when", "where", "which",
+    }
+)  # fmt: skip
+
 # Shuffling must not be predictable from the submission order; the system source is cheap here.
 _shuffle = random.SystemRandom().shuffle
 # The pool's own reordering on every write (separate, so a test can fix the batch order alone).
@@ -97,8 +106,9 @@ def ask_named(ctx: HandlerContext, case: Case, text: str, *, echo: bool) -> Ques
         cases.post_in_case(
             ctx, case, speaker.t("blindspot.named", name=cases.name_of(ctx.member), text=cleaned)
         )
-    else:
-        ctx.private(ctx.t("blindspot.thanks_named", number=case.id))
+    # The asker sees it was taken as a question, and can take it back (a named question only: an
+    # anonymous one has no author to do so).
+    entries.receipt(ctx, case, entries.QUESTION, question.id, entries.question_label(ctx, case, question))
     cases.refresh_head(ctx, case)
     return question
 
@@ -238,13 +248,33 @@ def on_close(ctx: HandlerContext, case: Case) -> None:
         ctx.private(ctx.t("blindspot.held_back", count=held))
 
 
+def is_question(text: str) -> bool:
+    """A message that asks: it ends with a question mark (emoji after it aside) or opens with a question
+    word. Anything else in the thread is an answer or a remark about the questions: discussion."""
+    # Emoji, spaces and closing marks may follow: "… fått? 😬" ends with a question mark.
+    for char in reversed(text.strip()):
+        if char == "?":
+            return True
+        if char.isalnum():
+            break
+    words = chatter.words_of(text)
+    return bool(words) and words[0] in QUESTION_WORDS
+
+
 def on_message(ctx: HandlerContext, case: Case, msg: Message) -> None:
+    """A question in the thread is a named blind-spot question. Answers and remarks – people discussing
+    the questions, anonymous ones included – stay conversation: nothing is stored, nothing is answered,
+    so a discussion never turns into new questions and never touches the anonymous pool."""
     words = msg.text.split(maxsplit=1)
     if words and words[0].lower().strip(":,") in ANONYMOUS_WORDS:
         # "anonym …" written in the thread: everyone has seen who wrote it, so it is neither stored as
         # anonymous nor, against the person's wish, under their name (SEC-07).
         raise UserError("blindspot.typed_in_view", number=case.id)
-    ask_named(ctx, case, msg.text, echo=False)
+    idea = chatter.marked_idea(msg.text)
+    if idea is not None:
+        idea_hunt.keep_for_later(ctx, case, idea)
+    elif is_question(msg.text):
+        ask_named(ctx, case, msg.text, echo=False)
 
 
 def head_section(ctx: HandlerContext, case: Case) -> list[Block]:

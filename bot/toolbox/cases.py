@@ -12,6 +12,7 @@ who may see it, and its head is sent again at each step instead of being updated
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -35,6 +36,7 @@ from bot.toolbox.access import (
     visible_cases,
     which_case,
 )
+from bot.toolbox.chatter import is_chatter
 from bot.toolbox.history import case_history
 from bot.toolbox.models import STEPS, Case, next_step
 from bot.toolbox.records import add_participant, add_version, name_of, participants, short, versions
@@ -80,6 +82,9 @@ TITLE_LENGTH = 80
 HEAD_VERSIONS = 3
 # The same statement from the same person within this window is a repeated submission, not a new case.
 REPEAT_WINDOW = timedelta(minutes=10)
+
+
+_VOTE_NUMBER = re.compile(r"(?<!\+)\d")
 
 
 def head_key(case_id: int) -> str:
@@ -316,6 +321,10 @@ def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
     if case is None or case.end_reason is not None:
         return  # an ended case takes nothing more: the thread is conversation now
+    if is_chatter(msg.text) and not (case.step == "vote" and _VOTE_NUMBER.search(msg.text)):
+        # "Enig med Per 👍", "🎉🎉", "+1": colleagues talking, not an answer, a question or an idea. Left
+        # alone, with no reply. In the vote a number is a dot ("ok 2"), but "+1" is agreement.
+        return
     handler = ctx.steps.thread_handlers.get(case.step)
     if handler is None:
         raise UserError("case.thread_quiet", step=step_label(ctx, case.step))

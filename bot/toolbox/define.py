@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Block, Button, Message, Reply, Text
 from bot.chat.steps import StepHooks
-from bot.toolbox import cases
+from bot.toolbox import cases, chatter, entries, idea_hunt
 from bot.toolbox.models import Case
 
 # The 5 whys: the cause question counts as the first "why".
@@ -66,7 +66,8 @@ def intro(ctx: HandlerContext, case: Case) -> Reply:
 
 
 def answer(ctx: HandlerContext, case: Case, text: str) -> None:
-    """Someone answers the open question in the thread."""
+    """Someone answers the open question in the thread; they see privately what it became ("Lagt til som
+    årsak 2"), with a button to take it back."""
     cases.require_step(case, "define")
     prompt = case.pending_prompt
     if prompt is None:
@@ -77,12 +78,26 @@ def answer(ctx: HandlerContext, case: Case, text: str) -> None:
         if prompt == "statement":
             _store_statement(ctx, case, cleaned)
         else:
-            cases.add_version(ctx, case, prompt, cleaned)
+            version = cases.add_version(ctx, case, prompt, cleaned)
+            label = entries.version_label(ctx, case, version)
+            entries.receipt(ctx, case, entries.VERSION, version.id, label)
         cases.add_participant(ctx, case)
     case.pending_prompt = _after(ctx, case, prompt, skipped)
     ctx.session.flush()
     cases.post_in_case(ctx, case, question(cases.for_case(ctx, case), case))
     cases.refresh_head(ctx, case)
+
+
+def ask_again(ctx: HandlerContext, case: Case, prompt: str) -> None:
+    """An answer to ``prompt`` was taken back or struck while it was the latest: the question is open
+    again (the why chain goes back one step)."""
+    if case.step != "define":
+        return
+    if prompt in WHY_KINDS:
+        prompt = "why" if why_count(ctx, case) else "cause"
+    case.pending_prompt = prompt
+    ctx.session.flush()
+    cases.post_in_case(ctx, case, question(cases.for_case(ctx, case), case))
 
 
 def _store_statement(ctx: HandlerContext, case: Case, text: str) -> None:
@@ -115,6 +130,13 @@ def refine(ctx: HandlerContext, case: Case, text: str) -> None:
 
 
 def on_message(ctx: HandlerContext, case: Case, msg: Message) -> None:
+    """A message in the thread answers the open question – unless it says it is an idea ("Idé: …",
+    "Hva med …"), which is kept for the idea hunt. With no question open, a proposal is kept as an idea
+    and anything else is left as conversation, with a private word on how to refine the problem."""
+    answering = case.pending_prompt is not None
+    if chatter.proposes(msg.text, answering=answering):
+        idea_hunt.keep_for_later(ctx, case, chatter.marked_idea(msg.text) or msg.text)
+        return
     answer(ctx, case, msg.text)
 
 

@@ -73,6 +73,9 @@ class CaseVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Struck by the case's starter or a party (bot/toolbox/entries.py): kept in the history, left out of
+    # the case. Who struck it is said in the thread, not stored.
+    struck_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CaseParticipant(Base):
@@ -109,6 +112,9 @@ class Question(Base):
     # knowing who sent it.
     digest: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Struck from the case (see CaseVersion.struck_at). For an anonymous question it is the time a steerer
+    # struck it, which says nothing about who asked.
+    struck_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PendingQuestion(Base):
@@ -152,9 +158,12 @@ class Idea(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     builds_on_id: Mapped[int | None] = mapped_column(ForeignKey("toolbox_idea.id", ondelete="SET NULL"))
-    # The idea opened with "nei, men"/"men": kept (no refusal), the author got a reminder of the rule.
+    # The idea opened with "nei, men"/"men": kept (no refusal), the author got a reminder of the rule, and
+    # it stays off the ballot until its author rephrases it.
     blocking: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Struck from the case (see CaseVersion.struck_at): not on the head, not on the ballot.
+    struck_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 # What these tables hold about a person, and what erasure does with it (bot/storage/personal.py).

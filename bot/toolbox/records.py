@@ -52,10 +52,13 @@ def add_version(ctx: HandlerContext, case: Case, kind: str, text: str) -> CaseVe
     return version
 
 
-def versions(session: Session, case: Case, *kinds: str) -> list[CaseVersion]:
+def versions(session: Session, case: Case, *kinds: str, include_struck: bool = False) -> list[CaseVersion]:
+    """The case's texts in order; struck answers only for the history (``include_struck``)."""
     query = select(CaseVersion).where(CaseVersion.case_id == case.id).order_by(CaseVersion.n)
     if kinds:
         query = query.where(CaseVersion.kind.in_(kinds))
+    if not include_struck:
+        query = query.where(CaseVersion.struck_at.is_(None))
     return list(session.scalars(query))
 
 

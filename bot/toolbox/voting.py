@@ -246,7 +246,8 @@ def winners(session: Session, vote: Vote) -> list[VoteOption]:
 
 
 def option_line(tr: Translator, option: VoteOption) -> str:
-    return tr("vote.option_line", number=option.position, label=short(option.label, 120))
+    # Room for a built-on idea's chain and the start of its line (idea_hunt.ballot_label).
+    return tr("vote.option_line", number=option.position, label=short(option.label, 220))
 
 
 def rules_text(tr: Translator, vote: Vote, timezone: str) -> str:
@@ -270,7 +271,7 @@ def results_text(tr: Translator, session: Session, vote: Vote) -> str:
     for p in placings:
         key = "vote.result_line_tied" if p.tied and p.dots > 0 else "vote.result_line"
         lines.append(
-            tr(key, place=p.place, number=p.option.position, label=short(p.option.label, 120), dots=p.dots)
+            tr(key, place=p.place, number=p.option.position, label=short(p.option.label, 220), dots=p.dots)
         )
     return "\n".join(lines)
 

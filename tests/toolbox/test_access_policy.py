@@ -165,3 +165,35 @@ def test_a_case_is_ended_by_its_starter_or_a_party_of_its_unit_while_open(world:
     case.closed_at = NOW
     assert not access.may_end_case(s, org, world.per, case)
     assert not access.may_end_case(s, org, world.kari, case)
+
+
+def test_entries_are_struck_by_the_starter_or_a_party_of_the_cases_unit(world: World) -> None:
+    s = world.session
+    strike = {
+        m: access.may_strike_entry(s, world.org, m, world.open_case)
+        for m in (world.kari, world.siri, world.per, world.outsider)
+    }
+    # Per started it, Kari is the unit's leder; Siri is staff; Ola is a verneombud of another unit.
+    assert strike == {world.kari: True, world.siri: False, world.per: True, world.outsider: False}
+    assert access.may_strike_entry(s, world.org + 1, world.kari, world.open_case) is False
+    # A parties-only case: its starter and the parties, not staff who cannot see it.
+    assert access.may_strike_entry(s, world.org, world.siri, world.private) is True
+    assert access.may_strike_entry(s, world.org, world.per, world.private) is False
+
+
+def test_an_entry_is_undone_by_its_author_only_and_only_for_a_while(world: World) -> None:
+    s = world.session
+    written = NOW - timedelta(minutes=5)
+
+    def undo(
+        member: int, author: int | None, at: datetime | None = written, case: Case | None = None
+    ) -> bool:
+        return access.may_undo_entry(s, world.org, member, case or world.open_case, author, at, NOW)
+
+    assert undo(world.siri, world.siri) is True
+    assert undo(world.kari, world.siri) is False  # not even the leder takes back someone's words
+    assert undo(world.siri, None) is False  # an anonymous question has no author to undo it
+    assert undo(world.siri, world.siri, NOW - access.UNDO_WINDOW - timedelta(seconds=1)) is False
+    assert undo(world.siri, world.siri, None) is False
+    assert undo(world.outsider, world.outsider) is False  # not in the case's unit
+    assert undo(world.per, world.per, case=world.private) is False  # cannot see the case any more

@@ -114,7 +114,7 @@ async def test_named_questions_appear_at_once_and_twice_counts_once(make_bot, da
     out = await console.as_("Per", "/parts blindsone spør #1 Hvem tar garderoben?")
     assert "❓ Per spør: Hvem tar garderoben?" in out
     out = await console.as_("Per", f"/tråd {head}", "Og hvem har ansvar for turene?")
-    assert "Takk! Spørsmålet ditt er med i sak #1." in out
+    assert "Lagt til som spørsmål 3 i sak #1." in out
     assert "Blindsonen: 3 spørsmål, 0 av dem anonyme." in out
     with database.transaction() as s:
         authors = list(s.scalars(select(Question.author_id).order_by(Question.id)))

@@ -60,8 +60,11 @@ async def test_whole_path_with_why_chain_refinements_and_steps(make_bot, databas
     assert f"*Problemet nå:* {sharper}" in out
     assert f"v1: {SEED}" in out  # the earlier wording stays on the head
 
-    # More messages in the define step have no question to answer: a hint, nothing stored.
+    # More messages in the define step have no question to answer: agreement is left alone, anything
+    # else gets a hint; nothing is stored.
     out = await console.type("Enig!")
+    assert "Partsbot" not in out
+    out = await console.type("Dette kjenner jeg meg igjen i.")
     assert "Sak #1 venter ikke på svar akkurat nå." in out
 
     # The leader sharpens it again by command; the history lists every version.
@@ -88,7 +91,7 @@ async def test_whole_path_with_why_chain_refinements_and_steps(make_bot, databas
 
     # Blind spot: a named question in the thread, then the idea hunt with a chain.
     out = await console.as_("Per", f"/tråd {head}", "Hvem har egentlig ansvaret for dagsplanen i dag?")
-    assert "Takk! Spørsmålet ditt er med i sak #1." in out
+    assert "Lagt til som spørsmål 1 i sak #1." in out
     assert "Blindsonen: 1 spørsmål, 0 av dem anonyme." in out
     out = await console.as_("Tone", "/parts neste")
     assert "*Steg 3: Idéjakt* – til og med torsdag 26.11.2026." in out
@@ -175,8 +178,10 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(make_bot, databas
     # Steps not reached yet, or already passed.
     out = await console.type("/parts blindsone spør #1 Hvorfor?")
     assert "Sak #1 er i steget «Definer riktig problem» nå, så det går ikke ennå." in out
-    out = await console.type("/parts idejakt idé #1 En tavle")
-    assert "Sak #1 er i steget «Definer riktig problem» nå" in out
+    out = await console.type("/parts idejakt idé #1 En tavle")  # kept for the idea hunt, undone at once
+    assert "Tatt vare på som idé #1 til idéjakten i sak #1." in out
+    out = await console.type(option_number(out, "Angre"))
+    assert "Angret: idé #1 er tatt ut av saken." in out
     out = await console.as_("Per", f"/tråd {head}", "/parts problem presiser")
     assert "== Presiser problemet ==" in out
     await console.type("/avbryt")

@@ -108,15 +108,16 @@ async def test_ideas_only_in_the_idea_step(make_bot, database) -> None:  # type:
     out = await console.type("/parts problem Vikarene vet ikke hvor ting er.")
     head = message_number(out, "== Sak #1")
     out = await console.as_("Siri", f"/tråd {head}", "/parts idejakt idé Et kart over huset")
-    assert "Sak #1 er i steget «Definer riktig problem» nå, så det går ikke ennå." in out
+    assert "Tatt vare på som idé #1 til idéjakten i sak #1." in out  # kept for the hunt
     out = await console.type("/parts idejakt")  # staff may not jump the case ahead
     assert "Bare den som startet saken" in out
     out = await console.as_("Ola", "/parts idejakt")  # the owner may: define closes, the hunt starts
     assert "*Steg 3: Idéjakt*" in out
+    assert "*Idéer som kom før idéjakten:*\n      💡 #1 Et kart over huset" in out
     out = await console.type("/parts idejakt")
     assert "Idéjakten er i gang i sak #1 (til og med torsdag 26.11.2026)." in out
     out = await console.type("/parts idejakt idé Et kart over huset")
-    assert "💡 *#1* Ola: Et kart over huset" in out
+    assert "💡 *#2* Ola: Et kart over huset" in out
 
 
 @pytest.mark.parametrize(

@@ -89,9 +89,9 @@ async def test_case_vote_flow_with_hidden_results(make_bot, database) -> None:  
     out = await console.as_("Ola", "/parts stemme lukk")
     assert "3 stemte, 8 prikker i alt." in out
     assert "Delt førsteplass: #1, #2." in out
-    assert "1. (delt) Felles tavle ved inngangen (#1) – 3 ●" in out
-    assert "1. (delt) med bilder av hvem som er på jobb (#2) – 3 ●" in out
-    assert "3. Morgenmøte på fem minutter (#3) – 2 ●" in out
+    assert "1. (delt) #1 Felles tavle ved inngangen – 3 ●" in out
+    assert "1. (delt) #2 ← #1 «Felles tavle ved inngangen» + med bilder av hvem som er på jobb – 3 ●" in out
+    assert "3. #3 Morgenmøte på fem minutter – 2 ●" in out
     assert "Steg: 5/6 Finn løsninger sammen" in out
     assert "Avstemmingen er lukket." in await console.as_("Per", add_two)  # an old ballot button
     with database.transaction() as s:
@@ -113,9 +113,9 @@ async def test_ties_are_shown_as_ties(make_bot) -> None:  # type: ignore[no-unty
     await console.as_("Per", "#3")
     out = await console.as_("Kari", "/parts stemme lukk")
     assert "Delt førsteplass: #1, #2." in out
-    assert "1. (delt) Tavle (#1) – 2 ●" in out
-    assert "1. (delt) Morgenmøte (#2) – 2 ●" in out
-    assert "3. App (#3) – 1 ●" in out
+    assert "1. (delt) #1 Tavle – 2 ●" in out
+    assert "1. (delt) #2 Morgenmøte – 2 ●" in out
+    assert "3. #3 App – 1 ●" in out
     assert "Avstemmingen er lukket." in await console.type("/parts stemme lukk")
 
 
@@ -186,7 +186,7 @@ async def test_deadline_closes_votes_through_the_scheduler_hook(make_bot, databa
     await bot.delivery.flush()
     out = console.take()
     assert "1 stemte, 3 prikker i alt." in out
-    assert "1. med bilder av hvem som er på jobb (#2) – 2 ●" in out
+    assert "1. #2 ← #1 «Felles tavle ved inngangen» + med bilder av hvem som er på jobb – 2 ●" in out
     assert "Steg: 5/6 Finn løsninger sammen" in out
     clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=UTC))  # midnight in Oslo: "through tomorrow" is over
     with database.transaction() as s:
