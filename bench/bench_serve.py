@@ -168,6 +168,12 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -292,6 +298,7 @@ class Figures:
     burst_max: float = 0.0
     burst_p99: float = 0.0
     rss: float = 0.0
+    cpu_ms: float = 0.0  # server CPU per answered command in the throughput run
 
 
 async def measure(
@@ -306,7 +313,9 @@ async def measure(
     try:
         for _ in range(20):  # warm up: imports, connections, first contacts
             await send(server, "CWARM")
+        cpu = server.cpu_seconds()
         figures = Figures(throughput=await throughput(send, server, n))
+        figures.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / n
         if rate:
             latencies = await paced(send, server, rate, max(50, int(rate * 4)))
             figures.p50, figures.p99 = percentile(latencies, 50), percentile(latencies, 99)
@@ -329,9 +338,12 @@ def slack_env(fake_url: str) -> dict[str, str]:
     return {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake_url + "/api/"}
 
 
-def line(what: str, ours: float, anchor: float, anchor_name: str, unit: str, target: str) -> None:
+def line(what: str, ours: float, anchor: float, anchor_name: str, unit: str, target: str, digits: int = 1) -> None:
     ratio = ours / anchor if anchor else float("nan")
-    print(f"  {what:<34} {ours:9.1f} {unit:<5} {anchor_name:<11} {anchor:9.1f} {unit:<5} ratio {ratio:5.2f}  {target}")
+    print(
+        f"  {what:<34} {ours:9.{digits}f} {unit:<5} {anchor_name:<11} {anchor:9.{digits}f} {unit:<5} "
+        f"ratio {ratio:5.2f}  {target}"
+    )
 
 
 async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, log_dir: Path) -> None:
@@ -354,6 +366,7 @@ async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, 
     print(f"Slack on {label} ({n} commands in 50 channels, 16 at a time):")
     line("throughput (answered/s)", fig.throughput, durable_fig.throughput, "durable", "/s", "target ≥ 0.8")
     line("  bare bolt app", bare_fig.throughput, durable_fig.throughput, "durable", "/s", "(anchor)")
+    line("server CPU per command (ms)", fig.cpu_ms, durable_fig.cpu_ms, "durable", "ms", f"(bare {bare_fig.cpu_ms:.2f} ms)", 2)
     line(f"p50 at {rate:.0f}/s (ms)", fig.p50 * 1000, durable_fig.p50 * 1000, "durable", "ms", "target ≤ 2")
     line(f"p99 at {rate:.0f}/s (ms)", fig.p99 * 1000, durable_fig.p99 * 1000, "durable", "ms", "target ≤ 3")
     line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, bare_fig.burst_max * 1000, "bare", "ms", "target < 1000 ms")
@@ -374,6 +387,7 @@ async def run_teams(fake: FakePlatforms, database_url: str, n: int, log_dir: Pat
         fig = await measure(teams.command, ours, session, log_dir, n, rate)
     print(f"Teams on SQLite ({n} personal messages, 16 at a time):")
     line("throughput (answered/s)", fig.throughput, anchor_fig.throughput, "botbuilder", "/s", "")
+    line("server CPU per message (ms)", fig.cpu_ms, anchor_fig.cpu_ms, "botbuilder", "ms", "", 2)
     line(f"p50 at {rate:.0f}/s (ms)", fig.p50 * 1000, anchor_fig.p50 * 1000, "botbuilder", "ms", "")
     line(f"p99 at {rate:.0f}/s (ms)", fig.p99 * 1000, anchor_fig.p99 * 1000, "botbuilder", "ms", "")
     line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, anchor_fig.burst_max * 1000, "botbuilder", "ms", "")

@@ -65,6 +65,13 @@ class Partsbot:
         With ``inbox_id`` the inbox item is marked processed in the same transaction; when another replica
         processed it already, nothing happens and nothing is returned.
         """
+        return self._handle_sync(event, inbox_id, claim=False)[0]
+
+    def _handle_sync(
+        self, event: Event, inbox_id: int | None, *, claim: bool
+    ) -> tuple[list[Effect], list[delivery.Claimed]]:
+        """``claim``: the caller delivers right after, so outbox items at the head of an empty lane are
+        stored claimed for this process (no claim transaction per item)."""
         event = clean_event(event)
         for attempt in (1, 2):
             now = self.clock()
@@ -72,11 +79,19 @@ class Partsbot:
                 with self.db.transaction() as session:
                     if inbox_id is not None and not mark_processed(session, inbox_id, now):
                         log.info("inbox item %s was processed already; skipped", inbox_id)
-                        return []
+                        return [], []
                     effects = self.router.handle(session, self.settings, event, now)
-                    delivery.enqueue(session, effects, now, event.place.platform, event.place.workspace)
+                    claimed = delivery.enqueue(
+                        session,
+                        effects,
+                        now,
+                        event.place.platform,
+                        event.place.workspace,
+                        claim=self.delivery.lease if claim else None,
+                        claim_platforms=frozenset(self.delivery.messengers),
+                    )
                     later = detached.take(session)
-                return effects + self._run_detached(later, event)
+                return effects + self._run_detached(later, event), claimed
             except (IntegrityError, OperationalError):
                 # A first contact racing another (two new members at once) or a serialisation failure
                 # on PostgreSQL: the whole event is retried once from a clean state.
@@ -119,16 +134,16 @@ class Partsbot:
 
         ``spawn`` runs the delivery in the caller's background tasks instead of waiting for it (Teams
         answers its request after the transaction, before anything is sent)."""
-        effects = await asyncio.to_thread(self.handle_sync, event, inbox_id)
+        effects, claimed = await asyncio.to_thread(self._handle_sync, event, inbox_id, claim=True)
         if spawn is not None:
-            spawn(self._deliver(effects, event))
+            spawn(self._deliver(effects, event, claimed))
         else:
-            await self._deliver(effects, event)
+            await self._deliver(effects, event, claimed)
         return effects
 
-    async def _deliver(self, effects: list[Effect], event: Event) -> None:
+    async def _deliver(self, effects: list[Effect], event: Event, claimed: list[delivery.Claimed]) -> None:
         for effect in effects:
             if isinstance(effect, OpenForm):
                 await self.delivery.open_form(effect)
         # Only this event's lanes: what else waits is the periodic flush's (bot/web.py).
-        await self.delivery.flush(effects, event.place.platform, event.place.workspace)
+        await self.delivery.flush(effects, event.place.platform, event.place.workspace, claimed)

@@ -13,6 +13,7 @@ down, object, and read the history. The rules live in :mod:`bot.grants`; this mo
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from datetime import datetime
 
 from sqlalchemy import select
@@ -453,13 +454,23 @@ def review_reply(ctx: HandlerContext, unit: Unit) -> Reply | None:
     )
 
 
+# Per database, the units whose review is settled (no review row, or asked already): one query fewer for
+# every later event there. Safe to remember: review rows are only made by migration 0008, which runs before
+# a process handles anything, and ``asked_at`` is never emptied again.
+_SETTLED: weakref.WeakKeyDictionary[object, set[int]] = weakref.WeakKeyDictionary()
+
+
 def ask_review_once(ctx: HandlerContext) -> None:
     """When a leder of a migrated unit acts, ask them (once) to confirm the representatives kept from
     before roles were granted. Called by the router for every event of a leder; cheap when nothing waits."""
     if ctx.unit is None:
         return
+    settled = _SETTLED.setdefault(ctx.session.get_bind(), set())
+    if ctx.unit.id in settled:
+        return
     review = ctx.session.get(RoleReview, ctx.unit.id)
     if review is None or review.asked_at is not None:
+        settled.add(ctx.unit.id)
         return
     if "leder" not in roles_of(ctx.session, ctx.unit.id, ctx.member.id):
         return

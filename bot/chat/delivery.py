@@ -97,21 +97,50 @@ def route(effect: Effect, platform: str, workspace: str) -> Routing:
     raise TypeError(f"not an effect: {effect!r}")
 
 
-def enqueue(session: Session, effects: list[Effect], now: datetime, platform: str, workspace: str) -> None:
-    """Store effects (all but forms, which only make sense right away) in the outbox."""
-    for effect in effects:
-        if isinstance(effect, OpenForm):
-            continue
-        routing = route(effect, platform, workspace)
-        session.add(
-            OutboxItem(
-                platform=routing.platform,
-                lane=routing.lane,
-                coalesce_key=routing.coalesce_key,
-                effect=codec.dumps(effect),
-                next_attempt_at=now,
+def enqueue(
+    session: Session,
+    effects: list[Effect],
+    now: datetime,
+    platform: str,
+    workspace: str,
+    *,
+    claim: timedelta | None = None,
+    claim_platforms: frozenset[str] = frozenset(),
+) -> list[Claimed]:
+    """Store effects (all but forms, which only make sense right away) in the outbox.
+
+    With ``claim`` (the caller sends them right after the commit): an item whose lane holds nothing else
+    is stored already claimed by this process for that long, and returned – the sender needs no claim
+    transaction of its own. An item behind others in its lane is stored due now and waits its turn."""
+    items = [(route(e, platform, workspace), e) for e in effects if not isinstance(e, OpenForm)]
+    if not items:
+        return []
+    busy: set[str] = set()
+    if claim is not None:
+        lanes = sorted({routing.lane for routing, _ in items})
+        busy = set(
+            session.scalars(
+                select(OutboxItem.lane)
+                .where(OutboxItem.lane.in_(lanes), OutboxItem.parked.is_(False))
+                .distinct()
             )
         )
+    rows: list[tuple[OutboxItem, bool]] = []
+    for routing, effect in items:
+        claimed = claim is not None and routing.platform in claim_platforms and routing.lane not in busy
+        row = OutboxItem(
+            platform=routing.platform,
+            lane=routing.lane,
+            coalesce_key=routing.coalesce_key,
+            effect=codec.dumps(effect),
+            next_attempt_at=now + claim if claimed and claim is not None else now,
+        )
+        session.add(row)
+        rows.append((row, claimed))
+    if not any(claimed for _, claimed in rows):
+        return []
+    session.flush()  # the ids
+    return [Claimed(r.id, r.platform, r.coalesce_key, r.effect, r.lane) for r, claimed in rows if claimed]
 
 
 @dataclass(frozen=True)
@@ -120,6 +149,13 @@ class _Head:
     platform: str
     coalesce_key: str | None
     effect: str
+
+
+@dataclass(frozen=True)
+class Claimed(_Head):
+    """An item stored already claimed by this process (see :func:`enqueue`), with its lane."""
+
+    lane: str
 
 
 class Delivery:
@@ -134,6 +170,11 @@ class Delivery:
         # Platforms with parked items (learnt when parking, and from the periodic flush).
         self._parked: set[str] = set()
         self._parked_checked_at = float("-inf")
+        # Items stored claimed for this process, by lane, waiting for their lane's worker.
+        self._claimed: dict[str, list[Claimed]] = {}
+        # Delivered claimed items waiting to be removed, in batches (see _finish).
+        self._finishing: list[tuple[list[Claimed], asyncio.Future[set[str]]]] = []
+        self._finisher: asyncio.Task[None] | None = None
 
     def register(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
@@ -148,14 +189,24 @@ class Delivery:
         except DeliveryError as exc:
             log.warning("form %s could not be opened: %s", effect.form.form_id, exc)
 
-    async def flush(self, only: list[Effect] | None = None, platform: str = "", workspace: str = "") -> int:
+    async def flush(
+        self,
+        only: list[Effect] | None = None,
+        platform: str = "",
+        workspace: str = "",
+        claimed: list[Claimed] | None = None,
+    ) -> int:
         """Send everything due now, each lane in its own task; return how many items were delivered.
 
         With ``only`` (the effects one event just stored), just their lanes: an event does not scan the
         whole outbox nor wait for other people's lanes – the periodic flush takes care of those.
+        ``claimed`` are the items :func:`enqueue` stored already claimed for this process: they are sent
+        first, without a claim transaction.
 
         A lane already being worked by this process is not started twice: its worker is told to look again
-        before it ends, and this call waits for it."""
+        (and handed the claimed items) before it ends, and this call waits for it."""
+        for head in claimed or ():
+            self._claimed.setdefault(head.lane, []).append(head)
         if only is None:
             lanes = await asyncio.to_thread(self._due_lanes, self.clock())
         else:
@@ -167,6 +218,10 @@ class Delivery:
                     )
                 )
             )
+        lanes.extend((head.lane, head.platform) for head in claimed or ())
+        return await self._start_lanes(list(dict.fromkeys(lanes)))
+
+    async def _start_lanes(self, lanes: list[tuple[str, str]]) -> int:
         waits: list[asyncio.Task[int]] = []
         for lane, platform in lanes:
             if platform not in self.messengers:
@@ -198,6 +253,14 @@ class Delivery:
         async with self._slots:
             while True:
                 self._again.discard(lane)
+                claimed = self._claimed.pop(lane, [])
+                if claimed:
+                    count, go_on = await self._send_claimed(claimed)
+                    sent += count
+                    if not go_on:
+                        if lane in self._again:
+                            continue
+                        return sent
                 done: int | None = None
                 while True:
                     head = await asyncio.to_thread(self._advance, lane, done, self.clock())
@@ -209,12 +272,56 @@ class Delivery:
                         break
                     sent += outcome
                     done = head.id
-                if lane not in self._again:
+                if lane not in self._again and lane not in self._claimed:
                     return sent
 
-    async def _deliver(self, head: _Head) -> int | None:
+    async def _send_claimed(self, heads: list[Claimed]) -> tuple[int, bool]:
+        """Send items this process claimed when it stored them, in order; returns how many went out and
+        whether the lane has more to look at (items stored behind them)."""
+        sent = 0
+        finished: list[Claimed] = []
+        for index, head in enumerate(heads):
+            outcome = await self._deliver(head, release=[h.id for h in heads[index + 1 :]])
+            if outcome is None:
+                break  # the lane waits for this item's retry; the ones behind it were released
+            sent += outcome
+            finished.append(head)
+        if not finished:
+            return sent, False
+        more = await self._finish(finished)
+        return sent, more and len(finished) == len(heads)
+
+    async def _finish(self, heads: list[Claimed]) -> bool:
+        """Remove delivered items; the removals of many lanes are written together, in one transaction.
+        Returns whether the lane holds more items."""
+        future: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
+        self._finishing.append((heads, future))
+        if self._finisher is None or self._finisher.done():
+            self._finisher = asyncio.create_task(self._finish_batches())
+        lanes_with_more = await future
+        return heads[0].lane in lanes_with_more
+
+    async def _finish_batches(self) -> None:
+        while self._finishing:
+            batch, self._finishing = self._finishing, []
+            heads = [head for group, _ in batch for head in group]
+            try:
+                more = await asyncio.to_thread(self._remove, heads)
+            except Exception as exc:
+                # They stay claimed; after their lease they are sent again (at most once more).
+                log.exception("delivered outbox items could not be removed")
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(more)
+
+    async def _deliver(self, head: _Head, release: list[int] | None = None) -> int | None:
         """Send one claimed item: 1 when sent, 0 when refused for good (it leaves the lane), ``None`` when
-        the lane must wait (the item stays, due later)."""
+        the lane must wait (the item stays, due later; the claimed items in ``release`` become due now, to
+        be taken in order behind it)."""
         now = self.clock()
         effect = codec.loads(head.effect)
         try:
@@ -224,14 +331,14 @@ class Delivery:
                 retry_after = exc.retry_after
                 if exc.not_posted_yet:
                     retry_after = NOT_POSTED_YET
-                await asyncio.to_thread(self._retry_later, head.id, now, str(exc), retry_after)
+                await asyncio.to_thread(self._retry_later, head.id, now, str(exc), retry_after, release)
                 return None
             # A refusal (archived channel, deleted message) fails the same way every time.
             log.error("outbox item %s (%s) refused, not sent: %s", head.id, type(effect).__name__, exc)
             return 0
         except Exception as exc:
             log.exception("unexpected failure sending outbox item %s", head.id)
-            await asyncio.to_thread(self._retry_later, head.id, now, repr(exc), None)
+            await asyncio.to_thread(self._retry_later, head.id, now, repr(exc), None, release)
             return None
         if head.platform in self._parked:
             await asyncio.to_thread(self._unpark, head.platform, now)
@@ -259,6 +366,30 @@ class Delivery:
                 )
         self._parked.update(parked)
         return [(r[0], r[1]) for r in rows]
+
+    def _remove(self, heads: list[Claimed]) -> set[str]:
+        """Delete delivered items (older parked updates of the same messages with them); return the lanes
+        among theirs that hold more items."""
+        with self.db.transaction() as session:
+            for head in heads:
+                if head.coalesce_key is not None:
+                    # Older parked updates of the same message must never come back over this one.
+                    session.execute(
+                        delete(OutboxItem).where(
+                            OutboxItem.coalesce_key == head.coalesce_key,
+                            OutboxItem.id < head.id,
+                            OutboxItem.parked.is_(True),
+                        )
+                    )
+            session.execute(delete(OutboxItem).where(OutboxItem.id.in_([h.id for h in heads])))
+            lanes = sorted({h.lane for h in heads})
+            return set(
+                session.scalars(
+                    select(OutboxItem.lane)
+                    .where(OutboxItem.lane.in_(lanes), OutboxItem.parked.is_(False))
+                    .distinct()
+                )
+            )
 
     def _advance(self, lane: str, done: int | None, now: datetime) -> _Head | None:
         """In one transaction: remove the item just delivered, skip heads a newer update makes
@@ -309,8 +440,19 @@ class Delivery:
                     return None  # another replica took it: it works this lane now
                 return _Head(head.id, head.platform, head.coalesce_key, head.effect)
 
-    def _retry_later(self, item_id: int, now: datetime, error: str, retry_after: float | None) -> None:
+    def _retry_later(
+        self,
+        item_id: int,
+        now: datetime,
+        error: str,
+        retry_after: float | None,
+        release: list[int] | None = None,
+    ) -> None:
         with self.db.transaction() as session:
+            if release:
+                session.execute(
+                    update(OutboxItem).where(OutboxItem.id.in_(release)).values(next_attempt_at=now)
+                )
             item = session.get(OutboxItem, item_id)
             if item is None:
                 return

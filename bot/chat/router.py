@@ -23,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, literal, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,9 +174,7 @@ class Router:
     def _run(
         self, session: Session, settings: Settings, event: Event, now: datetime, keep: bool
     ) -> tuple[list[Effect], dict[str, str]]:
-        organisation = _organisation(session, event.place)
-        member = _member(session, organisation, event)
-        unit = _unit(session, organisation, member, event.place, settings)
+        organisation, member, unit = who_and_where(session, settings, event)
         thread_key = _thread_key(session, event.place)
         language = normalise_language(member.language or (unit.language if unit else settings.language))
         ctx = HandlerContext(
@@ -266,11 +264,55 @@ def _stop_at_first_insert(session: Session, _context: object, _instances: object
 def who_and_where(
     session: Session, settings: Settings, event: Event
 ) -> tuple[Organisation, Member, Unit | None]:
-    """The organisation, member and unit an event is about, created on first contact (as for a handler).
-    For tools that act without a handler: the operator's role grant and the console's ``/som``."""
-    organisation = _organisation(session, event.place)
-    member = _member(session, organisation, event)
-    return organisation, member, _unit(session, organisation, member, event.place, settings)
+    """The organisation, member and unit an event is about, created on first contact – for every handler,
+    and for tools that act without one (the operator's role grant, the console's ``/som``).
+
+    One query finds all four rows that usually exist already (organisation, member, the channel's unit and
+    the membership); only what is missing is looked up or created one by one."""
+    place = event.place
+    actor = event.actor
+    query = (
+        select(Organisation, Member, Unit, Membership)
+        .outerjoin(Member, and_(Member.organisation_id == Organisation.id, Member.user_id == actor.user_id))
+        .outerjoin(
+            Unit,
+            and_(
+                Unit.organisation_id == Organisation.id,
+                Unit.channel_id == place.channel,
+                literal(not place.is_direct),
+            ),
+        )
+        .outerjoin(Membership, and_(Membership.unit_id == Unit.id, Membership.member_id == Member.id))
+        .where(Organisation.platform == place.platform, Organisation.external_id == place.workspace)
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    if row is None:
+        organisation = _organisation(session, place)
+        member = _member(session, organisation, event)
+        return organisation, member, _unit(session, organisation, member, place, settings)
+    organisation, member, unit, membership = row
+    if member is None:
+        # First contact: the member comes with its home unit in one insert.
+        member = Member(
+            organisation_id=organisation.id,
+            user_id=actor.user_id,
+            display_name=actor.display_name,
+            home_unit_id=unit.id if unit is not None else None,
+        )
+        session.add(member)
+        session.flush()
+    elif actor.display_name and member.display_name != actor.display_name:
+        member.display_name = actor.display_name
+    if place.is_direct:
+        return organisation, member, session.get(Unit, member.home_unit_id) if member.home_unit_id else None
+    if unit is None:
+        return organisation, member, _unit(session, organisation, member, place, settings)
+    if member.home_unit_id != unit.id:
+        member.home_unit_id = unit.id
+    if membership is None:
+        session.add(Membership(unit_id=unit.id, member_id=member.id))
+    return organisation, member, unit
 
 
 def _error_code(exc: IntegrityError) -> str:

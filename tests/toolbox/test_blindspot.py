@@ -8,6 +8,7 @@ import logging
 import pytest
 from sqlalchemy import func, inspect, select
 
+from bot.chat.delivery import Claimed
 from bot.chat.model import Actor, Command, Place, Private
 from bot.storage.models import Member, OutboxItem
 from bot.toolbox import blindspot
@@ -45,8 +46,14 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     caplog.set_level(logging.DEBUG, logger="bot")
     caplog.set_level(logging.DEBUG, logger="handlers")
 
-    # Siri asks by direct message; the outbox is held so we can read exactly what would be sent.
-    async def hold(*_lanes: object) -> int:
+    # Siri asks by direct message; the outbox is held so we can read exactly what would be sent. Items the
+    # event stored claimed for this process are kept and handed to the real flush afterwards.
+    held: list[Claimed] = []
+
+    async def hold(
+        only: object = None, platform: str = "", workspace: str = "", claimed: list[Claimed] | None = None
+    ) -> int:
+        held.extend(claimed or [])
         return 0
 
     deliver = bot.delivery.flush
@@ -58,6 +65,7 @@ async def test_anonymous_questions_leave_no_author_and_come_out_shuffled(  # typ
     assert QUESTIONS["Siri"] not in payloads[0]
     monkeypatch.setattr(bot.delivery, "flush", deliver)
     out += await console.type("/kanal")
+    await bot.delivery.flush(claimed=held)
     await bot.delivery.flush()
     out += console.take()
     assert "Takk – spørsmålet ditt er lagt inn anonymt i sak #1." in out

@@ -92,6 +92,7 @@ class SlackMessenger:
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: dict[tuple[str, str], str] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._retry_handlers = retry_handlers()
 
     def session(self) -> aiohttp.ClientSession:
         """The one HTTP session of every Web API and response_url call (made in the running loop)."""
@@ -197,7 +198,7 @@ class SlackMessenger:
         found = None if place.thread else self.response_urls.find(place.workspace, place.channel, user_id)
         if found is not None:
             found.uses += len(messages)
-            if await self._respond(found.url, reply):
+            if await self._respond(found.url, reply, messages):
                 return
         for index, message in enumerate(messages):
             try:
@@ -383,11 +384,13 @@ class SlackMessenger:
             raise DeliveryError(f"cannot write to {place.channel} for {user_id}", retryable=False)
         await self.post_direct(place.workspace, user_id, reply)
 
-    async def _respond(self, url: str, reply: Reply) -> bool:
+    async def _respond(
+        self, url: str, reply: Reply, messages: list[render.SlackMessage] | None = None
+    ) -> bool:
         """Answer through a response_url. False when the first message did not get through (the caller
         may try another way); a later part that fails is logged, or the first part would be repeated."""
-        webhook = AsyncWebhookClient(url, session=self.session(), retry_handlers=retry_handlers())
-        for index, message in enumerate(render.render_reply(reply)):
+        webhook = AsyncWebhookClient(url, session=self.session(), retry_handlers=self._retry_handlers)
+        for index, message in enumerate(messages or render.render_reply(reply)):
             try:
                 response = await webhook.send(
                     text=message.text,
