@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import bot.adapters.slack.models
+import bot.adapters.teams.models
 import bot.course.models
 import bot.storage.models
 import bot.storage.models_roles
@@ -20,6 +21,7 @@ import bot.toolbox.models_plan
 MODEL_MODULES = (
     bot.storage.models,
     bot.adapters.slack.models,
+    bot.adapters.teams.models,
     bot.course.models,
     bot.toolbox.models,
     bot.toolbox.models_plan,

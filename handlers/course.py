@@ -99,15 +99,32 @@ def _evaluation_lines(ctx: HandlerContext, run: CourseRun) -> list[str]:
                 after=comparison.after_count,
             )
         )
+    groups = load_plan().module_groups
     for number, means in evaluation.module_results(ctx.session, run.id, ctx.now).items():
-        if means is None:
-            lines.append(ctx.t("course.module_evaluation_hidden", module=number, min=MIN_GROUP_SIZE))
+        if means:
+            lines.append(ctx.t("course.module_evaluation_line", module=number, values=_values(ctx, means)))
+        elif groups.get(number) == "trio":
+            # The trio's own figures never reach the threshold: only pooled across kindergartens.
+            pooled = evaluation.pooled_module(ctx.session, run, number, ctx.now)
+            if pooled.means:
+                lines.append(
+                    ctx.t(
+                        "course.module_evaluation_pooled",
+                        module=number,
+                        units=pooled.units,
+                        answers=pooled.answers,
+                        values=_values(ctx, pooled.means),
+                    )
+                )
+            else:
+                lines.append(ctx.t("course.module_evaluation_trio", module=number, min=MIN_GROUP_SIZE))
         else:
-            values = ", ".join(
-                f"{ctx.t(f'evaluation.short.{q}')} {decimal(ctx.language, v)}" for q, v in means.items()
-            )
-            lines.append(ctx.t("course.module_evaluation_line", module=number, values=values))
+            lines.append(ctx.t("course.module_evaluation_hidden", module=number, min=MIN_GROUP_SIZE))
     return lines
+
+
+def _values(ctx: HandlerContext, means: dict[str, float]) -> str:
+    return ", ".join(f"{ctx.t(f'evaluation.short.{q}')} {decimal(ctx.language, v)}" for q, v in means.items())
 
 
 def schedule(ctx: HandlerContext, run: CourseRun) -> Reply:

@@ -2,6 +2,10 @@
 Ønsket resultat, agenda items with kind and minutes, day, time and length – and posts the agenda.
 
 ``/parts høra sak 3`` (or the command typed in a case's thread) puts a case on the agenda;
+``/parts høra ledermøte|hms|trio [sak 3]`` plans another kind of meeting than the personalmøte. A trio
+meeting (partsmøte) is planned and seen only by leder, verneombud and tillitsvalgt: its agenda, its
+follow-up and what it writes back to a case go to them as direct messages, and it may hold a parties-only
+case (which then makes the trio meeting the default);
 ``/parts høra resultat <nr> ja|delvis|nei [kommentar]`` or the buttons in the follow-up message record
 whether the desired result was reached.
 """
@@ -17,13 +21,19 @@ from bot.dates import parse as dates
 from bot.dates.calendar import local_at
 from bot.dates.days import local_today
 from bot.i18n import plural
+from bot.roles import party_members
+from bot.storage.models import Member
 from bot.toolbox import access, cases
 from bot.toolbox.hora import (
     MAX_MINUTES,
     MAX_TITLE,
+    MEETING_KINDS,
+    TRIO,
     agenda_safe,
     create_meeting,
     head_key,
+    kind_name,
+    meeting_kind,
     overrun,
     parse_agenda,
     parse_result,
@@ -61,7 +71,21 @@ def from_case(ctx: HandlerContext, case: Case) -> Prefill:
     )
 
 
-def meeting_form(ctx: HandlerContext, case_id: int | None, prefill: Prefill | None = None) -> Form:
+def form_context(kind: str, case_id: int | None) -> str:
+    return f"{kind}:{case_id or ''}"
+
+
+def parse_context(context: str) -> tuple[str, str]:
+    """``"trio:3"`` → ``("trio", "3")``; a form opened before meetings had kinds carries only the case."""
+    kind, colon, case = context.partition(":")
+    if not colon:
+        return "staff", context
+    return (kind if kind in MEETING_KINDS else "staff"), case
+
+
+def meeting_form(
+    ctx: HandlerContext, case_id: int | None, prefill: Prefill | None = None, kind: str = "staff"
+) -> Form:
     t = ctx.t
     if prefill is None:
         case = ctx.session.get(Case, case_id) if case_id else None
@@ -70,8 +94,8 @@ def meeting_form(ctx: HandlerContext, case_id: int | None, prefill: Prefill | No
         form_id="hora.create",
         title=t("hora.form.title"),
         submit_label=t("hora.form.submit"),
-        intro=t("hora.form.intro"),
-        context=str(case_id or ""),
+        intro=t("hora.form_kind", kind=kind_name(t, kind)) + " " + t("hora.form.intro"),
+        context=form_context(kind, case_id),
         fields=(
             FormField(
                 "purpose",
@@ -115,20 +139,37 @@ def meeting_form(ctx: HandlerContext, case_id: int | None, prefill: Prefill | No
     )
 
 
-def linkable_case(ctx: HandlerContext, number: int) -> Case:
-    """A case that may go on an agenda: one the organiser sees, and not a parties-only case, because the
-    agenda is posted where everyone reads it."""
+def linkable_case(ctx: HandlerContext, number: int, kind: str = "staff") -> Case:
+    """A case that may go on an agenda: one the organiser sees, and a parties-only case only on a trio
+    meeting, because every other agenda is posted where everyone reads it."""
     case = cases.load_case(ctx, number)
-    if case.parties_only:
+    if case.parties_only and kind != TRIO:
         raise UserError("hora.case_parties_only", id=case.id)
     return case
 
 
-def _case_line(ctx: HandlerContext, case_id: int) -> str | None:
-    case = ctx.session.get(Case, case_id)
-    if case is None or case.parties_only:
+def require_kind(ctx: HandlerContext, kind: str) -> None:
+    """Only the trio of the unit plans a trio meeting (checked in the unit, like everything else)."""
+    unit = ctx.require_unit()
+    if kind == TRIO and not access.may_plan_trio_meeting(
+        ctx.session, ctx.organisation.id, ctx.member.id, unit.id
+    ):
+        raise UserError("hora.trio_only")
+
+
+def _case_line(ctx: HandlerContext, meeting: Meeting) -> str | None:
+    case = ctx.session.get(Case, meeting.case_id) if meeting.case_id else None
+    if case is None or (case.parties_only and meeting.kind != TRIO):
         return None
     return ctx.t("hora.case_line", id=case.id, text=case.title)
+
+
+def trio(ctx: HandlerContext, unit_id: int) -> list[Member]:
+    """The people a trio meeting is for: the holders of the party roles in its unit."""
+    people: dict[int, Member] = {}
+    for members in party_members(ctx.session, unit_id).values():
+        people.update({m.id: m for m in members})
+    return list(people.values())
 
 
 def _case_number(word: str) -> int:
@@ -140,6 +181,8 @@ def _case_number(word: str) -> int:
 
 def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
     unit = ctx.require_unit()
+    kind, context = parse_context(context)
+    require_kind(ctx, kind)
     with in_field("purpose"):
         purpose = ctx.text(values.get("purpose", ""), MAX_TITLE)
     with in_field("desired"):
@@ -166,7 +209,7 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
             raise UserError("hora.bad_length", value=values.get("length", "")[:30], limit=MAX_MINUTES)
     case_text = (values.get("case") or context or "").strip()
     with in_field("case"):
-        case = linkable_case(ctx, _case_number(case_text)) if case_text else None
+        case = linkable_case(ctx, _case_number(case_text), kind) if case_text else None
     ctx.checked()  # a dry run of the form stops before it takes a meeting number
     meeting, created = create_meeting(
         ctx.session,
@@ -179,14 +222,16 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
         length_minutes=int(length_text),
         case_id=case.id if case else None,
         now=ctx.now,
+        kind=kind,
     )
     if not created:
         ctx.private(ctx.t("hora.already", id=meeting.id))
         return
     post_meeting(ctx, meeting)
     if case is not None:
-        cases.post_in_case(
-            ctx, case, ctx.t("hora.in_case", when=show_moment(ctx.t, starts_at, unit.timezone))
+        speaker = cases.for_case(ctx, case)
+        tell_case(
+            ctx, meeting, case, speaker.t("hora.in_case", when=show_moment(ctx.t, starts_at, unit.timezone))
         )
     ctx.private(ctx.t("hora.created", id=meeting.id))
     over = overrun(ctx.session, meeting)
@@ -197,12 +242,35 @@ def submit(ctx: HandlerContext, values: dict[str, str], context: str) -> None:
 
 def _render(ctx: HandlerContext, meeting: Meeting) -> Reply:
     unit = ctx.require_unit()
-    case_line = _case_line(ctx, meeting.case_id) if meeting.case_id else None
-    return render_meeting(ctx.session, ctx.t, meeting, unit.timezone, case_line)
+    return render_meeting(ctx.session, ctx.t, meeting, unit.timezone, _case_line(ctx, meeting))
 
 
 def post_meeting(ctx: HandlerContext, meeting: Meeting) -> None:
+    """The agenda in the channel; a trio meeting's agenda to each of the trio, in their own language."""
+    if meeting.kind == TRIO:
+        for member in trio(ctx, meeting.unit_id):
+            ctx.direct(member, _render(cases.in_language(ctx, ctx.language_of(member)), meeting))
+        return
     ctx.post(_render(ctx, meeting), key=head_key(meeting.id))
+
+
+def show_again(ctx: HandlerContext, meeting: Meeting) -> None:
+    """The agenda with the result: updated in place, or sent again to the trio (a direct message per
+    person cannot be updated)."""
+    if meeting.kind == TRIO:
+        post_meeting(ctx, meeting)
+        return
+    ctx.update(head_key(meeting.id), _render(ctx, meeting))
+
+
+def tell_case(ctx: HandlerContext, meeting: Meeting, case: Case, text: str) -> None:
+    """Write what a meeting did into the case's history. A trio meeting's words reach the trio only – not
+    the starter of a parties-only case, nor anyone else: the trio meeting is theirs."""
+    if meeting.kind == TRIO:
+        for member in trio(ctx, case.unit_id):
+            ctx.direct(member, text)
+        return
+    cases.post_in_case(ctx, case, text)
 
 
 def _meeting(ctx: HandlerContext, value: str) -> Meeting:
@@ -225,7 +293,7 @@ def answer(ctx: HandlerContext, meeting: Meeting, result: str, comment: str) -> 
         return
     ctx.session.flush()
     ctx.private(ctx.t("hora.result_thanks", result=ctx.t(f"hora.results.{result}"), id=meeting.id))
-    ctx.update(head_key(meeting.id), _render(ctx, meeting))
+    show_again(ctx, meeting)
     case = ctx.session.get(Case, meeting.case_id) if meeting.case_id else None
     if case is not None:
         # The case's thread is its history: the meeting's answer belongs there, next to the steps.
@@ -236,15 +304,18 @@ def answer(ctx: HandlerContext, meeting: Meeting, result: str, comment: str) -> 
             desired=meeting.desired_result,
             result=ctx.t(f"hora.results.{result}"),
         )
-        cases.post_in_case(ctx, case, text + (f" – «{cleaned}»" if cleaned else ""))
+        tell_case(ctx, meeting, case, text + (f" – «{cleaned}»" if cleaned else ""))
 
 
 def register(router: Router) -> None:
     @router.command("høra", "hora", "møte", "mote", "meeting", "hoera", help_key="hora.help")
     def hora(ctx: HandlerContext, cmd: Command) -> None:
         words = cmd.args.split()
+        kind = meeting_kind(words[0]) if words else None
+        if kind is not None:
+            words = words[1:]
         first = words[0].lower() if words else ""
-        if first in ("resultat", "result", "svar"):
+        if first in ("resultat", "result", "svar") and kind is None:
             if len(words) < 3 or parse_result(words[2]) is None:
                 raise UserError("hora.result_usage")
             answer(
@@ -253,11 +324,17 @@ def register(router: Router) -> None:
         elif first in ("sak", "case"):
             if len(words) != 2:
                 raise UserError("hora.usage")
-            ctx.open_form(meeting_form(ctx, linkable_case(ctx, _case_number(words[1])).id))
+            case = cases.load_case(ctx, _case_number(words[1]))
+            if kind is None:
+                # A parties-only case goes to the trio's own meeting: the only agenda it may stand on.
+                kind = TRIO if case.parties_only else "staff"
+            require_kind(ctx, kind)
+            ctx.open_form(meeting_form(ctx, linkable_case(ctx, case.id, kind).id, kind=kind))
         elif not words:
-            ctx.require_unit()
+            kind = kind or "staff"
+            require_kind(ctx, kind)
             current = cases.case_from_thread(ctx)
-            ctx.open_form(meeting_form(ctx, current.id if current else None))
+            ctx.open_form(meeting_form(ctx, current.id if current else None, kind=kind))
         else:
             raise UserError("hora.usage")
 

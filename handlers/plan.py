@@ -7,7 +7,10 @@
 * ``enig`` / ``merknad <note>`` / ``uenig <note>`` – a representative's stance; ``støtt`` /
   ``kommentar <note>`` – staff; ``beslutt`` – the leder decides; ``godkjenn`` – whichever of these fits
   your role; ``ferdig <nr>`` – an action is done;
-* ``fjern tiltak|hindring <nr>``.
+* ``fjern tiltak|hindring <nr>``;
+* ``avslutt`` – close the case with the answers to "Hvordan har vi det når målet er nådd?";
+* ``indikator <nr> <indikator>`` – the check-in indicator an action should improve (``ingen`` clears it):
+  the case then shows that indicator's trend before and after the action (:mod:`bot.course.indicator`).
 
 The head message's buttons open forms for the same things. Only the case's steerers change the plan, and
 every change starts a new revision, so stances given before it no longer count (see
@@ -25,6 +28,7 @@ from bot.chat.context import FieldError, HandlerContext, UserError, in_field
 from bot.chat.model import Action, Block, Button, Command, Form, FormField, Option, Reply, Submission, Text
 from bot.chat.router import Router
 from bot.chat.steps import StepHooks
+from bot.course import indicator as indicators
 from bot.dates import parse as dates
 from bot.storage.models import Member, Membership, Unit
 from bot.toolbox import access, cases, decision, planning, voting
@@ -50,6 +54,8 @@ ANYWAY = ("likevel", "likevel.", "anyway")
 DONE = ("ferdig", "utført", "gjort", "done")
 REMOVE = ("fjern", "slett", "remove")
 ME = ("meg", "eg", "me", "jeg")
+INDICATOR = ("indikator", "indicator")
+CLOSE = ("avslutt", "lukk", "close")
 REMEDY_WORDS = (
     "tiltak",
     "løsning",
@@ -212,9 +218,11 @@ def _due(ctx: HandlerContext, when: dates.When, zone: ZoneInfo) -> date:
     return when.day
 
 
-def add_action(ctx: HandlerContext, case: Case, owner: Member, day: date, text: str) -> None:
+def add_action(
+    ctx: HandlerContext, case: Case, owner: Member, day: date, text: str, indicator: str | None = None
+) -> None:
     plan = editable(ctx, case)
-    reset = planning.add_action(ctx, plan, text, owner, day, _timezone(ctx, case))
+    reset = planning.add_action(ctx, plan, text, owner, day, _timezone(ctx, case), indicator)
     # The confirmation repeats owner and date, so a misread date is seen at once.
     after_change(
         ctx,
@@ -261,6 +269,30 @@ def speak(ctx: HandlerContext, case: Case, word: str, note: str, revision: int |
     cases.post_in_case(ctx, case, text)
     cases.refresh_head(ctx, case)
     ctx.private(ctx.t("plan.thanks_stance", number=case.id))
+
+
+def link_indicator(ctx: HandlerContext, case: Case, body: str) -> None:
+    """Name the check-in indicator an action should improve. Follow-up, not a change of the plan: the
+    stances given stay valid. For the case's steerers."""
+    number, _, word = body.partition(" ")
+    plan = planning.plan_of(ctx.session, case.id)
+    chosen = indicators.indicator_of(word)
+    clear = word.strip().lower() in indicators.NONE_WORDS
+    if plan is None or not number.lstrip("#").isdigit() or (chosen is None and not clear):
+        raise UserError("indicator.usage")
+    if not access.may_change_plan(ctx.session, ctx.organisation.id, ctx.member.id, plan):
+        raise UserError("plan.change_not_allowed")
+    item = planning.find_action(ctx.session, plan, int(number.lstrip("#")))
+    if item.indicator == chosen:
+        raise UserError("errors.duplicate")
+    item.indicator = chosen
+    ctx.session.flush()
+    if chosen is None:
+        ctx.private(ctx.t("indicator.cleared", number=item.number))
+    else:
+        name = ctx.t(f"checkin.indicators.{chosen}").lower()
+        ctx.private(ctx.t("indicator.saved", number=item.number, indicator=name))
+    cases.refresh_head(ctx, case)
 
 
 def mark_done(ctx: HandlerContext, case: Case, word: str) -> None:
@@ -316,6 +348,10 @@ def command(ctx: HandlerContext, cmd: Command) -> None:
         speak(ctx, case, "godkjenn" if word in APPROVE else word, body)
     elif word in DONE:
         mark_done(ctx, case, body)
+    elif word in INDICATOR:
+        link_indicator(ctx, case, body)
+    elif word in CLOSE:
+        followup.close_case(ctx, case)
     elif word in REMOVE:
         kind, _, number = body.partition(" ")
         kinds = {**dict.fromkeys(ACTION, "action"), **dict.fromkeys(OBSTACLE, "obstacle")}
@@ -383,6 +419,14 @@ def action_form(ctx: HandlerContext, case: Case) -> Form:
             FormField("text", ctx.t("plan.form.action"), max_length=1000),
             FormField("owner", ctx.t("plan.form.owner"), "select", options=options),
             FormField("due", ctx.t("plan.form.due"), "date", hint=ctx.t("plan.form.due_hint")),
+            FormField(
+                "indicator",
+                ctx.t("indicator.field"),
+                "select",
+                optional=True,
+                options=tuple(Option(ctx.t(f"checkin.indicators.{i}"), i) for i in indicators.INDICATORS),
+                hint=ctx.t("indicator.field_hint"),
+            ),
         ),
     )
 
@@ -451,8 +495,11 @@ def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> No
         if when.day is None:
             raise UserError("plan.bad_day", value=values.get("due", "")[:30])
         due = _due(ctx, when, zone)
+    chosen = values.get("indicator", "").strip()
+    if chosen and chosen not in indicators.INDICATORS:
+        raise FieldError("indicator", "indicator.usage")
     with in_field("text"):
-        add_action(ctx, case, owner, due, values.get("text", ""))
+        add_action(ctx, case, owner, due, values.get("text", ""), chosen or None)
 
 
 def register(router: Router) -> None:

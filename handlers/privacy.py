@@ -45,7 +45,7 @@ def export_reply(ctx: HandlerContext) -> Reply:
             Note(ctx.t("privacy.mine.anonymous_note")),
             Note(ctx.t("privacy.mine.platform_note")),
             Note(ctx.t("privacy.mine.file_note", file=name)),
-            File(name, found.as_json(ctx.t("privacy.mine.anonymous_note"))),
+            File(name, found.as_json(ctx.t("privacy.mine.anonymous_note")).encode("utf-8")),
         ),
     )
 

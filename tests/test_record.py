@@ -179,7 +179,7 @@ def test_partsbot_export_writes_the_file_and_refuses_an_unknown_unit(
     assert "no unit is called 'Blåklokka'" in capsys.readouterr().err
 
 
-async def test_parts_eksport_sends_the_trio_a_csv_and_refuses_staff(make_bot, database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_parts_eksport_sends_the_trio_a_pdf_and_refuses_staff(make_bot, database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await two_cases_and_a_meeting(console)
     out = await console.as_("Per", "/parts eksport")
@@ -192,7 +192,16 @@ async def test_parts_eksport_sends_the_trio_a_csv_and_refuses_staff(make_bot, da
         in out
     )
     assert "1 sak · 0 tiltak · 1 møte med HØRA." in out
-    assert "[hms-1-2026-11-24.csv]" in out
+    # The console writes the file into a private folder and prints its path: a real PDF, with æøå.
+    pdf = tmp_path / "partsbot-files" / "hms-1-2026-11-24.pdf"
+    assert "[hms-1-2026-11-24.pdf]" in out and f"→ {pdf}" in out
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert "HMS-dokumentasjon: partssamarbeid i Solsikken barnehage" in pdf_text(pdf)
+    assert "Konflikt" not in pdf_text(pdf)  # the parties-only case only when asked for
     out = await console.type("/parts eksport parter")
     assert "Dokumentet har med saker bare for partene." in out
-    assert "Skriv `/parts eksport`, eller `/parts eksport parter`" in await console.type("/parts eksport alt")
+    assert "Konflikt" in pdf_text(pdf)
+    out = await console.type("/parts eksport csv")
+    table = tmp_path / "partsbot-files" / "hms-1-2026-11-24.csv"
+    assert f"→ {table}" in out and table.read_text(encoding="utf-8").startswith("Hva;Nr.;Tittel")
+    assert "Skriv `/parts eksport` for PDF" in await console.type("/parts eksport alt")

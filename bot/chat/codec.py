@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from typing import Any
@@ -17,7 +18,13 @@ _TYPES: dict[str, type] = {
 }
 
 
+# A file's bytes (a PDF) travel through the outbox's JSON as base64 under this key.
+_BYTES = "_b64"
+
+
 def _encode(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return {_BYTES: base64.b64encode(bytes(value)).decode("ascii")}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
         out["_t"] = type(value).__name__
@@ -31,9 +38,15 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
+        if set(value) == {_BYTES}:
+            return base64.b64decode(value[_BYTES])
         if "_t" in value:
             cls = _TYPES[value["_t"]]
-            return cls(**{k: _decode(v) for k, v in value.items() if k != "_t"})
+            fields = {k: _decode(v) for k, v in value.items() if k != "_t"}
+            if cls is model.File and "content" in fields:
+                # Stored before files carried bytes (text only): still delivered after an upgrade.
+                fields["data"] = str(fields.pop("content")).encode("utf-8")
+            return cls(**fields)
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         # The model uses tuples for every sequence so that replies stay hashable and immutable.

@@ -170,12 +170,22 @@ class Image:
 
 @dataclass(frozen=True)
 class File:
-    """A file for the person to keep (their data export): uploaded by Slack, written to a folder by the
-    console, shown as text by Teams (a bot cannot attach a file there without a consent card)."""
+    """A file for the person to keep (their data export, the HMS record as a PDF), as bytes: uploaded by
+    Slack, written to a folder by the console; Teams shows a text file in the card and offers any other
+    file with a file-consent card in the personal chat (see ``bot/adapters/teams``)."""
 
     name: str
-    content: str
+    data: bytes
     media_type: str = "application/json"
+
+    @property
+    def is_text(self) -> bool:
+        return self.media_type.startswith("text/") or self.media_type == "application/json"
+
+    @property
+    def text(self) -> str:
+        """The content as text (for a text file); a binary file gives an empty string."""
+        return self.data.decode("utf-8") if self.is_text else ""
 
 
 ButtonStyle = Literal["default", "primary", "danger"]

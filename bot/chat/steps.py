@@ -8,7 +8,9 @@ knowing them:
 * ``head_buttons`` – per step, the buttons shown on the head besides "next step" and "history";
 * ``intros`` – per step, what is posted in the thread when the case enters it (may also set up state);
 * ``exits`` – per step, what happens when it closes (may refuse with a :class:`UserError`);
-* ``thread_handlers`` – per step, what a message in the case's thread means.
+* ``thread_handlers`` – per step, what a message in the case's thread means;
+* ``keep_open`` – checks that keep a case open when it reaches its last step (its actions are still being
+  followed up: it closes with the answers to "Hvordan har vi det når målet er nådd?").
 
 The hooks belong to a :class:`~bot.chat.router.Router` (``router.steps``), filled when the router is built
 (``handlers.build_router``), and every :class:`~bot.chat.context.HandlerContext` carries its router's
@@ -33,6 +35,7 @@ HeadButtons = Callable[["HandlerContext", Any], list[Button]]
 StepIntro = Callable[["HandlerContext", Any], Reply | None]
 StepExit = Callable[["HandlerContext", Any], None]
 ThreadHandler = Callable[["HandlerContext", Any, Message], None]
+KeepOpen = Callable[["HandlerContext", Any], bool]
 
 
 @dataclass
@@ -42,6 +45,7 @@ class StepHooks:
     intros: dict[str, StepIntro] = field(default_factory=dict)
     exits: dict[str, StepExit] = field(default_factory=dict)
     thread_handlers: dict[str, ThreadHandler] = field(default_factory=dict)
+    keep_open: list[KeepOpen] = field(default_factory=list)
 
     def add_head_section(self, section: HeadSection) -> None:
         """Add a head section once (a module registering twice adds nothing)."""

@@ -177,6 +177,9 @@ class EvaluationRound(Base):
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     answer_count: Mapped[int] = mapped_column(Integer, default=0)
     comments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The pool a closed trio-module round was shown in, with other kindergartens' rounds (the id of the
+    # pool's first round): fixed once shown, so two pools never overlap (bot/course/evaluation.py).
+    pool: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class EvaluationTally(Base):

@@ -21,6 +21,7 @@ from bot.course.audience import effects_for
 from bot.course.jobs import Job, Skip
 from bot.course.models import CourseModule, CourseRun, DueNudge, SendLedger
 from bot.course.plan import Plan, load_plan, occurrences
+from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import local_week, window_for
 from bot.course.words import module_name, when_text
 from bot.dates.calendar import next_allowed
@@ -151,7 +152,11 @@ def render_nudge(session: Session, nudge: DueNudge, unit: Unit, language: str, r
                 )
             )
         )
-        blocks.append(Note(t(language, "evaluation.anonymous_note")))
+        if nudge.audience == "trio":
+            # Three people: their figures are never shown for this kindergarten alone (evaluation.py).
+            blocks.append(Note(t(language, "evaluation.trio_note", min=MIN_GROUP_SIZE)))
+        else:
+            blocks.append(Note(t(language, "evaluation.anonymous_note")))
     if nudge.kind == "meeting":
         value = f"{unit.id}:{number}"
         blocks.append(

@@ -242,6 +242,27 @@ def means(
     return {q: v for q, v in shown.items() if q not in unanimous}
 
 
+def pooled_means(
+    session: Session, rounds: Sequence[AnyRound], questions: Sequence[str], min_group: int = MIN_GROUP_SIZE
+) -> dict[str, float] | None:
+    """Means over the tallies of several rounds together (never below ``min_group`` answers in all, and
+    never a question everyone answered alike), for results that no single group reaches on its own. The
+    caller decides which rounds may be pooled (see :func:`bot.course.evaluation.pooled_module`)."""
+    merged: dict[str, dict[int, int]] = {}
+    for round_ in rounds:
+        for question, scores in counts(session, round_).items():
+            into = merged.setdefault(question, {})
+            for score, number in scores.items():
+                into[score] = into.get(score, 0) + number
+    if sum(r.answer_count for r in rounds) < min_group:
+        return None
+    shown = aggregate_scores(_pseudo_answers(merged), questions, min_group)
+    if shown is None:
+        return None
+    unanimous = _degenerate(merged)
+    return {q: v for q, v in shown.items() if q not in unanimous}
+
+
 def bands(
     session: Session, round_: AnyRound, questions: Sequence[str], min_group: int = MIN_GROUP_SIZE
 ) -> dict[str, tuple[int, int]]:

@@ -31,6 +31,7 @@ from bot.course.evaluation import questions_for
 from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.unitcal import latest_summary_occurrence
 from bot.course.words import when_text
+from bot.demo import course_loop
 from bot.demo.case import DemoRun, demo_run
 from bot.i18n import catalogue, plural, raw, t
 from bot.record import hms
@@ -164,6 +165,9 @@ class CourseDemo:
                     name = self.names[(int(parts[3][1:]) // 2) % len(self.names)]
                     await self.type_as(name, str(line))
                     self.say("typed", name=name, line=line)
+        await course_loop.react(
+            self
+        )  # the plan, the trio meeting and the closed loop (bot/demo/course_loop.py)
 
     async def play(self) -> str | None:
         """The whole run; returns the chart path of the last weekly summary, if there was one."""
@@ -252,6 +256,8 @@ def run_course_demo(settings: Settings, out: TextIO) -> int:
             if path is not None:
                 run.say("course_demo.chart", path=path)
                 run.say("course_demo.record", path=await asyncio.to_thread(_record, run, Path(charts)))
+                trio = await asyncio.to_thread(course_loop.trio_record, run, Path(charts))
+                run.say("course_demo_loop.trio_record", path=trio)
             run.say("course_demo.done" if ok else "course_demo.failed")
             return ok
 

@@ -66,9 +66,10 @@ def csv_text(record: HmsRecord) -> str:
             out.writerow(row)
             for a in case.actions:
                 status = tr("record.done") if a.done else tr("record.open")
-                out.writerow([kinds["action"], case.number, a.text, "", a.owner, a.due_iso, status])
+                out.writerow([kinds["action"], case.number, a.text, a.indicator, a.owner, a.due_iso, status])
         for m in record.meetings:
-            out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, "", m.when, m.result])
+            # The meeting's kind (personalmøte, partsmøte …) says who it was for: the "who" column.
+            out.writerow([kinds["meeting"], m.number, m.purpose, m.desired_result, m.kind, m.when, m.result])
         for w in record.checkins:
             means = _means(tr, w, ", ")
             out.writerow([kinds["checkin"], w.week, f"{w.answers}/{w.asked}", means, "", "", ""])
@@ -83,6 +84,12 @@ def _font_dir() -> Path:
 
 
 def write_pdf(record: HmsRecord, path: Path) -> Path:
+    path.write_bytes(pdf_bytes(record))
+    return path
+
+
+def pdf_bytes(record: HmsRecord) -> bytes:
+    """The record as a PDF document: for a file, or for a chat that delivers it (``/parts eksport``)."""
     from fpdf import FPDF  # only when a PDF is asked for
 
     tr = Translator(record.language)
@@ -122,6 +129,8 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
         for a in case.actions:
             done = tr("record.done_mark") if a.done else ""
             line(tr("record.action", number=a.number, text=a.text, owner=a.owner, due=a.due) + done)
+            if a.indicator:
+                line(f"    {a.indicator}", 9)
         for answer in case.reached:
             line(f"{tr('record.reached')}: {answer}")
         line(f"{tr('record.decision')}: {case.decision}", 9, gap=4)
@@ -130,11 +139,13 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
     if not record.meetings:
         line(tr("record.no_meetings"))
     for m in record.meetings:
-        line(tr("record.meeting_title", when=m.when, minutes=m.minutes), 11, bold=True, gap=0.5)
+        line(tr("record.meeting_title", kind=m.kind, when=m.when, minutes=m.minutes), 11, bold=True, gap=0.5)
         line(f"{tr('record.purpose')}: {m.purpose}")
         line(f"{tr('record.desired')}: {m.desired_result}")
         for number, item in enumerate(m.items, start=1):
             line(f"{number}. {item.kind} {item.title} – {item.minutes} min")
+            if item.why:
+                line(f"    {tr('record.why')}: {item.why}", 9)
         result = m.result + (f" ({m.result_comment})" if m.result_comment else "")
         line(f"{tr('record.result')}: {result}", 9, gap=4)
 
@@ -162,8 +173,7 @@ def write_pdf(record: HmsRecord, path: Path) -> Path:
             chart = _chart(record, tr, Path(folder))
             if chart is not None:
                 pdf.image(str(chart), w=170)
-    pdf.output(str(path))
-    return path
+    return bytes(pdf.output())
 
 
 def _chart(record: HmsRecord, tr: Translator, folder: Path) -> Path | None:

@@ -4,8 +4,8 @@ meetings with their results; the course's modules, check-in trend and evaluation
 A kindergarten must document its systematic HMS work (internkontroll). This is the part of it that lives
 in Partsbot, as plain data in the reader's language. Rules that keep it safe to file:
 
-* Parties-only cases are left out unless the record is made for the trio (``for_trio``): a filed document
-  is read by more people than the chat where the case was raised.
+* Parties-only cases and the trio's own meetings (partsmøter) are left out unless the record is made for
+  the trio (``for_trio``): a filed document is read by more people than the chat where the case was raised.
 * Figures follow the thresholds of the weekly summary (nothing under the minimum group size), and free-text
   comments from check-ins and evaluations are never included: the document outlives the chat.
 * Anonymous blind-spot questions are counted, never quoted: the record is about decisions, not voices.
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.course import checkin, evaluation, runs
+from bot.course import checkin, evaluation, indicator, runs
 from bot.course.models import CourseRun
 from bot.course.privacy import MIN_GROUP_SIZE
 from bot.course.unitcal import week_number
@@ -29,9 +29,9 @@ from bot.course.words import day_text, module_name, when_text
 from bot.i18n import Translator, decimal
 from bot.storage.models import Member, Unit
 from bot.toolbox.decision import decision_text
-from bot.toolbox.hora import agenda_items
+from bot.toolbox.hora import TRIO, agenda_items, kind_name
 from bot.toolbox.models import Case, Idea, Question
-from bot.toolbox.models_plan import Meeting
+from bot.toolbox.models_plan import ActionItem, Meeting
 from bot.toolbox.planning import actions, obstacles, plan_of
 from bot.toolbox.records import name_of, versions
 
@@ -51,6 +51,8 @@ class ActionRecord:
     due: str
     due_iso: str
     done: bool
+    # The check-in indicator the action should improve and its trend before and after ("" for none).
+    indicator: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,13 @@ class AgendaRecord:
     kind: str
     title: str
     minutes: int
+    why: str = ""
 
 
 @dataclass(frozen=True)
 class MeetingRecord:
     number: int
+    kind: str
     when: str
     minutes: int
     purpose: str
@@ -115,7 +119,15 @@ class HmsRecord:
     evaluation: tuple[str, ...]
 
 
-def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecord:
+def _trend_text(tr: Translator, session: Session, action: ActionItem, now: datetime) -> str:
+    if action.indicator is None:
+        return ""
+    found = indicator.action_trend(session, action, now)
+    name = tr(f"checkin.indicators.{action.indicator}")
+    return f"{name}: " + (indicator.describe(tr, found) if found is not None else tr("indicator.not_started"))
+
+
+def _case(tr: Translator, session: Session, unit: Unit, case: Case, now: datetime) -> CaseRecord:
     plan = plan_of(session, case.id)
     questions = session.scalar(select(func.count()).select_from(Question).where(Question.case_id == case.id))
     ideas = session.scalar(select(func.count()).select_from(Idea).where(Idea.case_id == case.id))
@@ -129,6 +141,7 @@ def _case(tr: Translator, session: Session, unit: Unit, case: Case) -> CaseRecor
                 due=day_text(tr.language, a.due),
                 due_iso=a.due.isoformat(),
                 done=a.done_at is not None,
+                indicator=_trend_text(tr, session, a, now),
             )
             for a in actions(session, plan.id)
         )
@@ -165,13 +178,14 @@ def _local_day(moment: datetime, unit: Unit) -> date:
 def _meeting(tr: Translator, session: Session, unit: Unit, meeting: Meeting) -> MeetingRecord:
     return MeetingRecord(
         number=meeting.id,
+        kind=kind_name(tr, meeting.kind),
         when=when_text(tr.language, meeting.starts_at, unit.timezone),
         minutes=meeting.length_minutes,
         purpose=meeting.purpose,
         desired_result=meeting.desired_result,
         case=meeting.case_id,
         items=tuple(
-            AgendaRecord(plain(tr(f"hora.mark.{i.kind}")), i.title, i.minutes)
+            AgendaRecord(plain(tr(f"hora.mark.{i.kind}")), i.title, i.minutes, i.why)
             for i in agenda_items(session, meeting.id)
         ),
         result=tr(f"hora.results.{meeting.result}") if meeting.result else tr("record.no_result"),
@@ -210,9 +224,13 @@ def collect(session: Session, unit: Unit, now: datetime, language: str, *, for_t
     query = select(Case).where(Case.unit_id == unit.id).order_by(Case.id)
     if not for_trio:
         query = query.where(Case.parties_only.is_(False))
-    cases = tuple(_case(tr, session, unit, c) for c in session.scalars(query))
+    cases = tuple(_case(tr, session, unit, c, now) for c in session.scalars(query))
     shown = {c.number for c in cases}
-    found = session.scalars(select(Meeting).where(Meeting.unit_id == unit.id).order_by(Meeting.starts_at))
+    found_query = select(Meeting).where(Meeting.unit_id == unit.id).order_by(Meeting.starts_at)
+    if not for_trio:
+        # The trio's own meetings (partsmøter) are theirs: only in the record made for the trio.
+        found_query = found_query.where(Meeting.kind != TRIO)
+    found = session.scalars(found_query)
     # A meeting about a case the reader may not see would name it through its purpose.
     meetings = tuple(_meeting(tr, session, unit, m) for m in found if m.case_id is None or m.case_id in shown)
     # The active run, or the latest one that ended: a record is often made after the course.

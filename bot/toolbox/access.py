@@ -19,6 +19,8 @@ Rules
   unit may support or comment.
 * A confidential matter ("til verneombudet") is seen by its starter and the holders of the chosen role
   in its unit – never by the leder.
+* A meeting is seen by the members of its unit; a trio meeting (partsmøte) only by the trio of its unit,
+  who alone plan one. Only a trio meeting may hold a parties-only case.
 * Course enrolment, course settings and summaries are for the leder (and the parties, where the course
   says the trio shares them).
 
@@ -203,7 +205,15 @@ def may_close_vote(session: Session, organisation_id: int, member_id: int, vote:
 
 
 def may_see_meeting(session: Session, organisation_id: int, member_id: int, meeting: Meeting) -> bool:
-    return _reaches(session, organisation_id, member_id, meeting.unit_id)
+    """A meeting of the person's unit; a trio meeting (partsmøte) only for the trio of its own unit."""
+    if not _reaches(session, organisation_id, member_id, meeting.unit_id):
+        return False
+    return meeting.kind != "trio" or is_party(session, meeting.unit_id, member_id)
+
+
+def may_plan_trio_meeting(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """The trio's own meeting is planned by the trio: leder, verneombud and tillitsvalgt of the unit."""
+    return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
 
 
 def may_run_meeting(session: Session, organisation_id: int, member_id: int, meeting: Meeting) -> bool:

@@ -231,7 +231,7 @@ def advance(ctx: HandlerContext, case: Case, step: str) -> None:
         leaving(ctx, case)
     case.step = step
     case.updated_at = ctx.now
-    if next_step(step) is None:
+    if next_step(step) is None and not any(check(ctx, case) for check in ctx.steps.keep_open):
         case.closed_at = ctx.now
     ctx.session.flush()
     speaker = for_case(ctx, case)

@@ -6,6 +6,13 @@ criticism), decision (beslutningssak) or "eventuelt"; an item may also have no k
 be left out. The posted agenda keeps the order people wrote – they know why they put "Eventuelt" last – with
 a legend of the kinds used, and warns when the minutes add up to more than the meeting.
 
+An item may say why it is there and what we want with it ("hvorfor og hva vil vi"), after a ``|``:
+``Beslutning: Ny vaktliste (20) | alle må vite hvem som gjør hva, vi vil ha én liste``.
+
+A meeting has a kind: personalmøte (the default), ledermøte, HMS-gruppe, or the trio's own meeting
+(partsmøte: leder, verneombud and tillitsvalgt), which only the trio sees and which may hold parties-only
+cases.
+
 After the meeting, :func:`due_meeting_followups` (run by the scheduler) asks the organiser whether the
 desired result was reached; :func:`record_result` keeps the answer.
 """
@@ -30,6 +37,10 @@ from bot.toolbox.models_plan import AgendaItem, Meeting
 from bot.toolbox.planning import show_moment
 
 KINDS = ("information", "discussion", "idea", "decision", "other")
+# Meeting kinds; "trio" is private to leder, verneombud and tillitsvalgt (bot/toolbox/access.py).
+MEETING_KINDS = ("staff", "leaders", "hms", "trio")
+TRIO = "trio"
+MAX_WHY = 300
 NO_KIND = "none"
 RESULTS = ("yes", "partly", "no")
 MAX_ITEMS = 30
@@ -56,6 +67,23 @@ _KIND_WORDS = {
     }.items()
     for word in words.split()
 }
+_MEETING_WORDS = {
+    _fold(word): kind
+    for kind, words in {
+        "staff": "personalmøte personalmøter personalmote personal staff",
+        "leaders": "ledermøte ledermote leiarmøte leiarmote ledergruppe leiargruppe ledergruppemøte leaders",
+        "hms": "hms hms-gruppe hmsgruppe hms-møte hmsmøte amu safety",
+        "trio": "trio partsmøte partsmote partene partane parter trekanten trekant",
+    }.items()
+    for word in words.split()
+}
+
+
+def meeting_kind(word: str) -> str | None:
+    """``"ledermøte"`` → ``"leaders"``; None for a word that names no meeting kind."""
+    return _MEETING_WORDS.get(_fold(word))
+
+
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s*")
 _KIND = re.compile(r"^([^\W\d_][\w\-éèÉ]*)\s*(?::|\s[-–]\s)\s*(.*)$")
 _MINUTES = re.compile(
@@ -68,6 +96,7 @@ class ParsedItem:
     kind: str
     title: str
     minutes: int
+    why: str = ""
 
 
 def agenda_safe(text: str, limit: int = 80) -> str:
@@ -90,7 +119,10 @@ def parse_agenda(text: str) -> list[ParsedItem]:
     items = []
     for number, line in enumerate(lines, start=1):
         shown = line[:60]
-        body = _BULLET.sub("", line)
+        body, _, why = _BULLET.sub("", line).partition("|")
+        body, why = body.strip(), why.strip()
+        if len(why) > MAX_WHY:
+            raise UserError("errors.too_long", limit=MAX_WHY, length=len(why))
         minutes = _MINUTES.search(body)
         value = int(minutes[1]) if minutes else 0
         bare = (body[: minutes.start()] if minutes else body).strip(" -–,:(")
@@ -110,7 +142,7 @@ def parse_agenda(text: str) -> list[ParsedItem]:
             raise UserError("hora.agenda_bad_minutes", number=number, line=shown, limit=MAX_MINUTES)
         if len(title) > MAX_TITLE:
             raise UserError("errors.too_long", limit=MAX_TITLE, length=len(title))
-        items.append(ParsedItem(kind, title, value))
+        items.append(ParsedItem(kind, title, value, why))
     return items
 
 
@@ -138,6 +170,7 @@ def create_meeting(
     length_minutes: int,
     case_id: int | None,
     now: datetime,
+    kind: str = "staff",
 ) -> tuple[Meeting, bool]:
     """Store a meeting; returns ``(meeting, created)``. The same organiser sending the same purpose for the
     same start again (a double-submitted form) gets the meeting stored the first time."""
@@ -151,8 +184,11 @@ def create_meeting(
     )
     if existing is not None:
         return existing, False
+    if kind not in MEETING_KINDS:
+        raise ValueError(f"unknown meeting kind {kind!r}")
     meeting = Meeting(
         unit_id=unit.id,
+        kind=kind,
         organiser_id=organiser.id,
         case_id=case_id,
         purpose=purpose,
@@ -172,6 +208,7 @@ def create_meeting(
                 kind=item.kind,
                 title=item.title,
                 minutes=item.minutes,
+                why=item.why,
             )
         )
     session.flush()
@@ -190,7 +227,7 @@ def render_meeting(
     items = agenda_items(session, meeting.id)
     total = sum(item.minutes for item in items)
     when = show_moment(tr, meeting.starts_at, timezone)
-    title = tr("hora.title", when=when, minutes=meeting.length_minutes)
+    title = tr("hora.title", when=when, minutes=meeting.length_minutes, kind=kind_name(tr, meeting.kind))
     blocks: list[Header | Text | Note] = [
         Header(title),
         Text(
@@ -207,6 +244,8 @@ def render_meeting(
         key = "hora.item" if item.minutes else "hora.item_open"
         line = tr(key, number=number, mark=mark, title=item.title, minutes=item.minutes)
         lines.append(re.sub(r" {2,}", " ", line))
+        if item.why:
+            lines.append(tr("hora.why_line", text=item.why))
     legend = [
         tr(f"hora.group.{kind}", minutes=sum(i.minutes for i in items if i.kind == kind))
         for kind in KINDS
@@ -223,8 +262,14 @@ def render_meeting(
         notes.append(tr("hora.result_shown", result=tr(f"hora.results.{meeting.result}")))
         if meeting.result_comment:
             notes.append(tr("hora.result_comment", text=meeting.result_comment))
+    if meeting.kind == TRIO:
+        notes.append(tr("hora.trio_note"))
     blocks.append(Note("\n".join(notes)))
     return Reply(fallback=title, blocks=tuple(blocks))
+
+
+def kind_name(tr: Translator, kind: str) -> str:
+    return tr(f"hora.kinds.{kind if kind in MEETING_KINDS else 'staff'}")
 
 
 def parse_result(word: str) -> str | None:

@@ -140,6 +140,9 @@ class ActionItem(Base):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The weekly check-in's indicator this action should improve ("trygghet"), if any: the case shows
+    # that indicator's trend before and after the action (bot/course/indicator.py).
+    indicator: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Approval(Base):
@@ -163,12 +166,17 @@ class Approval(Base):
 
 class Meeting(Base):
     """A meeting planned with HØRA. After it ends the organiser is asked whether the desired result was
-    reached (``followup_asked_at``), and the answer is kept (``result``: yes | partly | no)."""
+    reached (``followup_asked_at``), and the answer is kept (``result``: yes | partly | no).
+
+    ``kind`` says which meeting it is (personalmøte, ledermøte, HMS-gruppe, or the trio's own meeting);
+    a trio meeting is seen only by the trio of its unit and may hold parties-only cases
+    (bot/toolbox/access.py)."""
 
     __tablename__ = "meeting"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="staff")
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("toolbox_case.id", ondelete="SET NULL"))
     purpose: Mapped[str] = mapped_column(Text)
@@ -195,6 +203,8 @@ class AgendaItem(Base):
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
     minutes: Mapped[int] = mapped_column(Integer)
+    # "Hvorfor og hva vil vi": why the item is on the agenda and what we want with it.
+    why: Mapped[str] = mapped_column(Text, default="")
 
 
 class Stance(Base):

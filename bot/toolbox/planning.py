@@ -139,7 +139,15 @@ def add_obstacle(ctx: HandlerContext, plan: Plan, text: str, remedy: str) -> boo
     return reset
 
 
-def add_action(ctx: HandlerContext, plan: Plan, text: str, owner: Member, due: date, timezone: str) -> bool:
+def add_action(
+    ctx: HandlerContext,
+    plan: Plan,
+    text: str,
+    owner: Member,
+    due: date,
+    timezone: str,
+    indicator: str | None = None,
+) -> bool:
     cleaned = ctx.text(text, MAX_PLAN_TEXT)
     if due < local_today(ctx.now, timezone):
         raise UserError("plan.due_past", day=show_day(ctx.t, due))
@@ -159,6 +167,7 @@ def add_action(ctx: HandlerContext, plan: Plan, text: str, owner: Member, due: d
             due=due,
             created_by_id=ctx.member.id,
             created_at=ctx.now,
+            indicator=indicator,
         )
     )
     return reset
@@ -172,6 +181,15 @@ def remove_item(ctx: HandlerContext, plan: Plan, kind: str, number: int) -> bool
     reset = _changed(ctx, plan)
     ctx.session.delete(row)
     return reset
+
+
+def find_action(session: Session, plan: Plan, number: int) -> ActionItem:
+    item = session.scalar(
+        select(ActionItem).where(ActionItem.plan_id == plan.id, ActionItem.number == number)
+    )
+    if item is None:
+        raise UserError("plan.unknown_action", number=number)
+    return item
 
 
 def mark_done(ctx: HandlerContext, plan: Plan, number: int) -> ActionItem:

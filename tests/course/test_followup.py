@@ -118,3 +118,98 @@ async def test_the_last_action_done_asks_how_we_are_and_the_answers_are_kept(
         assert unit is not None
         record = hms.collect(s, unit, clock(), "nb", for_trio=False)
     assert record.cases[0].reached == ("Per: Mye roligere, men vikarene vet det ikke alltid.",)
+
+
+# Trygghet per week (six answers unless fewer are given): before the plan was agreed (week 1 of 2027)
+# and after. Week 51 has three answers and week 3 four (hidden, under the minimum group size); in week 52
+# everyone said 3 (hidden: the mean would be each person's answer).
+TRYGGHET = {
+    "2026-W50": [2, 3, 3, 3, 2, 4],  # 2,8
+    "2026-W51": [5, 5, 4],
+    "2026-W52": [3, 3, 3, 3, 3, 3],
+    "2026-W53": [3, 3, 4, 3, 3, 3],  # 3,2
+    "2027-W01": [3, 4, 4, 3, 4, 3],  # 3,5
+    "2027-W02": [4, 4, 4, 4, 5, 3],  # 4,0
+    "2027-W03": [5, 5, 5, 4],
+}
+TREND = (
+    "Tiltak 1 skal bedre trygghet: før 3,0 (2 uker), etter 3,8 (2 uker). Uke for uke: uke 50: 2,8 · "
+    "uke 51: – · uke 52: – · uke 53: 3,2 · uke 1: 3,5 ▸ · uke 2: 4,0 · uke 3: –."
+)
+
+
+def seed_checkins(database) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.course import survey
+    from bot.course.checkin import INDICATORS
+    from bot.course.models import CheckinRound
+
+    with database.transaction() as s:
+        unit = s.scalars(select(Unit)).one()
+        people = [m.id for m in s.scalars(select(Member).order_by(Member.id))]
+        for week, scores in TRYGGHET.items():
+            year, number = int(week[:4]), int(week[6:])
+            monday = date.fromisocalendar(year, number, 1)
+            opened = oslo(monday.year, monday.month, monday.day, 13) + timedelta(days=3)
+            closes = opened + timedelta(days=4)
+            round_ = CheckinRound(
+                unit_id=unit.id,
+                week=week,
+                opened_at=opened.astimezone(UTC),
+                closes_at=closes.astimezone(UTC),
+                remind_at=closes.astimezone(UTC),
+                member_count=6,
+                answer_count=0,
+                comments=[],
+            )
+            s.add(round_)
+            s.flush()
+            survey.create_tallies(s, round_, INDICATORS)
+            for member_id, score in zip(people, scores, strict=False):
+                answer = {**dict.fromkeys(INDICATORS, 3), "trygghet": score}
+                survey.record(s, round_, member_id, answer)
+
+
+async def test_an_action_shows_its_indicator_before_and_after_and_the_case_closes_with_the_answers(
+    make_bot, clock, database
+) -> None:  # type: ignore[no-untyped-def]
+    _, console, head = await agreed_case(make_bot, clock, database)
+    seed_checkins(database)
+    clock.set(oslo(2027, 1, 26, 10).astimezone(UTC))
+    # Staff who do not steer the case cannot link an indicator; a steerer can, and the head shows the trend.
+    out = await console.as_("Aisha", "/parts plan #1 indikator 1 trygghet")
+    assert "Planen endres av den som startet saken" in out
+    out = await console.as_("Ola", "/parts plan #1 indikator 1 tull")
+    assert "`/parts plan indikator <tiltaksnr> <indikator>`" in out
+    out = await console.as_("Ola", "/parts plan #1 indikator 1 trygghet")
+    assert "Tiltak 1 skal bedre trygghet. Saken viser utviklingen før og etter tiltaket." in out
+    assert f"#{head} (oppdatert) Partsbot:" in out and TREND in out
+    # The hidden weeks stay hidden: no figure from week 51 (three answers) or week 52 (all alike).
+    assert "uke 51: –" in out and "uke 52: –" in out
+
+    out = await console.as_("Aisha", "/parts plan #1 ferdig 1")
+    asked = await console.as_("Jonas", "/parts plan #1 ferdig 2")
+    assert "Alle tiltakene i sak #1 er gjort – hvordan har vi det når målet er nådd?" in asked
+    assert TREND in asked  # the follow-up question carries the trend too
+    # Closing needs an answer first, and only the case's steerers close it.
+    out = await console.as_("Ola", "/parts plan #1 avslutt")
+    assert "Ingen har svart på hvordan vi har det ennå." in out
+    form = await console.as_("Per", option_number(asked, "Svar"))
+    assert "== Hvordan har vi det nå? ==" in form
+    await console.type("Tryggere morgener, vi vet hvem som tar imot.")
+    out = await console.as_("Aisha", "/parts plan #1 avslutt")
+    assert "Bare den som startet saken, eller leder, verneombud eller tillitsvalgt, kan styre saken" in out
+    with database.transaction() as s:
+        assert s.scalar(select(Case.closed_at)) is None
+    out = await console.as_("Ola", "/parts plan #1 avslutt")
+    assert "Sak #1 er avsluttet av Ola. Målet var: «Rolige morgener»." in out
+    assert "• Per: Tryggere morgener, vi vet hvem som tar imot." in out
+    assert TREND in out
+    with database.transaction() as s:
+        assert s.scalar(select(Case.closed_at)) == clock()
+        unit = s.scalars(select(Unit)).one()
+        record = hms.collect(s, unit, clock(), "nb", for_trio=False)
+    [action] = [a for a in record.cases[0].actions if a.number == 1]
+    assert action.indicator.startswith("Trygghet: før 3,0 (2 uker), etter 3,8 (2 uker).")
+    assert record.cases[0].closed

@@ -265,8 +265,11 @@ class FakeSlack:
         return ok
 
     async def upload(self, request: web.Request) -> web.Response:
+        """The middle step of files.getUploadURLExternal → POST the bytes → files.completeUploadExternal;
+        the bytes are kept as sent (``body["data"]``), so a test can open the file."""
         data = await request.read()
-        self.calls.append(Call("upload", {"file": request.match_info["file"], "size": len(data)}, "", 200))
+        body = {"file": request.match_info["file"], "size": len(data), "data": data}
+        self.calls.append(Call("upload", body, "", 200))
         return web.Response(text="OK - " + str(len(data)))
 
     async def response_url(self, request: web.Request) -> web.Response:

@@ -386,7 +386,7 @@ async def test_a_whole_case_from_problem_to_an_agreed_plan(
     with slack.bot.db.transaction() as session:
         case = session.get(Case, 1)
         assert case is not None and case.statement == SHARPER and case.step == "agreed"
-        assert case.closed_at is not None
+        assert case.closed_at is None  # its actions are followed until it closes with the answers
         plan = session.scalar(select(Plan))
         assert plan is not None and plan.status == "agreed" and plan.goal == GOAL
         # The decision is the leder's alone; the representatives' stances are kept beside it.

@@ -3,13 +3,16 @@ ciphertext, the bot still works, and the key can be rotated."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.adapters.slack.models import slack_bots, slack_installations
 from bot.crypto import Box, SecretError, new_key
+from bot.storage.models import Unit
 from tests.slack.fakes import INSTALLED_TOKEN, SIGNING_SECRET, FakeSlack, SlackDriver
 from tests.slack.test_slack_installs import NEW_TEAM, _install
 
@@ -77,3 +80,32 @@ async def test_mine_data_arrives_as_a_message_and_a_file_in_the_direct_chat(slac
     assert dm_posts and dm_posts[0].body["channel"] == done.body["channel_id"]
     told = (await slack.fake.wait_for_private(before + 1, user="UPER"))[before]
     assert "direktemelding" in str(told.body)
+
+
+async def test_the_hms_record_arrives_as_a_pdf_in_the_leaders_direct_chat(slack: SlackDriver) -> None:
+    """`/parts eksport` in Slack: the PDF goes through files.getUploadURLExternal, the upload and
+    files.completeUploadExternal into Kari's direct chat, and the bytes Slack got are the document."""
+    assert (await _install(slack)).status == 200
+    await slack.command("rolle leder", user="UKARI", team=NEW_TEAM)
+    await slack.command("problem Garderoben er for trang", user="UKARI", team=NEW_TEAM)
+    await slack.idle()
+    before = len(slack.fake.privates("UKARI"))
+    await slack.command("eksport", user="UKARI", team=NEW_TEAM)
+    [asked] = await slack.fake.wait_for("files.getUploadURLExternal")
+    [done] = await slack.fake.wait_for("files.completeUploadExternal")
+    [upload] = await slack.fake.wait_for("upload")
+    assert asked.body["filename"].endswith(".pdf") and int(asked.body["length"]) == upload.body["size"]
+    data = upload.body["data"]
+    assert data.startswith(b"%PDF")
+    text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    assert "HMS-dokumentasjon" in text and "Garderoben er for trang" in text
+    with slack.bot.db.transaction() as session:
+        [unit_name] = session.scalars(select(Unit.name)).all()
+    assert f"HMS-dokumentasjon: partssamarbeid i {unit_name}" in text  # the unit's own name
+    assert done.body["channel_id"].startswith("D") and done.body["files"][0]["title"].endswith(".pdf")
+    told = (await slack.fake.wait_for_private(before + 1, user="UKARI"))[before]
+    assert "direktemelding" in str(told.body)
+    # Staff get no record, and nothing is uploaded for them.
+    await slack.command("eksport", user="UPER", team=NEW_TEAM)
+    await slack.fake.settle()
+    assert len(slack.fake.of("upload")) == 1

@@ -2,8 +2,9 @@
 
 The fake records what the bot sends – ``POST /v3/conversations/{id}/activities[/{activityId}]`` (new
 messages and replies in a reply chain), ``PUT`` to the same (updates) and ``POST /v3/conversations``
-(a new personal chat) – and answers ``{"id": …}`` like the Bot Connector does. Faults (429 with
-Retry-After, 403, 502, …) can be queued for the next calls.
+(a new personal chat) – and answers ``{"id": …}`` like the Bot Connector does. It also stands in for the
+person's OneDrive: ``PUT /upload/{name}`` keeps the bytes of a file uploaded after a file-consent card.
+Faults (429 with Retry-After, 403, 502, …) can be queued for the next calls.
 """
 
 from __future__ import annotations
@@ -104,9 +105,12 @@ class FakeConnector:
         self.scheduled: dict[int, Fault] = {}
         self.url = ""
         self._ids = itertools.count(1_700_000_000_001)
+        # Files put into "OneDrive" after a consent card: (name, headers, bytes).
+        self.uploads: list[tuple[str, dict[str, str], bytes]] = []
 
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_put("/upload/{name}", self._upload)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_route("*", "/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_route("*", "/v3/conversations/{conversation}/activities/{activity}", self._activity)
@@ -136,6 +140,11 @@ class FakeConnector:
             status=fault.status,
             headers=fault.headers,
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.uploads.append((request.match_info["name"], dict(request.headers), data))
+        return web.json_response({"id": "onedrive-item"}, status=201)
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -279,6 +288,28 @@ def card_submit(
     conversation = personal_conversation(person) if personal else channel_conversation(thread or reply_to)
     activity = _base(service_url, person, conversation)
     activity.update(type="message", replyToId=reply_to, value={**data, **(inputs or {})})
+    return activity
+
+
+def file_consent(
+    service_url: str, person: Person, context: dict[str, Any], *, accept: bool, upload_url: str
+) -> dict[str, Any]:
+    """The person's answer to a file-consent card in their personal chat, as Teams sends it."""
+    activity = _base(service_url, person, personal_conversation(person))
+    value: dict[str, Any] = {
+        "type": "fileUpload",
+        "action": "accept" if accept else "decline",
+        "context": context,
+    }
+    if accept:
+        value["uploadInfo"] = {
+            "contentUrl": "https://contoso-my.sharepoint.com/personal/kari/Documents/hms.pdf",
+            "name": "hms.pdf",
+            "uploadUrl": upload_url,
+            "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D",
+            "fileType": "pdf",
+        }
+    activity.update(type="invoke", name="fileConsent/invoke", value=value)
     return activity
 
 

@@ -69,7 +69,7 @@ async def test_action_form_asks_again_at_once_and_keeps_what_was_typed(make_bot,
     out = await console.type("over jul")
     assert "«over jul» forstår jeg ikke som dato eller klokkeslett." in out
     assert "» Innen" in out
-    out = await console.type("neste uke")
+    out = await console.type("neste uke", "")  # no check-in indicator
     assert "Tiltaket er lagt til i planen for sak #1:" in out and "innen fredag 4.12.2026." in out
     with database.transaction() as s:
         item = s.scalar(select(ActionItem))

@@ -37,7 +37,7 @@ async def test_agenda_is_posted_grouped_with_kinds(make_bot, database) -> None: 
     console = ConsoleDriver(make_bot())
     await console.start()
     out = await _plan_meeting(console)
-    assert "== Møte torsdag 26.11.2026 kl. 14.00 (60 min) ==" in out
+    assert "== Personalmøte torsdag 26.11.2026 kl. 14.00 (60 min) ==" in out
     assert "*H – Hensikt:* Bli enige om hvem som gjør hva i garderoben" in out
     assert "*ØR – Ønsket resultat:* En fordeling alle kjenner" in out
     # In the order Kari wrote them, with a legend of the kinds used.
@@ -164,7 +164,7 @@ async def test_result_command_bad_input(make_bot) -> None:  # type: ignore[no-un
     out = await console.type("/parts møte resultat 7 ja")
     assert "Jeg finner ikke møte 7 her." in out
     out = await console.type("/parts meeting tull")
-    assert "Skriv `/parts høra` for å planlegge et møte" in out
+    assert "Skriv `/parts høra` for å planlegge et personalmøte" in out
 
 
 def test_agenda_parser_is_forgiving_about_form() -> None:
@@ -226,7 +226,7 @@ async def test_review_agenda_is_posted_in_order_and_the_form_keeps_earlier_answe
     assert "«31.02.» er ikke en dato." in out
     assert out.rstrip().endswith("– for eksempel torsdag, 3.12. eller 3. desember")
     out = await console.type("torsdag", "kl 13.30", "45", "")
-    assert "== Møte torsdag 26.11.2026 kl. 13.30 (45 min) ==" in out
+    assert "== Personalmøte torsdag 26.11.2026 kl. 13.30 (45 min) ==" in out
     first = out.index("1. [I] Status på tiltakene – 5 min")
     second = out.index("2. [D] Hvordan går det med tavla? – 15 min")
     third = out.index("3. [B] Ansvarsområder for desember – 20 min")
@@ -258,7 +258,7 @@ async def test_a_case_goes_on_the_agenda_but_not_a_parties_only_one(make_bot, da
     await console.as_("Ola verneombud", "/parts idejakt Garderoben om morgenen")
     await console.type("/parts problem --parter Konflikt på avdelingen")
     assert "Jeg finner ingen sak #9" in await console.type("/parts høra sak 9")
-    assert "Sak 2 er bare for partene" in await console.type("/parts høra sak 2")
+    assert "Sak 2 er bare for partene" in await console.type("/parts høra personalmøte sak 2")
     out = await console.type("/parts høra sak 1")
     assert "== Nytt møte med HØRA ==" in out
     out = await console.type(

@@ -249,7 +249,7 @@ def test_step_hooks_belong_to_the_router_that_was_built() -> None:
     assert first.steps is not second.steps
     assert set(first.steps.intros) == {"define", "blindspot", "ideas", "vote", "plan", "agreed"}
     assert set(first.steps.exits) == {"blindspot", "vote", "plan"}
-    assert len(first.steps.head_sections) == len(second.steps.head_sections) == 5
+    assert len(first.steps.head_sections) == len(second.steps.head_sections) == 6
     assert Router().steps.intros == {}
 
 

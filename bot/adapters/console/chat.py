@@ -185,12 +185,12 @@ class ConsoleChat:
                 self.write(f"{indent}  → {self._write_file(block)}")
 
     def _write_file(self, file: File) -> Path:
-        """A file from the bot (a data export) goes into ``partsbot-files`` in the current folder, readable
-        by this user only."""
+        """A file from the bot (a data export, the HMS record as a PDF) goes into ``partsbot-files`` in the
+        current folder, readable by this user only."""
         folder = Path.cwd() / "partsbot-files"
         folder.mkdir(mode=0o700, exist_ok=True)
         path = folder / Path(file.name).name
-        path.write_text(file.content, encoding="utf-8")
+        path.write_bytes(file.data)
         path.chmod(0o600)
         return path
 

@@ -358,7 +358,7 @@ class SlackMessenger:
                 lambda c, f=file: c.files_upload_v2(  # type: ignore[misc]
                     channel=place.channel,
                     thread_ts=place.thread,
-                    content=f.content.encode("utf-8"),
+                    content=f.data,
                     filename=f.name,
                     title=f.name,
                 ),

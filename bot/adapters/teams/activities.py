@@ -32,9 +32,10 @@ from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot import grants
+from bot.adapters.teams import files
 from bot.adapters.teams.messenger import TeamsMessenger
 from bot.adapters.teams.payload import BadSubmission, form_of, parse_submission
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
@@ -367,6 +368,12 @@ class TeamsTurns:
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if activity.name == files.CONSENT_INVOKE:
+            await self._file_consent(turn_context)
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+            )
+            return
         if activity.name != CARD_ACTION_INVOKE:
             log.info("ignoring Teams invoke %r in %s", activity.name, _describe(activity))
             return
@@ -376,6 +383,49 @@ class TeamsTurns:
         await turn_context.send_activity(
             Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
         )
+
+    async def _file_consent(self, turn_context: TurnContext) -> None:
+        """The person's answer to a file-consent card: upload the file on "Allow", forget it either way.
+
+        Done within the request (Teams waits for the invoke's answer); the file is small. Only the person
+        the card was sent to, in the same tenant, can take the file."""
+        activity = turn_context.activity
+        answer = files.parse_answer(activity.value)
+        if answer is None:
+            log.info(
+                "ignoring a file-consent invoke that is not for a Partsbot file in %s", _describe(activity)
+            )
+            return
+        workspace, user_id = tenant_of(activity), activity.from_property.id
+        waiting = await asyncio.to_thread(
+            files.take, self.bot.db, answer.token, workspace, user_id, self.bot.clock()
+        )
+        language = await self.messenger.language(workspace, user_id=user_id)
+
+        async def say(key: str, **values: str) -> None:
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.message, text=t(language, key, **values))
+            )
+
+        if waiting is None:
+            await say("teams.file_gone")
+            return
+        if not answer.accepted:
+            await say("teams.file_declined", name=waiting.name)
+            return
+        allow_http = self.bot.settings.env in ("development", "test")
+        if not await files.upload(answer.upload_url, waiting.data, allow_http=allow_http):
+            await say("teams.file_failed", name=waiting.name)
+            return
+        info = files.file_info_attachment(answer)
+        attachment = Attachment(
+            content_type=info["contentType"],
+            content_url=info["contentUrl"],
+            name=info["name"],
+            content=info["content"],
+        )
+        await turn_context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment]))
+        log.info("a file was uploaded to a person's OneDrive after their consent in %s", _describe(activity))
 
     def _on_conversation_update(self, activity: Any) -> None:
         bot_id = getattr(activity.recipient, "id", None)

@@ -8,6 +8,8 @@ request has been answered, maybe from another replica), over botbuilder's Connec
 * ``post_private`` / ``post_direct`` – the person's personal chat with the bot; when the bot has never
   talked to them there, the 1:1 conversation is created first (``create_conversation``) from the tenant's
   service URL and remembered
+* a file (the HMS record as a PDF) in a personal chat – a file-consent card first; the upload follows the
+  person's "Allow" (:mod:`bot.adapters.teams.files`)
 * ``open_form`` – a card with inputs, in the personal chat (forms may ask for anonymous input, so they
   never go to a channel)
 
@@ -25,6 +27,7 @@ import mimetypes
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +42,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import HttpOperationError
 
+from bot.adapters.teams import files
 from bot.adapters.teams.payload import Signer
 from bot.adapters.teams.ratelimit import ConversationRateLimiter, RateLimited
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
@@ -51,7 +55,7 @@ from bot.adapters.teams.render import (
     render_reply,
 )
 from bot.chat.messenger import DeliveryError
-from bot.chat.model import Block, Form, Image, Note, Place, Platform, Reply
+from bot.chat.model import Block, File, Form, Image, Note, Place, Platform, Reply
 from bot.i18n import t
 from bot.settings import Settings
 
@@ -138,6 +142,9 @@ class TeamsMessenger:
     # Messenger -------------------------------------------------------------------------------------
 
     async def post(self, place: Place, reply: Reply) -> str:
+        if _binary_files(reply):
+            # A bot can offer a file only in a personal chat; nothing in Partsbot posts one to a channel.
+            log.warning("a file cannot be posted in a Teams channel; only its message is sent")
         reference = await self._reference_for(place)
         texts = await self._texts(place.workspace, channel=place.channel)
         rendered = render_reply(await self._pictures_checked(reply), await self.signer(), texts)
@@ -168,7 +175,29 @@ class TeamsMessenger:
         chat = reference.conversation.id
         texts = await self._texts(workspace, user_id=user_id)
         rendered = render_reply(await self._pictures_checked(reply), await self.signer(), texts)
+        # The consent card goes first: if it cannot be sent, nothing was, and the outbox retries the whole.
+        for file in _binary_files(reply):
+            await self._offer_file(reference, chat, workspace, user_id, file)
         await self._send_cards(reference, chat, None, reply.fallback, rendered)
+
+    async def _offer_file(self, reference: Any, chat: str, workspace: str, user_id: str, file: File) -> None:
+        """A file-consent card for ``file``; its bytes wait in the database for the person's answer."""
+        language = await self.language(workspace, user_id=user_id)
+        token = await asyncio.to_thread(
+            files.store, self.references.db, workspace, user_id, file, datetime.now(UTC)
+        )
+        description = t(language, "teams.file_description", name=file.name)
+        attachment = files.consent_attachment(file, token, description)
+        activity = self._activity(reference, chat, {}, description, [])
+        activity.attachments = [
+            Attachment(content_type=attachment["contentType"], name=file.name, content=attachment["content"])
+        ]
+        await self._call(
+            reference,
+            chat,
+            "file consent",
+            lambda client: client.conversations.send_to_conversation(chat, activity),
+        )
 
     async def open_form(self, place: Place, user_id: str, form: Form, trigger_id: str | None) -> None:
         if place.is_direct:
@@ -408,3 +437,8 @@ class TeamsMessenger:
         # Exponential backoff with jitter, so replicas and conversations throttled together spread out.
         delay = self.backoff_base * (2**attempt) * (0.5 + self.rng.random())
         return max(delay, retry_after) if retry_after is not None else delay
+
+
+def _binary_files(reply: Reply) -> list[File]:
+    """Files Teams cannot show as text in a card (a PDF): they need a file-consent card."""
+    return [b for b in reply.blocks if isinstance(b, File) and not b.is_text]

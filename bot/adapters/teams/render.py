@@ -241,8 +241,10 @@ def _groups(block: Block, number: int, signer: Signer, texts: CardTexts) -> list
             return [[action_set] for action_set in _action_sets(buttons, signer)]
         case Choice():
             return [_choice(block, number, signer, texts)]
-        case File(name=name, content=content):
-            return _file_groups(name, content)
+        case File(name=name) if block.is_text:
+            return _file_groups(name, block.text)
+        case File():
+            return []  # offered with a file-consent card of its own (bot/adapters/teams/files.py)
         case Divider() | Image():
             return []
     log.warning("block %r has no Teams rendering; left out", type(block).__name__)
@@ -254,9 +256,9 @@ _FILE_LINES = 40
 
 
 def _file_groups(name: str, content: str) -> list[list[Element]]:
-    """A file as text: a bot cannot attach a file in Teams without asking the person to accept it first
-    (a file-consent card, which needs the app's ``supportsFiles``), so the content is shown, monospace,
-    under its name, for the person to copy."""
+    """A text file (a data export) shown in the card, monospace, under its name, for the person to copy:
+    quicker than a file-consent card for text. A binary file (a PDF) gets the consent card instead
+    (bot/adapters/teams/files.py)."""
     lines = content.splitlines() or [""]
     groups: list[list[Element]] = [
         [{"type": "TextBlock", "text": defuse(name), "weight": "Bolder", "wrap": True}]
