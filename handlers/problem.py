@@ -31,6 +31,7 @@ from bot.chat.router import Router
 from bot.storage.models import Member, Unit
 from bot.toolbox import access, cases, corrections, define, ending
 from bot.toolbox.models import Case
+from handlers import followup
 
 # A word as well as a flag: "bare-partene" reads as Norwegian, "--parter" as a command line (review §2.3).
 PARTIES_FLAGS = (
@@ -226,14 +227,22 @@ def _end_command(ctx: HandlerContext, args: str) -> bool:
         found = (before.group(2) or before.group(4), before.group(1), before.group(3) or "")
     if found is not None:
         number, word, reason = found
-        ending.end_case(ctx, cases.load_case(ctx, int(number)), END_WORDS[word.lower()], reason)
+        _end(ctx, cases.load_case(ctx, int(number)), END_WORDS[word.lower()], reason)
         return True
     if args.lower() in END_WORDS:
         case = cases.case_from_thread(ctx)
         if case is not None:
-            ending.end_case(ctx, case, END_WORDS[args.lower()])
+            _end(ctx, case, END_WORDS[args.lower()], "")
             return True
     return False
+
+
+def _end(ctx: HandlerContext, case: Case, how: str, reason: str) -> None:
+    if case.step == "agreed" and how == "closed" and case.closed_at is None:
+        # A decided plan being followed up closes through its own loop: goal, answers, indicators.
+        followup.close_case(ctx, case)
+    else:
+        ending.end_case(ctx, case, how, reason)
 
 
 def register(router: Router) -> None:

@@ -97,8 +97,10 @@ def may_steer_case(session: Session, organisation_id: int, member_id: int, case:
 
 def may_end_case(session: Session, organisation_id: int, member_id: int, case: Case) -> bool:
     """Withdraw or close a case without a plan: its starter or a party of its unit (the steerers), and
-    only while it is still open (a decided plan is followed up, not withdrawn)."""
-    return case.closed_at is None and may_steer_case(session, organisation_id, member_id, case)
+    only while it is open and undecided (a decided plan is followed up and closed by its own loop)."""
+    if case.closed_at is not None or case.step == "agreed":
+        return False
+    return may_steer_case(session, organisation_id, member_id, case)
 
 
 # How long the author of an entry may take it back with the "Angre" button: long enough to notice a
@@ -373,6 +375,9 @@ def which_case(
     if case is not None:
         return case, rest
     open_cases = visible_cases(ctx) if ctx.unit is not None else []
+    if new is not None:
+        # A decided plan being followed up is no place for a new idea hunt, blind spot or vote.
+        open_cases = [c for c in open_cases if c.step != "agreed"]
     if not open_cases:
         if new is not None or none_ok:
             return None, rest

@@ -209,7 +209,8 @@ def _head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     if next_step(case.step) is not None:
         buttons.append(Button(ctx.t("case.next_button"), "case.next", f"{case.id}:{case.step}"))
     buttons.append(Button(ctx.t("case.history_button"), "case.history", str(case.id)))
-    if case.closed_at is None:
+    if case.closed_at is None and case.step != "agreed":
+        # A decided plan is followed up and closed by its own loop (handlers/followup.py), not withdrawn.
         buttons.append(Button(ctx.t("case.end_button"), "case.end", str(case.id)))
     return buttons
 

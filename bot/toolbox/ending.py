@@ -24,7 +24,7 @@ def end_case(ctx: HandlerContext, case: Case, how: str, reason: str = "") -> Non
         raise UserError("errors.unknown_action")
     if case.end_reason is not None:
         raise UserError("case.ended_already", number=case.id)
-    if case.closed_at is not None:
+    if case.closed_at is not None or case.step == "agreed":
         raise UserError("case.end_decided", number=case.id)
     if not access.may_end_case(ctx.session, ctx.organisation.id, ctx.member.id, case):
         raise UserError("case.end_not_allowed")

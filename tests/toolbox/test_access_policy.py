@@ -161,8 +161,11 @@ def test_a_case_is_ended_by_its_starter_or_a_party_of_its_unit_while_open(world:
     # A parties-only case: its starter and the parties; staff do not even see it.
     assert access.may_end_case(s, org, world.siri, world.private)
     assert not access.may_end_case(s, org, world.per, world.private)
-    # Ended or decided (closed_at set): nobody ends it again.
-    case.closed_at = NOW
+    # Decided (followed up, closed by its own loop) or ended (closed_at set): nobody withdraws it.
+    case.step = "agreed"
+    assert not access.may_end_case(s, org, world.per, case)
+    assert not access.may_end_case(s, org, world.kari, case)
+    case.step, case.closed_at = "plan", NOW
     assert not access.may_end_case(s, org, world.per, case)
     assert not access.may_end_case(s, org, world.kari, case)
 

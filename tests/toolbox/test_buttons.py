@@ -202,6 +202,9 @@ async def test_an_ended_vote_is_closed_without_results_and_a_decided_case_cannot
     await console.as_("Kari", "/parts plan beslutt")
     out = await console.type("/parts sak 1 trekk")
     assert "Planen i sak #1 er besluttet, så saken følges opp og kan ikke trekkes tilbake." in out
+    # "avslutt" on a decided plan is the follow-up's own close, which waits until the actions are done.
+    out = await console.type("/parts sak 1 avslutt")
+    assert "Sak #1 har tiltak som ikke er gjort ennå." in out
     out = await console.as_("Kari", "/kanal", "/parts idejakt Hvem rydder lekerommet etter lunsj")
     thread = message_number(out, "== Sak #2")
     await console.type(f"/tråd {thread}", "En fast ryddevakt hver dag", "/parts stemme", "#1")
