@@ -8,9 +8,12 @@ counts as answered when its answer reaches the fake. Anchors:
   floor for a bot that must not lose acknowledged work; Partsbot's targets are ratios to this one
 * ``botbuilder`` – a bare botbuilder bot answering each message once (bench/anchors/bare_teams.py)
 
-Figures: throughput of answered commands (closed loop, many channels); end-to-end p50/p99 at half the
-durable app's throughput (open loop); a burst of 20 ``/parts hjelp`` in one channel (every private answer);
-RSS after the load. Run: ``make bench`` (SQLite, and PostgreSQL when the local server answers).
+Figures: throughput of answered commands (closed loop, many channels) and the server's CPU time per
+answered command (steadier than rates on a shared machine); end-to-end p50/p99 at half the durable app's
+throughput (open loop), and for Partsbot also at half its own throughput (not a target: the latency of a
+server that is not overloaded); a burst of 20 ``/parts hjelp`` in one channel (every private answer); RSS
+after the load. The machine's load average is printed at the start and the end. Run: ``make bench``
+(SQLite, and PostgreSQL when the local server answers); ``bench/profile_serve.py`` profiles the same load.
 """
 
 from __future__ import annotations
@@ -299,6 +302,9 @@ class Figures:
     burst_p99: float = 0.0
     rss: float = 0.0
     cpu_ms: float = 0.0  # server CPU per answered command in the throughput run
+    own_rate: float = 0.0  # half of its own throughput, and the latencies there
+    own_p50: float = 0.0
+    own_p99: float = 0.0
 
 
 async def measure(
@@ -308,6 +314,7 @@ async def measure(
     log_dir: Path,
     n: int,
     rate: float | None,
+    own: bool = False,
 ) -> Figures:
     await server.start(session, log_dir)
     try:
@@ -319,6 +326,11 @@ async def measure(
         if rate:
             latencies = await paced(send, server, rate, max(50, int(rate * 4)))
             figures.p50, figures.p99 = percentile(latencies, 50), percentile(latencies, 99)
+        if own:
+            # Not a target: what one command waits when the server is not overloaded.
+            figures.own_rate = figures.throughput / 2
+            latencies = await paced(send, server, figures.own_rate, max(50, int(figures.own_rate * 4)))
+            figures.own_p50, figures.own_p99 = percentile(latencies, 50), percentile(latencies, 99)
         burst_latencies = await burst(send, server)
         figures.burst_max, figures.burst_p99 = max(burst_latencies), percentile(burst_latencies, 99)
         figures.rss = server.rss_mb()
@@ -362,13 +374,16 @@ async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, 
         durable_again = Server("durable2", durable.argv, env)
         durable_fig = await measure(slack.command, durable_again, session, log_dir, n, rate)
         ours = partsbot("partsbot-slack", database_url, env, fake.url)
-        fig = await measure(slack.command, ours, session, log_dir, n, rate)
+        fig = await measure(slack.command, ours, session, log_dir, n, rate, own=True)
     print(f"Slack on {label} ({n} commands in 50 channels, 16 at a time):")
     line("throughput (answered/s)", fig.throughput, durable_fig.throughput, "durable", "/s", "target ≥ 0.8")
     line("  bare bolt app", bare_fig.throughput, durable_fig.throughput, "durable", "/s", "(anchor)")
     line("server CPU per command (ms)", fig.cpu_ms, durable_fig.cpu_ms, "durable", "ms", f"(bare {bare_fig.cpu_ms:.2f} ms)", 2)
     line(f"p50 at {rate:.0f}/s (ms)", fig.p50 * 1000, durable_fig.p50 * 1000, "durable", "ms", "target ≤ 2")
     line(f"p99 at {rate:.0f}/s (ms)", fig.p99 * 1000, durable_fig.p99 * 1000, "durable", "ms", "target ≤ 3")
+    own = f"at {fig.own_rate:.0f}/s (half its own)"
+    line(f"  p50 {own}", fig.own_p50 * 1000, durable_fig.p50 * 1000, "durable", "ms", f"(anchor at {rate:.0f}/s)")
+    line(f"  p99 {own}", fig.own_p99 * 1000, durable_fig.p99 * 1000, "durable", "ms", f"(anchor at {rate:.0f}/s)")
     line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, bare_fig.burst_max * 1000, "bare", "ms", "target < 1000 ms")
     line("burst of 20, p99 (ms)", fig.burst_p99 * 1000, bare_fig.burst_p99 * 1000, "bare", "ms", "target ≤ 3")
     line("RSS after the load (MB)", fig.rss, durable_fig.rss, "durable", "MB", "target ≤ 1.5")
@@ -384,12 +399,15 @@ async def run_teams(fake: FakePlatforms, database_url: str, n: int, log_dir: Pat
         anchor_again = Server("botbuilder2", anchor.argv, {})
         anchor_fig = await measure(teams.command, anchor_again, session, log_dir, n, rate)
         ours = partsbot("partsbot-teams", database_url, {"PARTSBOT_TEAMS": "1"}, fake.url)
-        fig = await measure(teams.command, ours, session, log_dir, n, rate)
+        fig = await measure(teams.command, ours, session, log_dir, n, rate, own=True)
     print(f"Teams on SQLite ({n} personal messages, 16 at a time):")
     line("throughput (answered/s)", fig.throughput, anchor_fig.throughput, "botbuilder", "/s", "")
     line("server CPU per message (ms)", fig.cpu_ms, anchor_fig.cpu_ms, "botbuilder", "ms", "", 2)
     line(f"p50 at {rate:.0f}/s (ms)", fig.p50 * 1000, anchor_fig.p50 * 1000, "botbuilder", "ms", "")
     line(f"p99 at {rate:.0f}/s (ms)", fig.p99 * 1000, anchor_fig.p99 * 1000, "botbuilder", "ms", "")
+    own = f"at {fig.own_rate:.0f}/s (half its own)"
+    line(f"  p50 {own}", fig.own_p50 * 1000, anchor_fig.p50 * 1000, "botbuilder", "ms", f"(anchor at {rate:.0f}/s)")
+    line(f"  p99 {own}", fig.own_p99 * 1000, anchor_fig.p99 * 1000, "botbuilder", "ms", f"(anchor at {rate:.0f}/s)")
     line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, anchor_fig.burst_max * 1000, "botbuilder", "ms", "")
     line("RSS after the load (MB)", fig.rss, anchor_fig.rss, "botbuilder", "MB", "")
 
@@ -447,8 +465,11 @@ def main() -> None:
     parser.add_argument("--no-teams", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
     asyncio.run(main_async(args.n, args.no_postgres, args.no_teams))
-    print(f"(bench took {time.perf_counter() - started:.0f} s; ratios are ours / anchor)")
+    load = os.getloadavg()
+    print(f"(bench took {time.perf_counter() - started:.0f} s; load average at the end {load[0]:.1f}; ratios are ours / anchor)")
 
 
 if __name__ == "__main__":

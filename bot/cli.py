@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,8 +36,11 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     cap_libraries(level)
 
 
-def open_database(settings: Settings) -> Database:
-    """Check the database, apply migrations, and return a ready :class:`Database`."""
+def open_database(settings: Settings, *, migrate_aside: bool = False) -> Database:
+    """Check the database, apply migrations, and return a ready :class:`Database`.
+
+    ``migrate_aside`` (``partsbot serve``): pending migrations run in a short-lived child process, so a
+    long-running server never holds Alembic and Mako (about 13 MB) for the one upgrade at its start."""
     from bot.storage import migrate
     from bot.storage.db import Database
 
@@ -46,15 +50,23 @@ def open_database(settings: Settings) -> Database:
             raise SettingsError(f"DATABASE_URL points into a folder that does not exist: {path.parent}")
     db = Database(settings.database_url)
     db.check()
-    migrate.upgrade(settings.database_url)
+    if not migrate_aside:
+        migrate.upgrade(settings.database_url)
+    elif not migrate.is_current(settings.database_url):
+        # The same command an operator runs, with the same environment (and so the same settings).
+        done = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], stdout=sys.stderr, check=False)
+        if done.returncode != 0:
+            raise SettingsError(
+                f"the database could not be upgraded (`partsbot db upgrade` exited {done.returncode})"
+            )
     return db
 
 
-def build_bot(settings: Settings) -> Partsbot:
+def build_bot(settings: Settings, *, migrate_aside: bool = False) -> Partsbot:
     from bot.core import Partsbot
     from handlers import build_router
 
-    return Partsbot(settings, open_database(settings), build_router())
+    return Partsbot(settings, open_database(settings, migrate_aside=migrate_aside), build_router())
 
 
 def cmd_chat(settings: Settings, announce: bool = False) -> int:
@@ -89,7 +101,7 @@ def cmd_chat(settings: Settings, announce: bool = False) -> int:
 def cmd_serve(settings: Settings) -> int:
     from bot.server import serve
 
-    return serve(settings, build_bot(settings))
+    return serve(settings, build_bot(settings, migrate_aside=True))
 
 
 def cmd_run(settings: Settings) -> int:

@@ -28,6 +28,10 @@ from bot.storage.db import Database
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# What handling an event gives its deliverer: the effects, and the outbox items stored claimed for it.
+_Outcome = tuple[list[Effect], list[delivery.Claimed]]
+# Events handled in one transaction at most.
+BATCH = 32
 
 
 def system_clock() -> datetime:
@@ -55,6 +59,11 @@ class Partsbot:
         self.clock = clock
         self.delivery = Delivery(db, clock, lease=_seconds(settings, "PARTSBOT_OUTBOX_LEASE_SECONDS"))
         self.inbox = Inbox(db, clock, lease=_seconds(settings, "PARTSBOT_INBOX_LEASE_SECONDS"))
+        # Events waiting to be handled, and the tasks handling them in batches: SQLite has one writer at a
+        # time, so one batch at a time; PostgreSQL overlaps a few.
+        self._waiting: list[tuple[Event, int | None, asyncio.Future[_Outcome]]] = []
+        self._batchers: set[asyncio.Task[None]] = set()
+        self._max_batchers = 4 if db.is_postgres else 1
 
     def add_messenger(self, messenger: Messenger) -> None:
         self.delivery.register(messenger)
@@ -74,23 +83,9 @@ class Partsbot:
         stored claimed for this process (no claim transaction per item)."""
         event = clean_event(event)
         for attempt in (1, 2):
-            now = self.clock()
             try:
                 with self.db.transaction() as session:
-                    if inbox_id is not None and not mark_processed(session, inbox_id, now):
-                        log.info("inbox item %s was processed already; skipped", inbox_id)
-                        return [], []
-                    effects = self.router.handle(session, self.settings, event, now)
-                    claimed = delivery.enqueue(
-                        session,
-                        effects,
-                        now,
-                        event.place.platform,
-                        event.place.workspace,
-                        claim=self.delivery.lease if claim else None,
-                        claim_platforms=frozenset(self.delivery.messengers),
-                    )
-                    later = detached.take(session)
+                    effects, claimed, later = self._handle_in(session, event, inbox_id, self.clock(), claim)
                 return effects + self._run_detached(later, event), claimed
             except (IntegrityError, OperationalError):
                 # A first contact racing another (two new members at once) or a serialisation failure
@@ -99,6 +94,64 @@ class Partsbot:
                     raise
                 log.info("retrying event after a conflicting write", exc_info=True)
         raise AssertionError("unreachable")
+
+    def _handle_in(
+        self, session: Session, event: Event, inbox_id: int | None, now: datetime, claim: bool
+    ) -> tuple[list[Effect], list[delivery.Claimed], list[detached.DetachedWrite]]:
+        """One event inside the caller's transaction: (effects, outbox items claimed, detached writes)."""
+        if inbox_id is not None and not mark_processed(session, inbox_id, now):
+            log.info("inbox item %s was processed already; skipped", inbox_id)
+            return [], [], []
+        effects = self.router.handle(session, self.settings, event, now)
+        claimed = delivery.enqueue(
+            session,
+            effects,
+            now,
+            event.place.platform,
+            event.place.workspace,
+            claim=self.delivery.lease if claim else None,
+            claim_platforms=frozenset(self.delivery.messengers),
+        )
+        return effects, claimed, detached.take(session)
+
+    def _handle_batch(self, jobs: list[tuple[Event, int | None]]) -> list[_Outcome | BaseException]:
+        """Several events in one transaction, each in a savepoint of its own: one commit (one WAL write,
+        on PostgreSQL one flush to disk) and one trip to a worker thread instead of one each. An event
+        that fails in the batch is rolled back to its savepoint and handled again alone, so a failure
+        touches only its own event. Anonymous contributions still get transactions of their own, after
+        the commit (:mod:`bot.chat.detached`)."""
+        if len(jobs) == 1:
+            try:
+                return [self._handle_sync(*jobs[0], claim=True)]
+            except Exception as exc:
+                return [exc]
+        done: dict[int, tuple[Event, list[Effect], list[delivery.Claimed], list[detached.DetachedWrite]]] = {}
+        try:
+            with self.db.transaction() as session:
+                for index, (event, inbox_id) in enumerate(jobs):
+                    event = clean_event(event)
+                    try:
+                        with session.begin_nested():
+                            outcome = self._handle_in(session, event, inbox_id, self.clock(), True)
+                    except Exception:
+                        detached.take(session)
+                        log.info("event %s of a batch failed; it is handled again alone", index)
+                        continue
+                    done[index] = (event, *outcome)
+        except (IntegrityError, OperationalError):
+            log.info("a batch of events could not be committed; each is handled again alone", exc_info=True)
+            done = {}
+        results: list[_Outcome | BaseException] = []
+        for index, (event, inbox_id) in enumerate(jobs):
+            try:
+                if index in done:
+                    cleaned, effects, claimed, later = done[index]
+                    results.append((effects + self._run_detached(later, cleaned), claimed))
+                else:
+                    results.append(self._handle_sync(event, inbox_id, claim=True))
+            except Exception as exc:
+                results.append(exc)
+        return results
 
     def check_sync(self, submission: Submission) -> dict[str, str]:
         """What is wrong with a form's fields (field name → text), checked by its handler without keeping
@@ -134,12 +187,39 @@ class Partsbot:
 
         ``spawn`` runs the delivery in the caller's background tasks instead of waiting for it (Teams
         answers its request after the transaction, before anything is sent)."""
-        effects, claimed = await asyncio.to_thread(self._handle_sync, event, inbox_id, claim=True)
+        effects, claimed = await self._handled(event, inbox_id)
         if spawn is not None:
             spawn(self._deliver(effects, event, claimed))
         else:
             await self._deliver(effects, event, claimed)
         return effects
+
+    async def _handled(self, event: Event, inbox_id: int | None) -> _Outcome:
+        """Handle an event together with the others waiting at this moment (see :meth:`_handle_batch`)."""
+        future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, inbox_id, future))
+        # A batcher that is not done yet will look at the queue again; a done one (its callback that
+        # forgets it may not have run yet) will not.
+        if sum(not task.done() for task in self._batchers) < self._max_batchers:
+            task = asyncio.create_task(self._run_batches())
+            self._batchers.add(task)
+            task.add_done_callback(self._batchers.discard)
+        return await future
+
+    async def _run_batches(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            try:
+                results = await asyncio.to_thread(self._handle_batch, [(e, i) for e, i, _ in batch])
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for (_event, _inbox_id, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
 
     async def _deliver(self, effects: list[Effect], event: Event, claimed: list[delivery.Claimed]) -> None:
         for effect in effects:

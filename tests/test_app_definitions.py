@@ -48,6 +48,7 @@ SLACK_EVENT_SCOPES: dict[str, str | None] = {
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "message.im": "im:history",
+    "user_change": "users:read",
 }
 TEAMS_COMMANDS = {
     "hjelp",

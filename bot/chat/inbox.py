@@ -23,6 +23,7 @@ is valid for five – then they are pruned.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,8 +31,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.storage.db import Database
@@ -42,12 +44,20 @@ log = logging.getLogger(__name__)
 # How long a process may work on an item before another may take it over. Processing takes well under a
 # second; a takeover is harmless (the processed mark decides), only wasted work.
 DEFAULT_LEASE = timedelta(seconds=20)
+# Requests stored in one transaction at most.
+STORE_BATCH = 64
 # A payload that crashes its processor this often is given up (logged as an error, kept for a day).
 MAX_ATTEMPTS = 5
 KEEP = timedelta(days=1)
 RECOVER_BATCH = 50
+# Items one process works on at once (each mostly waits: the platform's API, the database), and how many
+# acknowledged items may wait in memory for them.
+WORKERS = 16
+MAX_QUEUED = 2000
 
 Clock = Callable[[], datetime]
+# A request to store: (platform, key, kind, payload).
+_Request = tuple[str, str, str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -75,12 +85,38 @@ def mark_processed(session: Session, item_id: int, now: datetime) -> bool:
 
     The payload is erased in the same step: it names the person and holds what they wrote (an anonymous
     question, too), and only the key is needed afterwards, to recognise a retry or a replay."""
-    result = session.execute(
-        update(InboxItem)
-        .where(InboxItem.id == item_id, InboxItem.processed_at.is_(None))
-        .values(processed_at=now, payload="")
-    )
+    result = session.execute(_MARK_PROCESSED, {"item_id": item_id, "now": now})
     return bool(getattr(result, "rowcount", 0))
+
+
+# Statements of every request, built once (building them cost more than running them).
+_MARK_PROCESSED = (
+    update(InboxItem)
+    .where(InboxItem.id == bindparam("item_id"), InboxItem.processed_at.is_(None))
+    .values(processed_at=bindparam("now"), payload="")
+)
+
+
+def _insert_new(insert: Callable[..., Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: no row back when the key was stored before."""
+    return (
+        insert(InboxItem)
+        .values(
+            platform=bindparam("platform"),
+            key=bindparam("key"),
+            kind=bindparam("kind"),
+            payload=bindparam("payload"),
+            received_at=bindparam("now"),
+            claimed_until=bindparam("claimed_until"),
+            attempts=1,
+            last_error="",
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "key"])
+        .returning(InboxItem.id)
+    )
+
+
+_INSERT_NEW = {"sqlite": _insert_new(sqlite_insert), "postgresql": _insert_new(postgresql_insert)}
 
 
 class Inbox:
@@ -90,6 +126,9 @@ class Inbox:
         self.lease = lease or DEFAULT_LEASE
         self._processors: dict[str, Processor] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: collections.deque[Received] = collections.deque()
+        self._arriving: list[tuple[_Request, asyncio.Future[Received | None]]] = []
+        self._storer: asyncio.Task[None] | None = None
         self._pruned_at: datetime | None = None
 
     def register(self, platform: str, processor: Processor) -> None:
@@ -99,36 +138,74 @@ class Inbox:
 
     def store(self, platform: str, key: str, kind: str, payload: dict[str, Any]) -> Received | None:
         """Insert the request; ``None`` when the same key was stored before (a retry or a replay)."""
+        return self.store_many([(platform, key, kind, payload)])[0]
+
+    def store_many(self, requests: list[_Request]) -> list[Received | None]:
+        """Insert requests in one transaction (each one ``None`` when its key was stored before). Nothing is
+        acknowledged before this commits; sharing the commit only means the requests that arrived together
+        are acknowledged together."""
         now = self.clock()
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-        try:
-            with self.db.transaction() as session:
-                item = InboxItem(
-                    platform=platform,
-                    key=key[:128],
-                    kind=kind[:32],
-                    payload=text,
-                    received_at=now,
-                    claimed_until=now + self.lease,
-                    attempts=1,
-                )
-                session.add(item)
-                session.flush()
-                item_id = item.id
-        except IntegrityError:
-            return None
-        return Received(item_id, platform, kind, payload)
+        statement = _INSERT_NEW[self.db.engine.dialect.name]
+        stored: list[Received | None] = []
+        with self.db.transaction(urgent=True) as session:
+            for platform, key, kind, payload in requests:
+                values = {
+                    "platform": platform,
+                    "key": key[:128],
+                    "kind": kind[:32],
+                    "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str),
+                    "now": now,
+                    "claimed_until": now + self.lease,
+                }
+                item_id = session.execute(statement, values).scalar()
+                stored.append(None if item_id is None else Received(item_id, platform, kind, payload))
+        return stored
 
     async def receive(self, platform: str, key: str, kind: str, payload: dict[str, Any]) -> Received | None:
-        return await asyncio.to_thread(self.store, platform, key, kind, payload)
+        """Store a request before it is acknowledged: requests arriving together share one transaction."""
+        future: asyncio.Future[Received | None] = asyncio.get_running_loop().create_future()
+        self._arriving.append(((platform, key, kind, payload), future))
+        if self._storer is None or self._storer.done():
+            self._storer = asyncio.create_task(self._store_arrivals())
+        return await future
+
+    async def _store_arrivals(self) -> None:
+        while self._arriving:
+            batch, self._arriving = self._arriving[:STORE_BATCH], self._arriving[STORE_BATCH:]
+            try:
+                stored = await asyncio.to_thread(self.store_many, [request for request, _ in batch])
+            except Exception as exc:
+                # Not stored, so not acknowledged: the platform sees an error and sends it again.
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), item in zip(batch, stored, strict=True):
+                if not future.done():
+                    future.set_result(item)
 
     # Processing ------------------------------------------------------------------------------------
 
     def start(self, item: Received) -> None:
-        """Process in the background (after the ack); the task is kept until it ends."""
-        task = asyncio.create_task(self.process(item))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Process in the background (after the ack), by one of at most ``WORKERS`` tasks.
+
+        Under a burst the acknowledged items queue here, and past ``MAX_QUEUED`` they wait in the database
+        only (their claim runs out and :meth:`recover` takes them): the backlog of a slow moment does not
+        become thousands of tasks and their memory."""
+        if len(self._queue) >= MAX_QUEUED:
+            log.warning("inbox queue full; %s item %s waits in the database", item.platform, item.id)
+            return
+        self._queue.append(item)
+        # A worker that is not done yet takes the next item; a done one (whose callback that forgets it may
+        # not have run yet) does not.
+        if sum(not task.done() for task in self._tasks) < WORKERS:
+            task = asyncio.create_task(self._work())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _work(self) -> None:
+        while self._queue:
+            await self.process(self._queue.popleft())
 
     async def process(self, item: Received) -> None:
         processor = self._processors.get(item.platform)
@@ -165,7 +242,7 @@ class Inbox:
             task.cancel()
 
     def busy(self) -> int:
-        return len(self._tasks)
+        return len(self._tasks) + len(self._queue)
 
     # After a crash ---------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import Boolean, and_, bindparam, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -261,6 +261,26 @@ def _stop_at_first_insert(session: Session, _context: object, _instances: object
         raise _CheckPassed
 
 
+# Built once: constructing this statement for every event cost more than running it.
+_WHO_AND_WHERE = (
+    select(Organisation, Member, Unit, Membership)
+    .outerjoin(
+        Member, and_(Member.organisation_id == Organisation.id, Member.user_id == bindparam("user_id"))
+    )
+    .outerjoin(
+        Unit,
+        and_(
+            Unit.organisation_id == Organisation.id,
+            Unit.channel_id == bindparam("channel"),
+            bindparam("in_channel", type_=Boolean),
+        ),
+    )
+    .outerjoin(Membership, and_(Membership.unit_id == Unit.id, Membership.member_id == Member.id))
+    .where(Organisation.platform == bindparam("platform"), Organisation.external_id == bindparam("workspace"))
+    .limit(1)
+)
+
+
 def who_and_where(
     session: Session, settings: Settings, event: Event
 ) -> tuple[Organisation, Member, Unit | None]:
@@ -271,22 +291,16 @@ def who_and_where(
     the membership); only what is missing is looked up or created one by one."""
     place = event.place
     actor = event.actor
-    query = (
-        select(Organisation, Member, Unit, Membership)
-        .outerjoin(Member, and_(Member.organisation_id == Organisation.id, Member.user_id == actor.user_id))
-        .outerjoin(
-            Unit,
-            and_(
-                Unit.organisation_id == Organisation.id,
-                Unit.channel_id == place.channel,
-                literal(not place.is_direct),
-            ),
-        )
-        .outerjoin(Membership, and_(Membership.unit_id == Unit.id, Membership.member_id == Member.id))
-        .where(Organisation.platform == place.platform, Organisation.external_id == place.workspace)
-        .limit(1)
-    )
-    row = session.execute(query).first()
+    row = session.execute(
+        _WHO_AND_WHERE,
+        {
+            "platform": place.platform,
+            "workspace": place.workspace,
+            "user_id": actor.user_id,
+            "channel": place.channel,
+            "in_channel": not place.is_direct,
+        },
+    ).first()
     if row is None:
         organisation = _organisation(session, place)
         member = _member(session, organisation, event)

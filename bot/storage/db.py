@@ -108,6 +108,51 @@ def _unique_keys(table: Table) -> dict[str, frozenset[str]]:
     return keys
 
 
+class _Writer:
+    """SQLite's one writer, handed to this process's threads by urgency, then in turn.
+
+    Urgent holders are requests waiting for their acknowledgement (the inbox insert): they go before work
+    that is already safe in the database (handling a batch of events, removing delivered items), so under
+    load the acknowledgement never queues behind the processing. Re-entrant for the holding thread."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent_waiting = 0
+
+    def waiting(self) -> int:
+        """How many threads wait for the writer (for diagnostics and tests)."""
+        with self._state:
+            return len(getattr(self._state, "_waiters", ()))
+
+    @contextmanager
+    def hold(self, urgent: bool) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._state:
+            if self._owner == me:
+                self._depth += 1
+            else:
+                if urgent:
+                    self._urgent_waiting += 1
+                try:
+                    while self._owner is not None or (not urgent and self._urgent_waiting):
+                        self._state.wait()
+                finally:
+                    if urgent:
+                        self._urgent_waiting -= 1
+                self._owner = me
+                self._depth = 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._owner = None
+                    self._state.notify_all()
+
+
 class Database:
     """An engine plus a session factory; one per process."""
 
@@ -116,22 +161,23 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time (every transaction here begins IMMEDIATE). Threads of this process
-        # queue for it on this lock, in order, instead of in SQLite's busy handler, which sleeps up to 100 ms
-        # at a time: under load that sleeping, not the work, set the pace.
-        self._writer: threading.RLock | None = threading.RLock() if url.startswith("sqlite") else None
+        # queue for it here, in order of urgency, instead of in SQLite's busy handler, which sleeps up to
+        # 100 ms at a time: under load that sleeping, not the work, set the pace.
+        self._writer: _Writer | None = _Writer() if url.startswith("sqlite") else None
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back on any exception."""
+    def transaction(self, *, urgent: bool = False) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back on any exception. ``urgent``: someone waits
+        for it to be acknowledged (on SQLite it goes before other waiting writers)."""
         if self._writer is None:
             with self.sessions() as session, session.begin():
                 yield session
             return
-        with self._writer, self.sessions() as session, session.begin():
+        with self._writer.hold(urgent), self.sessions() as session, session.begin():
             yield session
 
     def check(self) -> None:

@@ -538,5 +538,6 @@ class SlackDriver:
         # A bounded poll: the tasks belong to the server, there is no event to wait on.
         while quiet < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            quiet = quiet + 1 if not len(self.adapter.tasks) else 0
+            busy = len(self.adapter.tasks) or self.adapter.bot.inbox.busy()
+            quiet = quiet + 1 if not busy else 0
         assert quiet >= 2, "background work did not finish"

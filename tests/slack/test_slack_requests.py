@@ -201,3 +201,27 @@ async def test_url_verification_is_answered(slack: SlackDriver) -> None:
     response = await slack.send(body, "application/json")
     assert response.status == 200
     assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in await response.text()
+
+
+async def test_a_person_is_looked_up_once_and_a_user_change_event_refreshes_the_name(
+    slack: SlackDriver,
+) -> None:
+    """users.info is asked once per person (remembered for an hour, not once per command); Slack's
+    user_change event refreshes what is remembered – nothing stored, nothing asked again."""
+    for _ in range(3):
+        assert (await slack.command("hjelp", user="UPER")).status == 200
+    await slack.fake.wait_for_private(count=3, user="UPER")
+    await slack.idle()
+    assert [c.body.get("user") for c in slack.fake.of("users.info")] == ["UPER"]
+    stored = _count(slack, InboxItem)
+
+    changed = {"id": "UPER", "real_name": "Per Pedagog", "profile": {"display_name": "Per Pedagog"}}
+    assert (await slack.event({"type": "user_change", "user": changed})).status == 200
+    assert _count(slack, InboxItem) == stored  # nothing to keep: the event only refreshes a name
+    assert (await slack.command("hjelp", user="UPER")).status == 200
+    await slack.fake.wait_for_private(count=4, user="UPER")
+    await slack.idle()
+    assert [c.body.get("user") for c in slack.fake.of("users.info")] == ["UPER"]
+    with slack.bot.db.transaction() as session:
+        names = session.scalars(select(Member.display_name).where(Member.user_id == "UPER")).all()
+    assert names == ["Per Pedagog"]

@@ -236,3 +236,15 @@ def test_rate_limiter_forgets_idle_conversations() -> None:
 
     asyncio.run(run())
     assert set(limiter._sent) == {"busy"}
+
+
+def test_msrest_retry_codes_are_the_same_with_the_faster_lookup() -> None:
+    """The Teams adapter replaces msrest's list of safe status codes by a set (bot/adapters/teams/adapter.py):
+    every ConnectorClient still gets exactly the codes msrest meant."""
+    from msrest.universal_http.requests import ClientRetryPolicy
+
+    import bot.adapters.teams.adapter  # noqa: F401  (applies the replacement)
+
+    safe = [i for i in range(500) if i != 408] + [501, 505]
+    assert isinstance(ClientRetryPolicy.safe_codes, frozenset)
+    assert ClientRetryPolicy().policy.status_forcelist == [i for i in range(999) if i not in safe]

@@ -11,6 +11,7 @@ and an acknowledged request is processed even when the process dies right after 
 * message in a thread, in the bot's DM, or starting with ``@Partsbot`` → :class:`Message` / :class:`Command`
 * ``app_home_opened`` → the App Home view is published
 * ``app_uninstalled`` / ``tokens_revoked`` → the workspace's tokens are deleted
+* ``user_change`` → the person's remembered name (from ``users.info``) is refreshed; nothing is stored
 
 The inbox key is the platform's id of the request: (team, event_id) for Events API deliveries, so Slack's
 retries are no-ops; a hash of the request signature for commands and interactions, so a signed request
@@ -131,17 +132,26 @@ class People:
         except DeliveryError as exc:
             log.info("users.info for %s failed (%s); using the name Slack sent", user_id, exc)
             return Actor(user_id, fallback_name)
-        user = response.get("user") or {}
-        profile = user.get("profile") or {}
-        name = (
-            profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
-        )
-        admin = bool(user.get("is_admin") or user.get("is_owner"))
-        actor = Actor(user_id, str(name or ""), user.get("locale"), is_admin=admin)
+        actor = _actor_of(user_id, response.get("user") or {}, fallback_name)
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
         return actor
+
+    def changed(self, workspace: str, user: dict[str, Any]) -> None:
+        """A ``user_change`` event: a person we remember is remembered as they are now (name, admin)."""
+        key = (workspace, str(user.get("id") or ""))
+        if key in self._cache:
+            actor = _actor_of(key[1], user, self._cache[key][1].display_name)
+            self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
+
+
+def _actor_of(user_id: str, user: dict[str, Any], fallback_name: str) -> Actor:
+    """A person as ``users.info`` (or a ``user_change`` event) describes them."""
+    profile = user.get("profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
+    admin = bool(user.get("is_admin") or user.get("is_owner"))
+    return Actor(user_id, str(name or ""), user.get("locale"), is_admin=admin)
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -205,6 +215,11 @@ class SlackEvents:
     ) -> BoltResponse:
         """Store the (signature-checked) request before any listener acknowledges it."""
         body = req.body or {}
+        event = (body.get("event") or {}) if body.get("type") == "event_callback" else {}
+        if event.get("type") == "user_change" and isinstance(event.get("user"), dict):
+            # Only refreshes what users.info told us before: nothing to store, nothing to answer.
+            self.people.changed(str(body.get("team_id") or req.context.team_id or ""), event["user"])
+            return BoltResponse(status=200, body="")
         kind, key = self._inbox_key(req, body)
         if kind is None:
             return await next()
@@ -257,7 +272,7 @@ class SlackEvents:
         if item is None:
             log.error("a Slack request reached a listener without its inbox item; not processed")
             return
-        self.tasks.spawn(self.bot.inbox.process(item), item.kind)
+        self.bot.inbox.start(item)
 
     async def process(self, item: Received) -> bool:
         """Turn a stored request into events for the bot (after the ack, or after a restart)."""
@@ -550,7 +565,13 @@ class SlackEvents:
     # Into the bot ----------------------------------------------------------------------------------
 
     async def handle(self, event: Event, job: _Job | None = None) -> None:
-        await self.bot.handle(event, inbox_id=job.take() if job is not None else None)
+        """Handle the event; its delivery runs on in the background, so the inbox's workers go on with the
+        next item instead of waiting for a channel's pace."""
+        await self.bot.handle(
+            event,
+            inbox_id=job.take() if job is not None else None,
+            spawn=lambda delivering: self.tasks.spawn(delivering, "delivery"),
+        )
 
 
 def _action_value(action: dict[str, Any]) -> str:

@@ -346,11 +346,10 @@ class TeamsTurns:
         workspace = tenant_of(activity)
         data = reference_data(activity)
         base = split_conversation(activity.conversation.id)[0]
-        await asyncio.to_thread(self.references.save, workspace, channel_scope(base), data)
+        references = [(channel_scope(base), data)]
         if is_personal(activity):
-            await asyncio.to_thread(
-                self.references.save, workspace, user_scope(activity.from_property.id), data
-            )
+            references.append((user_scope(activity.from_property.id), data))
+        await asyncio.to_thread(self.references.save_all, workspace, references)
 
     # Messages and card submissions -----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 CARD_SECRET_KEY = "teams.card_secret"
+# How long a reference this process stored is taken as still stored (another replica may have refreshed it
+# meanwhile with a newer one; then this process writes its own again at the latest after this long).
+KNOWN_SECONDS = 300.0
+KNOWN_MAX = 50_000
 
 
 def channel_scope(conversation_id: str) -> str:
@@ -44,33 +49,54 @@ class ReferenceStore:
         self.db = db
         # Encrypts the card key at rest (PARTSBOT_SECRET_KEY): with it, anyone could forge card clicks.
         self.box = box or Box("")
+        # (workspace, scope) -> (the reference this process last stored or found, until when to trust that)
+        self._known: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
 
     def save(self, workspace: str, scope: str, data: dict[str, Any]) -> None:
         """Insert or refresh a reference; unchanged references cost a read, not a write."""
+        self.save_all(workspace, [(scope, data)])
+
+    def save_all(self, workspace: str, references: list[tuple[str, dict[str, Any]]]) -> None:
+        """Insert or refresh references in one transaction. One this process stored (or found) unchanged
+        within the last minutes costs nothing: every message of a conversation carries the same one."""
+        now = time.monotonic()
+        fresh = [
+            (scope, data) for scope, data in references if not self._known_now(workspace, scope, data, now)
+        ]
+        if not fresh:
+            return
         for attempt in (1, 2):
             try:
                 with self.db.transaction() as session:
-                    row = session.scalar(
-                        select(ConversationReference).where(
-                            ConversationReference.platform == PLATFORM,
-                            ConversationReference.workspace == workspace,
-                            ConversationReference.scope == scope,
-                        )
-                    )
-                    if row is None:
-                        session.add(
-                            ConversationReference(
-                                platform=PLATFORM, workspace=workspace, scope=scope, data=data
+                    for scope, data in fresh:
+                        row = session.scalar(
+                            select(ConversationReference).where(
+                                ConversationReference.platform == PLATFORM,
+                                ConversationReference.workspace == workspace,
+                                ConversationReference.scope == scope,
                             )
                         )
-                    elif row.data != data:
-                        row.data = data
-                return
+                        if row is None:
+                            session.add(
+                                ConversationReference(
+                                    platform=PLATFORM, workspace=workspace, scope=scope, data=data
+                                )
+                            )
+                        elif row.data != data:
+                            row.data = data
+                break
             except IntegrityError:
                 # Another replica stored the same conversation a moment ago; the second try updates it.
                 if attempt == 2:
                     raise
-        raise AssertionError("unreachable")
+        if len(self._known) > KNOWN_MAX:
+            self._known.clear()
+        for scope, data in fresh:
+            self._known[(workspace, scope)] = (data, now + KNOWN_SECONDS)
+
+    def _known_now(self, workspace: str, scope: str, data: dict[str, Any], now: float) -> bool:
+        known = self._known.get((workspace, scope))
+        return known is not None and known[1] > now and known[0] == data
 
     def get(self, workspace: str, scope: str) -> dict[str, Any] | None:
         with self.db.transaction() as session:
