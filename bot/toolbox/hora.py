@@ -257,7 +257,8 @@ def render_meeting(
     notes = [tr("hora.total", total=total, length=meeting.length_minutes)]
     if total > meeting.length_minutes:
         notes.append(tr("hora.over_time", over=total - meeting.length_minutes))
-    notes.append(tr("hora.parking"))
+    # A trio meeting's agenda is a direct message: there is no thread to write side issues in.
+    notes.append(tr("hora.parking_trio" if meeting.kind == TRIO else "hora.parking"))
     if meeting.result is not None:
         notes.append(tr("hora.result_shown", result=tr(f"hora.results.{meeting.result}")))
         if meeting.result_comment:

@@ -170,6 +170,41 @@ def test_a_case_is_ended_by_its_starter_or_a_party_of_its_unit_while_open(world:
     assert not access.may_end_case(s, org, world.kari, case)
 
 
+def test_a_trio_meeting_is_seen_and_planned_by_the_trio_of_its_own_unit_only(world: World) -> None:
+    from bot.toolbox.models_plan import Meeting
+
+    s = world.session
+    meeting = Meeting(
+        unit_id=world.unit,
+        kind="trio",
+        organiser_id=world.kari,
+        purpose="p",
+        desired_result="r",
+        starts_at=NOW,
+        length_minutes=30,
+        ends_at=NOW + timedelta(minutes=30),
+    )
+    s.add(meeting)
+    s.flush()
+    # Kari is the unit's leder; Siri and Per are staff (Siri even started a parties-only case); Ola is a
+    # verneombud – of another unit, which gives him nothing here.
+    people = (world.kari, world.siri, world.per, world.outsider)
+    assert {m: access.may_see_meeting(s, world.org, m, meeting) for m in people} == {
+        world.kari: True,
+        world.siri: False,
+        world.per: False,
+        world.outsider: False,
+    }
+    assert {m: access.may_plan_trio_meeting(s, world.org, m, world.unit) for m in people} == {
+        world.kari: True,
+        world.siri: False,
+        world.per: False,
+        world.outsider: False,
+    }
+    assert access.may_see_meeting(s, world.org + 1, world.kari, meeting) is False
+    assert access.may_plan_trio_meeting(s, world.org + 1, world.kari, world.unit) is False
+
+
 def test_entries_are_struck_by_the_starter_or_a_party_of_the_cases_unit(world: World) -> None:
     s = world.session
     strike = {

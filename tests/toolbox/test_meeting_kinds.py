@@ -59,6 +59,7 @@ async def test_a_trio_meeting_is_the_trios_alone(default_and_postgres: Database,
     assert "== Partsmøte (leder, verneombud og tillitsvalgt) torsdag 26.11.2026 kl. 16.00 (45 min) ==" in out
     assert "*Sak 1:* Konflikt mellom to på avdelingen" in out
     assert "_Hvorfor og hva vil vi:_ vi må forstå hva som skjer" in out
+    assert "Sidesaker? Noter dem" in out and "Skriv dem i tråden" not in out  # a direct message has no thread
     # The agenda went to each of the trio as a direct message – nothing in the channel.
     agendas = out.count("== Partsmøte (leder, verneombud og tillitsvalgt)")
     assert agendas == 3
