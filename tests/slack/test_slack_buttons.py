@@ -179,3 +179,24 @@ async def test_a_one_word_statement_is_questioned_before_it_becomes_a_case(slack
     [head] = [c for c in _since(fake, mark, "chat.postMessage") if not c.body.get("thread_ts")]
     assert "Sak #1: 😡😡" in _text(head)
     fake.assert_valid_block_kit()
+
+
+async def test_vote_rules_modal_keeps_the_typed_rules_and_names_a_wrong_deadline(slack: SlackDriver) -> None:
+    fake = slack.fake
+    await _staffed(slack)
+    head_ts = await _case(slack)
+    await _reply(slack, "USIRI", head_ts, "Felles tavle ved inngangen")
+    await _press(slack, "UOLA", head_ts, "case.next")
+    view = await _modal(slack, "UOLA", head_ts, "vote.rules", "vote.rules")
+    assert len(view["title"]["text"]) <= 24
+    response = await slack.submit(view, {"budget": "5", "cap": "2", "deadline": "31.02."}, user="UOLA")
+    answer = json.loads(await response.text())
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["deadline"]
+    assert answer["errors"]["deadline"].startswith("«31.02.» er ikke en dato.")
+    await slack.idle()
+    mark = len(fake.calls)
+    await _submit(slack, "UOLA", view, {"budget": "5", "cap": "2", "deadline": "fredag"})
+    assert "Nye regler for prikkstemmingen: Hver har 5 prikker, maks 2 på samme idé." in _in_thread(
+        fake, mark, head_ts
+    )
+    fake.assert_valid_block_kit()

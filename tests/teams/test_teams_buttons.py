@@ -192,3 +192,24 @@ async def test_an_emoji_statement_is_questioned_on_a_card(teams: TeamsDriver) ->
     )
     head = next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
     assert "Sak #1: Foreldre blir sinte når vi ikke svarer" in head.text
+
+
+async def test_the_vote_rules_card_is_redrawn_with_a_wrong_deadline_at_its_field(teams: TeamsDriver) -> None:
+    await _staffed(teams)
+    root = await _case(teams)
+    chain = f"{CHANNEL};messageid={root}"
+    await teams.say(PER, "Felles tavle ved inngangen", thread=root)
+    await press(teams, OLA, latest(teams, root), "Neste steg")
+    mark = teams.mark()
+    await press(teams, OLA, latest(teams, root), "Endre reglene")
+    [form] = _forms(teams, mark, OLA)
+    mark = teams.mark()
+    typed = {"f:budget": "5", "f:cap": "2", "f:deadline": "31.02."}
+    await press(teams, OLA, form, "Lagre", personal=True, **typed)
+    [redrawn] = teams.since(mark)
+    assert redrawn.method == "PUT" and redrawn.activity_id == form.returned
+    assert _input(redrawn, "deadline")["value"] == "31.02." and _input(redrawn, "budget")["value"] == 5
+    assert _after(redrawn, "deadline")["text"].startswith("«31.02.» er ikke en dato.")
+    mark = teams.mark()
+    await press(teams, OLA, redrawn, "Lagre", personal=True, **{**typed, "f:deadline": "fredag"})
+    assert "Nye regler for prikkstemmingen: Hver har 5 prikker" in text_since(teams, mark, chain)

@@ -239,3 +239,40 @@ async def test_a_one_word_or_emoji_statement_is_questioned_first(make_bot, datab
             "Foreldre blir sinte når vi ikke svarer på meldinger",
             "Garderoben",
         ]
+
+
+async def test_vote_rules_from_the_head_until_the_first_dot(make_bot, database) -> None:  # type: ignore[no-untyped-def]
+    console = ConsoleDriver(make_bot())
+    await console.start()
+    for who in ("Kari leder", "Per ansatt"):
+        await console.type(f"/som {who}")
+    out = await console.as_("Kari", "/parts idejakt Hvem rydder lekerommet etter lunsj")
+    thread = message_number(out, "== Sak #1")
+    await console.type(f"/tråd {thread}", "En fast ryddevakt", "Rydde sammen med barna")
+    out = await console.type(option_number(console.transcript, "Neste steg"))
+    assert "Steg: 4/6 Stem over idéene" in out
+    # Per (staff) may vote but not change the rules. (In a voting thread a bare number is a vote, so the
+    # buttons are pressed with /velg.)
+    out = await console.as_("Per", "/velg " + option_number(console.transcript, "Endre reglene"))
+    assert "Bare den som startet saken" in out and "== Regler for avstemmingen ==" not in out
+    # Kari changes them in the form: each field is checked as it is given, and what was typed stays.
+    out = await console.as_("Kari", "/velg " + option_number(console.transcript, "Endre reglene"))
+    assert "== Regler for avstemmingen ==" in out and "Nå: Hver har 3 prikker, maks 2 på samme idé." in out
+    out = await console.type("5", "9")
+    assert "Maks prikker per idé må være fra 1 til antall prikker" in out and "» Maks prikker" in out
+    out = await console.type("1", "31.02.")
+    assert "«31.02.» er ikke en dato." in out and "» Frist" in out
+    out = await console.type("fredag")
+    assert "Nye regler for prikkstemmingen: Hver har 5 prikker, maks 1 på samme idé." in out
+    assert "Reglene for avstemmingen i sak #1 er endret." in out
+    # After the first dot the button is gone, and an old one is refused.
+    stale = option_number(console.transcript, "Endre reglene")
+    out = await console.as_("Per", f"/tråd {thread}", "1")
+    assert "Endre reglene" not in out.split("(oppdatert)")[-1]
+    out = await console.as_("Kari", f"/velg {stale}")
+    assert "Noen har allerede stemt, så reglene kan ikke endres nå." in out
+    with database.transaction() as s:
+        from bot.toolbox.models_plan import Vote
+
+        vote = s.scalar(select(Vote))
+        assert vote is not None and (vote.budget, vote.cap) == (5, 1)

@@ -45,7 +45,7 @@ def test_partsbot_demo_walks_the_seed_case_to_an_agreed_plan(
         "4 stemte, 11 prikker i alt.",
         "Delt førsteplass: #2, #5.",
         "Steg: 5/6 Finn løsninger sammen",
-        "1. Henge opp en tavle med bilder ved inngangen – Per, innen mandag 30.11.2026",
+        "1. Henge opp en tavle med bilder ved inngangen – Per, innen fredag 27.11.2026",
         "✅ Ola er enig i planen (verneombud).",
         "📝 Siri er enig med merknad (tillitsvalgt)",
         "✅ Kari har besluttet planen.",
