@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 import bot.adapters.slack.models
 import bot.adapters.teams.models
 import bot.course.models
+import bot.course.models_exchange
 import bot.storage.models
 import bot.storage.models_roles
 import bot.toolbox.models
@@ -23,6 +24,7 @@ MODEL_MODULES = (
     bot.adapters.slack.models,
     bot.adapters.teams.models,
     bot.course.models,
+    bot.course.models_exchange,
     bot.toolbox.models,
     bot.toolbox.models_plan,
     bot.toolbox.models_matter,

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.chat.model import Block, Button, Buttons, Effect, Header, Note, Reply, Text
-from bot.course import evaluation
+from bot.course import evaluation, exchange, reflection, shared
 from bot.course.audience import effects_for
 from bot.course.jobs import Job, Skip
 from bot.course.models import CourseModule, CourseRun, DueNudge, SendLedger
@@ -142,7 +142,18 @@ def render_nudge(session: Session, nudge: DueNudge, unit: Unit, language: str, r
     title = _title(language, nudge, values)
     text = t(language, nudge.text_key, **values)
     blocks: list[Block] = [Header(title), Text(text)]
-    if round_id is not None:
+    if round_id is not None and nudge.kind == "reflection":
+        blocks.append(
+            Buttons(
+                (
+                    Button(
+                        t(language, "reflection.answer_button"), "reflection.open", str(round_id), "primary"
+                    ),
+                )
+            )
+        )
+        blocks.append(Note(t(language, "reflection.anonymous_note", min=reflection.MIN_ANSWERS)))
+    elif round_id is not None:
         blocks.append(
             Buttons(
                 (
@@ -176,11 +187,26 @@ def _make(nudge_id: int) -> Callable[[Session, datetime], list[Effect]]:
         if run is None or unit is None or run.status != "active":
             raise Skip
         round_id = None
+        nudge.status = "sent"
+        nudge.sent_at = now
         if nudge.kind == "evaluation":
             phase = nudge.phase if nudge.phase != "module" else f"module-{nudge.module}"
             round_id = evaluation.open_round(session, run, phase, now).id
-        nudge.status = "sent"
-        nudge.sent_at = now
+        elif nudge.kind == "reflection":
+            round_id = reflection.open_round(session, run, nudge.module, now).id
+        elif nudge.kind == "digest":
+            # Before a module: the reflections of the module before it; after one: its own.
+            module = nudge.module - 1 if nudge.expires_at is not None else nudge.module
+            return reflection.digest_effects(session, run, module)
+        elif nudge.kind == "results":
+            return effects_for(
+                session,
+                unit,
+                nudge.audience,
+                lambda lang, _m: shared.render(session, run, unit.name, now, lang),
+            )
+        elif nudge.kind == "exchange":
+            return exchange.nudge_effects(session, run, unit, now)
         return effects_for(
             session, unit, nudge.audience, lambda lang, _m: render_nudge(session, nudge, unit, lang, round_id)
         )

@@ -21,8 +21,12 @@ from bot.course.unitcal import parse_hhmm
 from bot.dates.calendar import DeliveryWindow, is_working_day, local_at
 from bot.i18n import prompts_dir
 
-# message: text only; evaluation: an anonymous form behind a button; meeting: a HØRA draft behind a button.
-KINDS = ("message", "evaluation", "meeting")
+# message: text only; evaluation: an anonymous form behind a button; meeting: a HØRA draft behind a button;
+# reflection: the reflection question behind a button; digest: the reflections' digest for the trio;
+# exchange: module 6's drafted page; results: the shared results (prompts/nudges.yaml explains each).
+KINDS = ("message", "evaluation", "meeting", "reflection", "digest", "exchange", "results")
+# Kinds whose form or content is for one person: an all-staff module reaches each member privately.
+PRIVATE_KINDS = ("evaluation", "reflection")
 PHASES = ("baseline", "module", "after")
 MODULE_COUNT = 6
 # ``to: module`` sends a nudge to the people the module is for (the plan's ``audience`` section).
@@ -68,13 +72,13 @@ class Plan:
         """The stored audience of one nudge: ``to: module`` resolved to the module's people.
 
         A trio module reaches the trio privately. An all-staff module reaches the unit's channel, except an
-        evaluation, whose anonymous form needs a private place: then every member privately.
+        evaluation or a reflection, whose anonymous form needs a private place: then every member privately.
         """
         if spec.to != MODULE_AUDIENCE:
             return spec.to
         if self.module_groups.get(module, "all") == "trio":
             return "trio"
-        return "members" if spec.kind == "evaluation" else "channel"
+        return "members" if spec.kind in PRIVATE_KINDS else "channel"
 
 
 @dataclass(frozen=True)

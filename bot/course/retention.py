@@ -3,6 +3,9 @@
 * "Has answered" markers of check-ins and evaluations are deleted once their round has closed: they are
   needed only for reminders and to refuse a second answer, and a marker next to a round's totals is the
   one thing that says who contributed to them.
+* Reflection answers are deleted when their digest is made (:mod:`bot.course.reflection`); those whose
+  digest never came (the run was ended, the digest's moment passed during an outage) are deleted unread,
+  with their markers, :data:`REFLECTION_STALE` after the question went out.
 * Chart images of the weekly summary are deleted once no outbox item refers to them any more, i.e. once
   the summary carrying them has been delivered (or dropped). The folder is created private (mode 0700).
 * Closed cases are anonymised :data:`DEFAULT_CASE_MONTHS` months after they closed
@@ -30,6 +33,7 @@ from bot.course.models import (
     EvaluationRespondent,
     EvaluationRound,
 )
+from bot.course.models_exchange import ReflectionRespondent, ReflectionRound
 from bot.i18n import t
 from bot.settings import Settings
 from bot.storage import personal
@@ -38,6 +42,8 @@ from bot.toolbox.models import Case
 
 log = logging.getLogger(__name__)
 
+# Longer than any gap between two modules: a reflection round still open after this never gets a digest.
+REFLECTION_STALE = timedelta(days=60)
 # A chart younger than this is kept even if no outbox item names it yet (it is being written right now).
 CHART_GRACE = timedelta(minutes=10)
 
@@ -53,6 +59,20 @@ def forget_closed_markers(session: Session, now: datetime) -> int:
             result = session.execute(delete(marker).where(marker.round_id.in_(ids)))
             removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
+
+
+def forget_stale_reflections(session: Session, now: datetime) -> int:
+    """Reflection rounds whose digest never came: texts and markers deleted unread; returns how many."""
+    stale = session.scalars(
+        select(ReflectionRound).where(
+            ReflectionRound.status == "open", ReflectionRound.opened_at <= now - REFLECTION_STALE
+        )
+    ).all()
+    for round_ in stale:
+        round_.status = "withheld"
+        round_.answers = []
+        session.execute(delete(ReflectionRespondent).where(ReflectionRespondent.round_id == round_.id))
+    return len(stale)
 
 
 def delete_delivered_charts(session: Session, now: datetime, folder: Path) -> int:

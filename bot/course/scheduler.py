@@ -101,6 +101,7 @@ def _toolbox_hooks(bot: Bot) -> list[tuple[str, Callable[[Session, datetime], ob
         ("close_due_votes", partial(followup.close_due_votes, steps=bot.router.steps, settings=bot.settings)),
         ("due_meeting_followups", hora.due_meeting_followups),
         ("forget_closed_markers", retention.forget_closed_markers),
+        ("forget_stale_reflections", retention.forget_stale_reflections),
         ("anonymise_closed_cases", partial(retention.anonymise_closed_cases, settings=bot.settings)),
         ("delete_removed_organisations", retention.delete_removed_organisations),
         (

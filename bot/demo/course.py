@@ -31,7 +31,7 @@ from bot.course.evaluation import questions_for
 from bot.course.models import CheckinRound, EvaluationRound
 from bot.course.unitcal import latest_summary_occurrence
 from bot.course.words import when_text
-from bot.demo import course_loop
+from bot.demo import course_exchange, course_loop
 from bot.demo.case import DemoRun, demo_run
 from bot.i18n import catalogue, plural, raw, t
 from bot.record import hms
@@ -66,6 +66,7 @@ class CourseDemo:
         self.language = run.language
         self.names = [line.split()[1] for line in _list(self.language, "course_demo.team")]
         self.week = 0
+        self.hidden = ""
 
     def say(self, key: str, **values: object) -> None:
         self.run.say(f"course_demo.{key}", **values)
@@ -136,15 +137,20 @@ class CourseDemo:
         """Tick at ``moment``; in full mode the chat shows everything, else one line per message sent."""
         self.run.clock.now = moment.astimezone(UTC)
         chat, out = self.run.chat, self.run.chat.out
+        hidden = io.StringIO()
         if full:
             self.say("time", when=when_text(self.language, moment, self.run.timezone))
         else:
-            chat.out = io.StringIO()
+            chat.out = hidden
         try:
             report = await scheduler.tick(self.run.bot, self.run.clock())
         finally:
+            # What a compact tick printed to nobody: the exchange demo shows a message or two from it.
+            self.hidden = hidden.getvalue()
             chat.out = out
-        sent = [key for key in report.sent if report.messages.get(key)]
+        sent = [
+            key for key in report.sent if report.messages.get(key) and course_exchange.first_unit_only(key)
+        ]
         if sent and not full:
             self.say("time", when=when_text(self.language, moment, self.run.timezone))
         for key in sent:
@@ -165,6 +171,7 @@ class CourseDemo:
                     name = self.names[(int(parts[3][1:]) // 2) % len(self.names)]
                     await self.type_as(name, str(line))
                     self.say("typed", name=name, line=line)
+            await course_exchange.react(self, key, self.hidden)
         await course_loop.react(
             self
         )  # the plan, the trio meeting and the closed loop (bot/demo/course_loop.py)
@@ -179,6 +186,7 @@ class CourseDemo:
             await run.chat.handle_line(line)
         await run.chat.handle_line(f"/som {self.names[0]}")
         await run.chat.handle_line(str(raw(self.language, "course_demo.enrol")))
+        await course_exchange.setup(self)
         final = await asyncio.to_thread(_final_summary, run)
         compact_said = False
         final_at = 0
@@ -200,8 +208,10 @@ class CourseDemo:
 
 
 def _latest(run: DemoRun, model: type[CheckinRound] | type[EvaluationRound]) -> int:
+    # Solsikken's (unit 1, run 1): the second kindergarten of the exchange has rounds of its own.
+    mine = CheckinRound.unit_id == 1 if model is CheckinRound else EvaluationRound.run_id == 1
     with run.bot.db.transaction() as session:
-        return int(session.scalar(select(func.max(model.id))) or 0)
+        return int(session.scalar(select(func.max(model.id)).where(mine)) or 0)
 
 
 # Evaluation nudges and the phase their answers go to.

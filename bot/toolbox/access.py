@@ -23,6 +23,9 @@ Rules
   who alone plan one. Only a trio meeting may hold a parties-only case.
 * Course enrolment, course settings and summaries are for the leder (and the parties, where the course
   says the trio shares them).
+* A reflection is answered by those its module was for. Module 6's exchange page is prepared by the
+  parties of its unit and posted only when the other party confirms; exchange groups and channels are the
+  leder's; questions come from members of the group's units and are answered by the sharing trio.
 
 Lock order (code.md B11): a case row is locked before the rows that belong to it (its vote, plan, ideas);
 code that starts from a vote or a plan locks the case first (:func:`lock_case`), so two writers never wait
@@ -248,6 +251,70 @@ def may_see_summary(session: Session, organisation_id: int, member_id: int, unit
 def may_prepare_gathering(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
     """The HØRA draft for a staff gathering: the trio leads the gathering together."""
     return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
+
+
+def may_reflect(
+    session: Session, organisation_id: int, member_id: int, unit_id: int, trio_only: bool
+) -> bool:
+    """The reflection after a module: those the module was for, in the run's own unit (the trio after a
+    trio module, every member after a staff gathering)."""
+    if not _reaches(session, organisation_id, member_id, unit_id):
+        return False
+    return is_party(session, unit_id, member_id) if trio_only else True
+
+
+# --------------------------------------------------------------------------------------------------
+# Module 6's experience exchange: the sharing unit's trio decides, the group's units ask
+# --------------------------------------------------------------------------------------------------
+
+
+def may_prepare_exchange(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """See the unit's drafted page, choose its items and propose it: any party of the unit."""
+    return in_organisation(session, unit_id, organisation_id) and is_party(session, unit_id, member_id)
+
+
+def may_confirm_exchange(
+    session: Session, organisation_id: int, member_id: int, unit_id: int, proposed_by_id: int | None
+) -> bool:
+    """Post the proposed page: the *other* party of the unit. What leaves the kindergarten describes both
+    the employer's decisions and the staff's experience, so neither side shares it alone: a page proposed
+    by a representative is confirmed by the leder, one proposed by the leder by a verneombud or
+    tillitsvalgt. Never by the proposer."""
+    if proposed_by_id is None or member_id == proposed_by_id:
+        return False
+    if not may_prepare_exchange(session, organisation_id, member_id, unit_id):
+        return False
+    if is_leader(session, unit_id, proposed_by_id):
+        return is_representative(session, unit_id, member_id)
+    return is_leader(session, unit_id, member_id)
+
+
+def may_manage_exchange(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """Make an exchange group, join one with its code, name the organisation's exchange channel: the
+    leder of a unit (the employer's decision, like enrolling in the course)."""
+    return may_manage_unit(session, organisation_id, member_id, unit_id)
+
+
+def may_name_exchange_channel(session: Session, organisation_id: int, member_id: int) -> bool:
+    """Name the organisation's exchange channel: the leder of one of its units."""
+    unit_ids = session.scalars(
+        select(Membership.unit_id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.member_id == member_id, Unit.organisation_id == organisation_id)
+    )
+    return any(is_leader(session, unit_id, member_id) for unit_id in unit_ids)
+
+
+def may_ask_exchange(
+    session: Session, organisation_id: int, member_id: int, group_unit_ids: list[int]
+) -> bool:
+    """Ask about a shared page: a member of one of the group's units, in that unit's organisation."""
+    return any(_reaches(session, organisation_id, member_id, unit_id) for unit_id in group_unit_ids)
+
+
+def may_answer_exchange(session: Session, organisation_id: int, member_id: int, unit_id: int) -> bool:
+    """Answer a question about a shared page: the trio of the unit that shared it."""
+    return may_prepare_exchange(session, organisation_id, member_id, unit_id)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -73,7 +73,10 @@ async def test_whole_course_from_enrolment_to_evaluation(make_bot, clock, databa
         + ["run:1:trio-plan:m2", "run:1:trio-plan:m4", "run:1:baseline:m1", "run:1:evaluation:m6"]
         + [f"run:1:tool:m{n}" for n in (1, 3, 5)]
         + [f"run:1:in-brief:m{n}" for n in (1, 3, 5)]
-        + ["run:1:reflect:m2", "run:1:reflect:m4"]
+        + [f"run:1:reflect:m{n}" for n in range(1, 7)]
+        + [f"run:1:reflection-digest:m{n}" for n in range(2, 7)]
+        + ["run:1:reflection-digest-last:m6", "run:1:exchange-page:m6"]
+        + ["run:1:shared-results:m6", "run:1:shared-results-after:m6"]
         + [f"run:1:module-evaluation:m{n}" for n in range(1, 6)]
         + [f"run:1:exercise:m{n}:w{w}" for n in range(1, 6) for w in (1, 2)]
     )

@@ -358,6 +358,10 @@ class ConsoleChat:
             self.thread, self.direct = self.thread_roots.get(number, number), False
             self.write(self.say("in_thread", thread=self.thread))
         elif word in ("/kanal", "/channel"):
+            # "/kanal blåbær": another channel, i.e. another kindergarten (or the exchange channel) of the
+            # same local workspace; alone: back to the channel you were in.
+            if rest:
+                self.channel = rest.lstrip("#").split()[0][:80]
             self.thread, self.direct = None, False
             self.write(self.say("in_channel", channel=self.channel))
         elif word == "/dm":
