@@ -53,14 +53,28 @@ def _anonymous(ctx: HandlerContext, rest: str, typed_in_view: bool) -> None:
         case = cases.load_case(ctx, int(match.group(1)))
         text = rest.strip()[match.end() :]
     else:
-        found = cases.case_from_thread(ctx)
-        if found is None:
-            raise UserError("case.which", usage=ctx.t("blindspot.usage.anonymous"))
-        case, text = found, rest
+        case, text = _only_case(ctx), rest
     if typed_in_view:
         # Everyone in the channel saw who typed it: storing it as anonymous would be a pretence.
         raise UserError("blindspot.typed_in_view", number=case.id)
     blindspot.ask_anonymous(ctx, case, text)
+
+
+def _only_case(ctx: HandlerContext) -> Case:
+    """The case of an anonymous question without a number: the thread's, else the one open case. With
+    several, the person adds the number – no button carries an anonymous question's text around."""
+    found = cases.case_from_thread(ctx)
+    if found is not None:
+        return found
+    usage = ctx.t("blindspot.usage.anonymous")
+    open_cases = cases.visible_cases(ctx) if ctx.unit is not None else []
+    if len(open_cases) == 1:
+        return open_cases[0]
+    if not open_cases:
+        raise UserError("case.which", usage=usage)
+    named = [ctx.t("case.which_case", number=c.id, step=ctx.t(f"case.steps.{c.step}")) for c in open_cases]
+    listed = ctx.t("case.which_or", first=", ".join(named[:-1]), last=named[-1])
+    raise UserError("case.which_many", cases=listed, usage=usage)
 
 
 def register(router: Router) -> None:
@@ -76,8 +90,7 @@ def register(router: Router) -> None:
             case, text = cases.resolve_case(ctx, rest, ctx.t("blindspot.usage.ask"))
             blindspot.ask_named(ctx, case, text, echo=True)
             return
-        number, rest = cases.split_case_ref(cmd.args)
-        found = cases.load_case(ctx, number) if number is not None else cases.case_from_thread(ctx)
+        found, _ = cases.which_case(ctx, cmd.args, ctx.t("blindspot.usage.start"), new="case.pick_new.case")
         if found is None:
             start(ctx, cmd.args, "blindspot")
         elif found.step == "blindspot":

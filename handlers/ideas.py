@@ -96,8 +96,7 @@ def register(router: Router) -> None:
             else:
                 idea_hunt.add_idea(ctx, case, text)
             return
-        number, rest = cases.split_case_ref(cmd.args)
-        found = cases.load_case(ctx, number) if number is not None else cases.case_from_thread(ctx)
+        found, _ = cases.which_case(ctx, cmd.args, ctx.t("ideas.usage.start"), new="case.pick_new.case")
         if found is None:
             start(ctx, cmd.args, "ideas")
         elif found.step == "ideas":

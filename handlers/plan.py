@@ -122,6 +122,7 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
         Button(ctx.t("plan.obstacle_button"), "plan.obstacle", str(case.id)),
         Button(ctx.t("plan.action_button"), "plan.action", str(case.id)),
         Button(ctx.t("plan.approve_button"), "plan.approve", f"{case.id}:{revision}", "primary"),
+        Button(ctx.t("plan.voice_button"), "plan.voice", f"{case.id}:{revision}"),
     ]
 
 
@@ -141,6 +142,7 @@ def register_case_step(steps: StepHooks) -> None:
 def editable(ctx: HandlerContext, case: Case, *, change: bool = True) -> Plan:
     """The plan of a case in its plan step. ``change``: only the case's steerers (its starter and the
     parties of its unit) may change the content (SEC-16); stances and support are not changes."""
+    cases.require_open(case)
     if case.step == "agreed":
         raise UserError("plan.frozen")
     if case.step != "plan":
@@ -429,6 +431,59 @@ def action_form(ctx: HandlerContext, case: Case) -> Form:
     )
 
 
+def voice_kinds(ctx: HandlerContext, plan: Plan) -> tuple[str, ...]:
+    """What this person can say about the plan, in the order offered: the leder decides, a representative
+    records a stance, everyone else supports or comments (the same rules as the typed words)."""
+    kinds: list[str] = []
+    if access.is_leader(ctx.session, plan.unit_id, ctx.member.id):
+        kinds.append("beslutt")
+    if access.stance_roles(ctx.session, ctx.organisation.id, ctx.member.id, plan):
+        kinds.extend(decision.STANCES)
+    else:
+        kinds.extend(decision.STAFF_VOICES)
+    return tuple(kinds)
+
+
+def voice_form(ctx: HandlerContext, case: Case, revision: int | None) -> Form:
+    """ "Si din mening": a stance with a note (or support, a comment, the decision) without typing a
+    command – the button beside "Godkjenn", which takes the one-click voice for the person's role."""
+    plan = editable(ctx, case, change=False)
+    if revision is not None and revision != plan.revision:
+        raise UserError("plan.stale", revision=plan.revision)
+    options = tuple(Option(ctx.t(f"plan.voice_form.kinds.{k}"), k) for k in voice_kinds(ctx, plan))
+    return Form(
+        form_id="plan.voice",
+        title=ctx.t("plan.voice_form.title"),
+        submit_label=ctx.t("plan.voice_form.submit"),
+        context=f"{case.id}:{plan.revision}",
+        intro=ctx.t("plan.voice_form.intro", number=case.id, revision=plan.revision),
+        fields=(
+            FormField("kind", ctx.t("plan.voice_form.kind"), "select", options=options),
+            FormField(
+                "note",
+                ctx.t("plan.voice_form.note"),
+                "multiline",
+                optional=True,
+                max_length=decision.MAX_NOTE,
+                hint=ctx.t("plan.voice_form.note_hint"),
+            ),
+        ),
+    )
+
+
+def submit_voice(ctx: HandlerContext, case: Case, revision: int | None, values: dict[str, str]) -> None:
+    kind, note = values.get("kind", "").strip(), values.get("note", "").strip()
+    plan = editable(ctx, case, change=False)
+    if kind not in voice_kinds(ctx, plan):
+        raise FieldError("kind", "plan.voice_form.pick")
+    if kind in decision.NEEDS_NOTE and not note:
+        raise FieldError("note", f"plan.stance_needs_note_form.{kind}")
+    if len(note) > decision.MAX_NOTE:
+        raise FieldError("note", "errors.too_long", limit=decision.MAX_NOTE, length=len(note))
+    ctx.checked()
+    speak(ctx, case, kind, note, revision)
+
+
 def submit_action(ctx: HandlerContext, case: Case, values: dict[str, str]) -> None:
     owner_id = values.get("owner", "")
     owner = ctx.session.get(Member, int(owner_id)) if owner_id.isdigit() else None
@@ -471,6 +526,18 @@ def register(router: Router) -> None:
         revision = action.value.partition(":")[2]
         case = cases.case_from_value(ctx, action.value)
         speak(ctx, case, "godkjenn", "", int(revision) if revision.isdigit() else None)
+
+    @router.action("plan.voice")
+    def voice_button(ctx: HandlerContext, action: Action) -> None:
+        revision = action.value.partition(":")[2]
+        case = cases.case_from_value(ctx, action.value)
+        ctx.open_form(voice_form(ctx, case, int(revision) if revision.isdigit() else None))
+
+    @router.form("plan.voice", check=True)
+    def submit_voice_form(ctx: HandlerContext, sub: Submission) -> None:
+        revision = sub.context.partition(":")[2]
+        case = cases.case_from_value(ctx, sub.context)
+        submit_voice(ctx, case, int(revision) if revision.isdigit() else None, sub.values)
 
     @router.form("plan.goal")
     def submit_goal(ctx: HandlerContext, sub: Submission) -> None:

@@ -12,12 +12,26 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from bot.chat.context import HandlerContext
-from bot.chat.model import Action, Command, Form, FormField, Header, Message, Reply, Submission, Text
+from bot.chat.context import Ask, HandlerContext, UserError
+from bot.chat.model import (
+    Action,
+    Button,
+    Buttons,
+    Command,
+    Form,
+    FormField,
+    Header,
+    Message,
+    Option,
+    Reply,
+    Submission,
+    Text,
+)
 from bot.chat.router import Router
 from bot.storage.models import Member, Unit
-from bot.toolbox import cases, corrections, define
+from bot.toolbox import access, cases, corrections, define, ending
 from bot.toolbox.models import Case
+from handlers import followup
 
 # A word as well as a flag: "bare-partene" reads as Norwegian, "--parter" as a command line (review §2.3).
 PARTIES_FLAGS = (
@@ -34,6 +48,17 @@ REFINE_WORDS = ("presiser", "presisér", "presisere", "refine")
 TRUE_WORDS = ("true", "ja", "yes", "j", "y", "x", "1", "on")
 # "/parts sak 2", "/parts problem #2": show case 2 – a bare number is never a new problem statement.
 _SHOW = re.compile(r"^#?\d{1,9}$")
+# Words that end a case without a plan, and how: "/parts sak #7 avslutt", "/parts sak 7 trekk",
+# "/parts problem lukk #3", or the word alone in the case's thread.
+END_WORDS = {
+    "avslutt": "closed", "lukk": "closed", "steng": "closed", "close": "closed", "end": "closed",
+    "trekk": "withdrawn", "trekk-tilbake": "withdrawn", "withdraw": "withdrawn",
+}  # fmt: skip
+_END_AFTER = re.compile(r"^#?(\d{1,9})\s+(\S+)\s*(.*)$", re.DOTALL)
+# "lukk #3 Løst på møtet" or "lukk 3" – but "Lukk 3 dører …" is a statement, not case 3.
+_END_BEFORE = re.compile(r"^(\S+)\s+(?:#(\d{1,9})(?:\s+(.*))?|(\d{1,9}))$", re.DOTALL)
+# A statement this thin is questioned before it becomes a case (ux.md item 5: "Sak #4: 😡😡", "Sak #7: 2").
+THIN_LIMIT = 200
 
 
 def checked(value: str) -> bool:
@@ -127,7 +152,97 @@ def start(ctx: HandlerContext, args: str, step: str, source_text: str | None = N
     if not text:
         ctx.open_form(start_form(ctx, step, source_text or "", parties))
         return
+    open_unless_thin(ctx, text, parties, step)
+
+
+def is_thin(text: str) -> bool:
+    """One word, or no letter or digit at all (emoji, punctuation): likely not what someone meant to start
+    a case with."""
+    cleaned = text.strip()
+    return len(cleaned) <= THIN_LIMIT and (len(cleaned.split()) == 1 or not any(c.isalnum() for c in cleaned))
+
+
+def open_unless_thin(ctx: HandlerContext, text: str, parties: bool, step: str) -> None:
+    """Open the case – but ask first when the statement is one word or only emoji ("Vil du virkelig …?")."""
+    if is_thin(text):
+        ctx.require_unit()
+        value = f"{step}|{'p' if parties else ''}|{text.strip()}"
+        question = ctx.t("case.thin_question", text=text.strip())
+        raise Ask(
+            Reply(
+                fallback=question,
+                blocks=(
+                    Text(question),
+                    Buttons(
+                        (
+                            Button(ctx.t("case.thin_start"), "case.start_anyway", value, "primary"),
+                            Button(ctx.t("case.thin_more"), "case.start_form", value),
+                        )
+                    ),
+                ),
+            )
+        )
     cases.open_case(ctx, text, parties_only=parties, step=step)
+
+
+def _start_value(value: str) -> tuple[str, bool, str]:
+    step, parties, text = [*value.split("|", 2), "", ""][:3]
+    if step not in ("define", "blindspot", "ideas"):
+        raise UserError("errors.unknown_action")
+    return step, parties == "p", text
+
+
+def end_form(ctx: HandlerContext, case: Case) -> Form:
+    return Form(
+        form_id="case.end",
+        title=ctx.t("case.end_form.title"),
+        submit_label=ctx.t("case.end_form.submit"),
+        context=str(case.id),
+        intro=ctx.t("case.end_form.intro", number=case.id, title=case.title),
+        fields=(
+            FormField(
+                "how",
+                ctx.t("case.end_form.how"),
+                "select",
+                options=tuple(Option(ctx.t(f"case.end_form.kinds.{k}"), k) for k in ending.END_KINDS),
+            ),
+            FormField(
+                "reason",
+                ctx.t("case.end_form.reason"),
+                "multiline",
+                optional=True,
+                max_length=ending.MAX_REASON,
+            ),
+        ),
+    )
+
+
+def _end_command(ctx: HandlerContext, args: str) -> bool:
+    """``#7 avslutt [why]``, ``lukk #3``, or the word alone in a case's thread: end that case."""
+    after, before = _END_AFTER.match(args), _END_BEFORE.match(args)
+    found = None
+    if after and after.group(2).lower() in END_WORDS:
+        found = (after.group(1), after.group(2), after.group(3))
+    elif before and before.group(1).lower() in END_WORDS:
+        found = (before.group(2) or before.group(4), before.group(1), before.group(3) or "")
+    if found is not None:
+        number, word, reason = found
+        _end(ctx, cases.load_case(ctx, int(number)), END_WORDS[word.lower()], reason)
+        return True
+    if args.lower() in END_WORDS:
+        case = cases.case_from_thread(ctx)
+        if case is not None:
+            _end(ctx, case, END_WORDS[args.lower()], "")
+            return True
+    return False
+
+
+def _end(ctx: HandlerContext, case: Case, how: str, reason: str) -> None:
+    if case.step == "agreed" and how == "closed" and case.closed_at is None:
+        # A decided plan being followed up closes through its own loop: goal, answers, indicators.
+        followup.close_case(ctx, case)
+    else:
+        ending.end_case(ctx, case, how, reason)
 
 
 def register(router: Router) -> None:
@@ -147,7 +262,7 @@ def register(router: Router) -> None:
         elif _SHOW.match(args):
             case = cases.load_case(ctx, int(args.lstrip("#")))
             ctx.private(cases.render_head(ctx, case))
-        else:
+        elif not _end_command(ctx, args):
             start(ctx, args, "define", cmd.source_text)
 
     @router.command("neste", "next", "videre", help_key="case.help.neste")
@@ -179,7 +294,40 @@ def register(router: Router) -> None:
     def submit_start(ctx: HandlerContext, sub: Submission) -> None:
         step = sub.context if sub.context in ("define", "blindspot", "ideas") else "define"
         text = sub.values.get("statement", "")
-        cases.open_case(ctx, text, parties_only=checked(sub.values.get("parties", "")), step=step)
+        open_unless_thin(ctx, ctx.text(text), checked(sub.values.get("parties", "")), step)
+
+    @router.action("case.start_anyway")
+    def start_anyway(ctx: HandlerContext, action: Action) -> None:
+        step, parties, text = _start_value(action.value)
+        cases.open_case(ctx, text, parties_only=parties, step=step)
+
+    @router.action("case.start_form")
+    def start_with_form(ctx: HandlerContext, action: Action) -> None:
+        step, parties, text = _start_value(action.value)
+        ctx.open_form(start_form(ctx, step, text, parties))
+
+    @router.action(access.PICK_ACTION)
+    def pick(ctx: HandlerContext, action: Action) -> None:
+        # The answer to "which case?": the command runs again as typed, and which_case reads the choice
+        # from this press. Same handler, same access policy, the person's own rights.
+        _, name, args = [*action.value.split("|", 2), "", ""][:3]
+        spec = router.commands.get(name)
+        if spec is None:
+            raise UserError("errors.unknown_action")
+        spec.handler(ctx, Command(ctx.actor, ctx.place, name, args, trigger_id=action.trigger_id))
+
+    @router.action("case.end")
+    def end_button(ctx: HandlerContext, action: Action) -> None:
+        case = cases.case_from_value(ctx, action.value)
+        cases.require_open(case)
+        if not access.may_end_case(ctx.session, ctx.organisation.id, ctx.member.id, case):
+            raise UserError("case.end_not_allowed")
+        ctx.open_form(end_form(ctx, case))
+
+    @router.form("case.end")
+    def submit_end(ctx: HandlerContext, sub: Submission) -> None:
+        case = cases.case_from_value(ctx, sub.context)
+        ending.end_case(ctx, case, sub.values.get("how", ""), sub.values.get("reason", ""))
 
     @router.action("case.next")
     def next_button(ctx: HandlerContext, action: Action) -> None:

@@ -131,7 +131,63 @@ def head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
     vote = case_vote(ctx, case)
     if vote is None:
         return []
-    return [Button(ctx.t("vote.ballot_button"), "vote.ballot", str(vote.id), "primary")]
+    buttons = [Button(ctx.t("vote.ballot_button"), "vote.ballot", str(vote.id), "primary")]
+    if vote.status == "open" and voting.voter_count(ctx.session, vote.id) == 0:
+        # Until the first dot the steerers may change budget, cap and deadline (the head is redrawn when
+        # the first person votes, and the button goes).
+        buttons.append(Button(ctx.t("vote.rules_button"), "vote.rules", str(vote.id)))
+    return buttons
+
+
+def rules_form(ctx: HandlerContext, case: Case, vote: Vote) -> Form:
+    """ "Endre reglene": budget, cap and deadline of a case's vote, as `/parts stemme 5 2 fredag` does."""
+    timezone = _timezone(ctx, case.unit_id)
+    return Form(
+        form_id="vote.rules",
+        title=ctx.t("vote.rules_form.title"),
+        submit_label=ctx.t("vote.rules_form.submit"),
+        context=str(vote.id),
+        intro=ctx.t("vote.rules_form.intro", rules=voting.rules_text(ctx.t, vote, timezone)),
+        fields=(
+            FormField("budget", ctx.t("vote.form.budget"), "number", initial=str(vote.budget)),
+            FormField("cap", ctx.t("vote.form.cap"), "number", initial=str(vote.cap)),
+            FormField(
+                "deadline",
+                ctx.t("vote.form.deadline"),
+                optional=True,
+                hint=ctx.t("vote.rules_form.deadline_hint"),
+            ),
+        ),
+    )
+
+
+def _open_case_vote(ctx: HandlerContext, value: str) -> tuple[Vote, Case]:
+    vote, case = _vote(ctx, value)
+    if case is None or vote.status != "open":
+        raise UserError("vote.closed")
+    cases.require_open(case)
+    cases.require_steer(ctx, case)
+    if voting.voter_count(ctx.session, vote.id) > 0:
+        raise UserError("vote.already_voting")
+    return vote, case
+
+
+def submit_rules(ctx: HandlerContext, sub: Submission) -> None:
+    vote, case = _open_case_vote(ctx, sub.context)
+    with in_field("budget"):
+        budget = _number(sub.values.get("budget", ""), "vote.bad_budget")
+        if not 1 <= budget <= voting.MAX_BUDGET:
+            raise UserError("vote.bad_budget", limit=voting.MAX_BUDGET)
+    with in_field("cap"):
+        cap = _number(sub.values.get("cap", ""), "vote.bad_cap")
+        voting.check_settings(budget, cap)
+    deadline = None
+    if sub.values.get("deadline", "").strip():
+        with in_field("deadline"):
+            deadline = parse_deadline(sub.values["deadline"], ctx.now, _timezone(ctx, case.unit_id))
+    ctx.checked()
+    reconfigure(ctx, case, vote, (budget, cap, deadline))
+    ctx.private(ctx.t("vote.rules_saved", number=case.id))
 
 
 def on_message(ctx: HandlerContext, case: Case, msg: Message) -> None:
@@ -329,12 +385,18 @@ def _open_standalone(ctx: HandlerContext) -> Vote:
 
 
 def command(ctx: HandlerContext, cmd: Command) -> None:
+    standalone_id = voting.vote_id_from_key(ctx.thread_key)
     number, rest = cases.split_case_ref(cmd.args)
-    case = cases.load_case(ctx, number) if number is not None else cases.case_from_thread(ctx)
+    closing = bool(rest.split()) and rest.split()[0].lower() in CLOSE_WORDS
+    if standalone_id is not None and number is None:
+        case = None  # in a standalone vote's thread: that vote
+    else:
+        # Outside a case, "lukk" closes the unit's standalone vote; anything else may start one.
+        usage = ctx.t("vote.usage_case")
+        new = None if closing else "case.pick_new.vote"
+        case, rest = cases.which_case(ctx, cmd.args, usage, new=new, none_ok=closing, bare=False)
     words = rest.split()
-    closing = bool(words) and words[0].lower() in CLOSE_WORDS
     if case is None:
-        standalone_id = voting.vote_id_from_key(ctx.thread_key)
         if standalone_id is not None:
             vote, _ = _vote(ctx, str(standalone_id))
             if closing:
@@ -405,6 +467,15 @@ def register(router: Router) -> None:
     def close_button(ctx: HandlerContext, action: Action) -> None:
         vote, case = _vote(ctx, action.value)
         close_any(ctx, vote, case)
+
+    @router.action("vote.rules")
+    def rules_button(ctx: HandlerContext, action: Action) -> None:
+        vote, case = _open_case_vote(ctx, action.value)
+        ctx.open_form(rules_form(ctx, case, vote))
+
+    @router.form("vote.rules", check=True)
+    def rules_submitted(ctx: HandlerContext, sub: Submission) -> None:
+        submit_rules(ctx, sub)
 
     @router.form("vote.create", check=True)
     def create(ctx: HandlerContext, sub: Submission) -> None:

@@ -46,6 +46,17 @@ class UserError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+        # A whole answer instead of the prompt ``key`` (see :class:`Ask`).
+        self.reply: Reply | None = None
+
+
+class Ask(UserError):
+    """Not a mistake: the bot needs a choice before it can act ("Gjelder det sak #2 eller en ny?"). The
+    person gets ``reply`` (with buttons) privately, and nothing the handler wrote is kept."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("errors.ask")
+        self.reply = reply
 
 
 class CheckPassed(Exception):

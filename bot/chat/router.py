@@ -223,7 +223,7 @@ class Router:
             detached.discard(session)
             log.info("user error %s for %s", err.key, _describe(event))
             ctx.effects.clear()
-            ctx.private(t(language, err.key, **err.values))
+            ctx.private(err.reply if err.reply is not None else t(language, err.key, **err.values))
             if isinstance(err, FieldError):
                 fields[err.field] = t(language, err.key, **err.values)
         except IntegrityError as exc:

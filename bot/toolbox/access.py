@@ -40,7 +40,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
-from bot.chat.context import HandlerContext, UserError
+from bot.chat.context import Ask, HandlerContext, UserError
+from bot.chat.model import Action, Button, Buttons, Command, Reply, Text
 from bot.roles import holds, party_unit_ids, roles_of
 from bot.storage.models import PARTY_ROLES, REPRESENTATIVE_ROLES, Membership, Unit
 from bot.toolbox.models import Case
@@ -95,6 +96,14 @@ def may_steer_case(session: Session, organisation_id: int, member_id: int, case:
     if not may_see_case(session, organisation_id, member_id, case):
         return False
     return case.started_by_id == member_id or is_party(session, case.unit_id, member_id)
+
+
+def may_end_case(session: Session, organisation_id: int, member_id: int, case: Case) -> bool:
+    """Withdraw or close a case without a plan: its starter or a party of its unit (the steerers), and
+    only while it is open and undecided (a decided plan is followed up and closed by its own loop)."""
+    if case.closed_at is not None or case.step == "agreed":
+        return False
+    return may_steer_case(session, organisation_id, member_id, case)
 
 
 # How long the author of an entry may take it back with the "Angre" button: long enough to notice a
@@ -377,24 +386,111 @@ def split_case_ref(args: str) -> tuple[int | None, str]:
     return int(match.group(1)), args.strip()[match.end() :]
 
 
+# The "which case?" question: a button per open case (newest first), and one for something new.
+PICK_ACTION = "case.pick"
+PICK_NEW = "new"
+MAX_PICK_CASES = 5
+# A button carries the command's words back (Slack allows 2000 characters in a button's value).
+MAX_PICK_ARGS = 1500
+
+
 def resolve_case(ctx: HandlerContext, args: str, usage: str) -> tuple[Case, str]:
-    """The case a command is about: ``#12`` first in its arguments, else the thread it was typed in."""
-    number, rest = split_case_ref(args)
-    if number is not None:
-        return load_case(ctx, number), rest
-    bare = _BARE_REF.match(args.strip())
-    if bare is not None:
-        try:
-            return load_case(ctx, int(bare.group(1))), args.strip()[bare.end() :]
-        except UserError:
-            pass  # no such case: the number belongs to the rest (a date, a count)
-    case = case_from_thread(ctx)
-    if case is None:
-        raise UserError("case.which", usage=usage)
+    """The case a command is about, by :func:`which_case`; never ``None``."""
+    case, rest = which_case(ctx, args, usage)
+    assert case is not None  # which_case answers None only when something new is allowed
     return case, rest
 
 
+def which_case(
+    ctx: HandlerContext,
+    args: str,
+    usage: str,
+    *,
+    new: str | None = None,
+    none_ok: bool = False,
+    bare: bool = True,
+) -> tuple[Case | None, str]:
+    """The one rule for which case a command is about, used by every command that needs a case:
+
+    1. ``#12`` or ``12`` first in its arguments: case 12 (a bare number that is no case of yours belongs to
+       the rest: a date, a count);
+    2. the answer to an earlier "which case?" question (the :data:`PICK_ACTION` button): the chosen case;
+    3. typed in a case's thread: that case;
+    4. elsewhere: the open cases this person may see in the unit. With exactly one, and nothing new
+       possible, that one; otherwise a short question with a button per case – and, when the command can
+       also start something new (``new`` names that button's prompt), "Gjelder det sak #2 eller en ny?".
+       Never a silent new case: ``None`` (start something new) only when the person chose it, or when there
+       is no open case at all and ``new`` or ``none_ok`` says that is fine.
+
+    ``bare=False`` for commands whose own arguments start with numbers (``/parts stemme 5 2``): only ``#12``.
+    """
+    number, rest = split_case_ref(args)
+    if number is not None:
+        return load_case(ctx, number), rest
+    leading = _BARE_REF.match(args.strip()) if bare else None
+    if leading is not None:
+        try:
+            return load_case(ctx, int(leading.group(1))), args.strip()[leading.end() :]
+        except UserError:
+            pass  # no such case: the number belongs to the rest (a date, a count)
+    chosen = _picked(ctx)
+    if chosen == PICK_NEW and new is not None:
+        return None, rest
+    if chosen is not None and chosen.isdigit():
+        return load_case(ctx, int(chosen)), rest
+    case = case_from_thread(ctx)
+    if case is not None:
+        return case, rest
+    open_cases = visible_cases(ctx) if ctx.unit is not None else []
+    if new is not None:
+        # A decided plan being followed up is no place for a new idea hunt, blind spot or vote.
+        open_cases = [c for c in open_cases if c.step != "agreed"]
+    if not open_cases:
+        if new is not None or none_ok:
+            return None, rest
+        raise UserError("case.which", usage=usage)
+    if len(open_cases) == 1 and new is None:
+        return open_cases[0], rest
+    raise Ask(_which_question(ctx, open_cases[:MAX_PICK_CASES], args, usage, new))
+
+
+def _picked(ctx: HandlerContext) -> str | None:
+    """The case id (or :data:`PICK_NEW`) chosen with a "which case?" button, if this event is that press."""
+    event = ctx.event
+    if not isinstance(event, Action) or event.action_id != PICK_ACTION:
+        return None
+    return event.value.split("|", 1)[0]
+
+
+def _which_question(ctx: HandlerContext, found: list[Case], args: str, usage: str, new: str | None) -> Reply:
+    named = [ctx.t("case.which_case", number=c.id, step=ctx.t(f"case.steps.{c.step}")) for c in found]
+    listed = (
+        ctx.t("case.which_or", first=", ".join(named[:-1]), last=named[-1]) if len(named) > 1 else named[0]
+    )
+    event = ctx.event
+    if not isinstance(event, Command) or len(args) > MAX_PICK_ARGS or "|" in event.name:
+        # Nothing a button could carry back: the person adds the number themselves.
+        raise UserError("case.which_many", cases=listed, usage=usage)
+    text = (
+        ctx.t("case.which_or_new", cases=listed) if new is not None else ctx.t("case.which_one", cases=listed)
+    )
+    buttons = [
+        Button(ctx.t("case.pick_button", number=c.id), PICK_ACTION, f"{c.id}|{event.name}|{args}")
+        for c in found
+    ]
+    if new is not None:
+        buttons.append(Button(ctx.t(new), PICK_ACTION, f"{PICK_NEW}|{event.name}|{args}"))
+    return Reply(fallback=text, blocks=(Text(text), Buttons(tuple(buttons))))
+
+
+def require_open(case: Case) -> None:
+    """A withdrawn or closed case takes no more steps, ideas, questions or plan changes."""
+    if case.end_reason is not None:
+        raise UserError("case.ended_already", number=case.id)
+
+
 def require_step(case: Case, *steps: str) -> None:
+    require_open(case)
     if case.step not in steps:
         raise UserError(f"case.wrong_step.{case.step}", number=case.id)
 

@@ -28,11 +28,13 @@ from bot.toolbox.access import (
     case_from_value,
     case_id_from_key,
     load_case,
+    require_open,
     require_steer,
     require_step,
     resolve_case,
     split_case_ref,
     visible_cases,
+    which_case,
 )
 from bot.toolbox.chatter import is_chatter
 from bot.toolbox.history import case_history
@@ -63,6 +65,7 @@ __all__ = [
     "post_in_case",
     "refresh_head",
     "render_head",
+    "require_open",
     "require_steer",
     "require_step",
     "resolve_case",
@@ -71,6 +74,7 @@ __all__ = [
     "step_label",
     "versions",
     "visible_cases",
+    "which_case",
 ]
 
 # A case title is the first words of the first statement; the statement itself may be longer.
@@ -183,8 +187,9 @@ def starter_text(ctx: HandlerContext, case: Case) -> str:
 def render_head(ctx: HandlerContext, case: Case) -> Reply:
     title = ctx.t("case.head_title", number=case.id, title=case.title)
     people = ", ".join(name_of(m) for m in participants(ctx.session, case)) or ctx.t("case.nobody_yet")
+    step = ctx.t(f"case.ended_step.{case.end_reason}") if case.end_reason else step_label(ctx, case.step)
     fields: list[tuple[str, str]] = [
-        (ctx.t("case.field_step"), step_label(ctx, case.step)),
+        (ctx.t("case.field_step"), step),
         (ctx.t("case.field_started_by"), starter_text(ctx, case)),
         (ctx.t("case.field_people"), people),
     ]
@@ -207,11 +212,16 @@ def render_head(ctx: HandlerContext, case: Case) -> Reply:
 
 
 def _head_buttons(ctx: HandlerContext, case: Case) -> list[Button]:
+    if case.end_reason is not None:
+        return [Button(ctx.t("case.history_button"), "case.history", str(case.id))]
     step_buttons = ctx.steps.head_buttons.get(case.step)
     buttons = list(step_buttons(ctx, case)) if step_buttons is not None else []
     if next_step(case.step) is not None:
         buttons.append(Button(ctx.t("case.next_button"), "case.next", f"{case.id}:{case.step}"))
     buttons.append(Button(ctx.t("case.history_button"), "case.history", str(case.id)))
+    if case.closed_at is None and case.step != "agreed":
+        # A decided plan is followed up and closed by its own loop (handlers/followup.py), not withdrawn.
+        buttons.append(Button(ctx.t("case.end_button"), "case.end", str(case.id)))
     return buttons
 
 
@@ -251,6 +261,7 @@ def close_step(ctx: HandlerContext, case: Case, expected: str | None = None) -> 
     """A person closes the current step. ``expected`` is the step a button was made for: a second click
     after the case moved on changes nothing."""
     require_steer(ctx, case)
+    require_open(case)
     if expected is not None and expected != case.step:
         raise UserError("case.already_moved", step=step_label(ctx, case.step))
     following = next_step(case.step)
@@ -267,6 +278,7 @@ def jump_to(ctx: HandlerContext, case: Case, step: str) -> None:
     if case.step == step:
         return
     require_steer(ctx, case)
+    require_open(case)
     advance(ctx, case, step)
 
 
@@ -318,8 +330,8 @@ def open_case(
 
 def handle_thread_message(ctx: HandlerContext, msg: Message) -> None:
     case = case_from_thread(ctx)
-    if case is None:
-        return
+    if case is None or case.end_reason is not None:
+        return  # an ended case takes nothing more: the thread is conversation now
     first = msg.text.split(maxsplit=1)
     if first and first[0].lower().strip(":,") in ("anonym", "anonymt", "anonymous", "anon"):
         # "Anonymt: …" in any step's thread: everyone saw who wrote it, so it is not stored under the

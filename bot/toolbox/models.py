@@ -55,6 +55,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # How a case ended without a decided plan: "withdrawn" (by its starter or a party: started by mistake,
+    # no longer wanted) or "closed" (dealt with another way). ``None`` while open and for decided plans.
+    end_reason: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class CaseVersion(Base):

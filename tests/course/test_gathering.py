@@ -80,6 +80,8 @@ async def test_the_draft_for_module_4_builds_on_the_open_case_and_its_ideas(
     clock.set(oslo(2027, 2, 10, 10).astimezone(UTC))
     await console.as_("Ola", "/parts problem --parter Konflikt mellom to på avdelingen")
     out = await console.type("/parts idejakt Garderoben (igjen); kaos om morgenen")
+    # Case #1 is open, so the bot asks whether this is about it or something new (issue 13).
+    out = await console.type(option_number(out, "En ny sak"))
     head = message_number(out, "== Sak #2")
     await console.as_("Per", f"/tråd {head}", "Faste plasser for hver gruppe")
     await console.as_("Aisha", "Ja, og #1 med navn og bilde", "/kanal")

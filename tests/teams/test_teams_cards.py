@@ -198,8 +198,8 @@ async def test_the_card_secret_survives_a_restart(start_teams: Any) -> None:
 
 
 async def test_a_wrong_time_in_a_card_is_named_and_the_card_keeps_what_was_typed(teams: TeamsDriver) -> None:
-    # HØRA as a card: the time field gets "kl 25" (the day is a date picker) – the answer names it, nothing
-    # is stored, and the card is not replaced, so everything typed into it is still there to correct.
+    # HØRA as a card: the time field gets "kl 25" (the day is a date picker) – the card is drawn again in
+    # place with the message right under the time field and everything typed still in it; nothing is stored.
     await teams.say(KARI, "rolle leder")
     mark = teams.mark()
     await teams.say(KARI, "høra")
@@ -223,9 +223,14 @@ async def test_a_wrong_time_in_a_card_is_named_and_the_card_keeps_what_was_typed
     )
     mark = teams.mark()
     assert await teams.send(submit) == 200
-    sent = teams.since(mark)
-    assert any("«kl 25» er ikke et klokkeslett." in c.text for c in sent if c.conversation == KARI.chat)
-    assert not [c for c in sent if c.method == "PUT"]
-    assert not [c for c in sent if c.conversation == CHANNEL]
+    [redrawn] = teams.since(mark)
+    assert redrawn.method == "PUT" and redrawn.activity_id == form.returned
+    assert redrawn.conversation == KARI.chat
+    body = redrawn.cards[0]["body"]
+    values = {e["id"]: e.get("value") for e in body if str(e.get("id", "")).startswith("f:")}
+    assert values == {**inputs, "f:length": 45, "f:case": None}
+    after_time = body[next(i for i, e in enumerate(body) if e.get("id") == "f:time") + 1]
+    assert after_time["text"].startswith("«kl 25» er ikke et klokkeslett.")
+    assert after_time["color"] == "attention"
     with teams.bot.db.transaction() as session:
         assert session.scalar(select(func.count(Meeting.id))) == 0

@@ -152,6 +152,24 @@ def test_a_meeting_is_seen_by_its_unit_and_run_by_its_organiser(world: World) ->
     assert access.may_run_meeting(s, world.org + 1, world.per, meeting) is False
 
 
+def test_a_case_is_ended_by_its_starter_or_a_party_of_its_unit_while_open(world: World) -> None:
+    s, org, case = world.session, world.org, world.open_case  # started by Per (staff)
+    assert access.may_end_case(s, org, world.per, case)  # its starter
+    assert access.may_end_case(s, org, world.kari, case)  # the leder of its unit
+    assert not access.may_end_case(s, org, world.siri, case)  # staff who did not start it
+    assert not access.may_end_case(s, org, world.outsider, case)  # a verneombud of another unit
+    # A parties-only case: its starter and the parties; staff do not even see it.
+    assert access.may_end_case(s, org, world.siri, world.private)
+    assert not access.may_end_case(s, org, world.per, world.private)
+    # Decided (followed up, closed by its own loop) or ended (closed_at set): nobody withdraws it.
+    case.step = "agreed"
+    assert not access.may_end_case(s, org, world.per, case)
+    assert not access.may_end_case(s, org, world.kari, case)
+    case.step, case.closed_at = "plan", NOW
+    assert not access.may_end_case(s, org, world.per, case)
+    assert not access.may_end_case(s, org, world.kari, case)
+
+
 def test_a_trio_meeting_is_seen_and_planned_by_the_trio_of_its_own_unit_only(world: World) -> None:
     from bot.toolbox.models_plan import Meeting
 

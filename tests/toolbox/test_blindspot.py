@@ -144,6 +144,8 @@ async def test_leftovers_are_never_released_at_close_and_are_deleted(make_bot, d
     # The starter adds one question of their own next to Siri's and closes the step: two questions from
     # two people are not a batch of three, so closing reveals nothing (SEC-03, variant B).
     out = await console.as_("Ola", "/kanal", "/parts blindsone Vikarer uten opplæring")
+    # Case #1 is open: "Gjelder det sak #1 eller en ny?" – never a silent new case (issue 13).
+    out = await console.type(option_number(out, "En ny sak"))
     second = message_number(out, "== Sak #2")
     await console.as_("Siri", "/dm", "/parts blindsone anonym 2 Hvem lærer opp vikarene?")
     await console.as_("Ola", "/dm", "/parts blindsone anonym 2 Finnes det en vikarperm?")
@@ -212,14 +214,15 @@ async def test_a_batch_setting_below_three_is_ignored(make_bot, database) -> Non
 
 async def test_anonymous_needs_a_case_and_sane_text(make_bot, database) -> None:  # type: ignore[no-untyped-def]
     console, _ = await blindspot_case(make_bot)
+    # With one open case, a direct message without a number is about that case (ux.md item 26).
     out = await console.as_("Siri", "/dm", "/parts blindsone anonym Hvem bestemmer?")
-    assert "Hvilken sak gjelder det?" in out
+    assert "lagt inn anonymt i sak #1" in out
     out = await console.type("/parts blindsone anonym 1 " + "y" * 2001)
     assert "Teksten er for lang (2001 tegn). Maks er 2000 tegn" in out
     out = await console.type("/parts blindsone anonym 7 Hei?")
     assert "Jeg finner ingen sak #7 som du har tilgang til." in out
     with database.transaction() as s:
-        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 0
+        assert s.scalar(select(func.count()).select_from(PendingQuestion)) == 1
 
 
 def test_an_askers_hash_depends_on_the_pools_salt_and_the_key() -> None:

@@ -186,8 +186,8 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(make_bot, databas
     assert "Det er allerede registrert." in await console.type(
         "/parts plan tiltak Kari Holm fredag Lage tavle"
     )
-    out = await console.type("/kanal", "/parts plan mål Noe")
-    assert "Hvilken sak gjelder det?" in out
+    out = await console.type("/kanal", "/parts plan #7 mål Noe")
+    assert "Jeg finner ingen sak #7 som du har tilgang til." in out
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(ActionItem)) == 1
         plan = s.scalar(select(Plan))
@@ -197,8 +197,8 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(make_bot, databas
 async def test_without_any_party_role_nobody_can_approve(make_bot) -> None:  # type: ignore[no-untyped-def]
     console = ConsoleDriver(make_bot())
     await console.start()
-    out = await console.as_("Per", "/parts idejakt Garderoben")
-    thread = message_number(out, "== Sak #1: Garderoben ==")
+    out = await console.as_("Per", "/parts idejakt Garderoben om morgenen")
+    thread = message_number(out, "== Sak #1: Garderoben om morgenen ==")
     await console.type(f"/tråd {thread}", "Tavle")
     out = await console.type("/parts plan", "/parts plan mål Ro", "/parts plan tiltak meg fredag Lage tavle")
     assert "Barnehagen har ingen bekreftet verneombud eller tillitsvalgt i Partsbot ennå." in out

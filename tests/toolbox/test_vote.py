@@ -149,10 +149,10 @@ async def test_case_without_ideas_cannot_vote(make_bot, database) -> None:  # ty
     console = ConsoleDriver(make_bot())
     await console.start()
     await console.as_("Ola verneombud")
-    out = await console.type("/parts idejakt Garderoben")
-    thread = message_number(out, "== Sak #1: Garderoben ==")
+    out = await console.type("/parts idejakt Garderoben om morgenen")
+    thread = message_number(out, "== Sak #1: Garderoben om morgenen ==")
     out = await console.type(f"/tråd {thread}", "/parts stemme")
-    assert "Sak 1 har ingen idéer ennå" in out
+    assert "Sak #1 har ingen idéer ennå" in out
     with database.transaction() as s:
         assert s.scalar(select(Case.step)) == "ideas"
         assert s.scalar(select(func.count()).select_from(Vote)) == 0
@@ -174,7 +174,9 @@ async def test_deadline_closes_votes_through_the_scheduler_hook(make_bot, databa
     await _case_with_ideas(console)
     await console.as_("Ola", "/parts stemme 3 2 i morgen 12:00")
     await console.type("#2 #2 #3")
-    await console.type("/kanal", "/parts stemme")
+    out = await console.type("/kanal", "/parts stemme")
+    # Case #1 is voting: "Gjelder det sak #1 eller en ny?" – the standalone vote is a choice (issue 13).
+    await console.type(option_number(out, "En ny avstemming"))
     await console.type("Egen liste", "A; B", "3", "2", "i morgen")
     with database.transaction() as s:
         assert close_due_votes(s, clock(), bot.router.steps) == []

@@ -484,8 +484,12 @@ class ConsoleChat:
         assert current is not None
         value = text
         if current.kind == "select":
+            # The number shown, or what the option says ("Per", "enig med merknad"), as on a platform's list.
+            named = [o.value for o in current.options if o.label.casefold() == text.casefold()]
             if text.isdigit() and 1 <= int(text) <= len(current.options):
                 value = current.options[int(text) - 1].value
+            elif len(named) == 1:
+                value = named[0]
             elif text and text not in {o.value for o in current.options}:
                 self.write(self.say("pick_number", count=len(current.options)))
                 return

@@ -31,6 +31,7 @@ import re
 import uuid
 from collections.abc import Callable, Collection, Coroutine
 from copy import copy
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -39,7 +40,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from bot import grants
 from bot.adapters.teams import files
 from bot.adapters.teams.messenger import TeamsMessenger
-from bot.adapters.teams.payload import BadSubmission, parse_submission
+from bot.adapters.teams.payload import BadSubmission, form_of, parse_submission
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
 from bot.chat.inbox import Received
 from bot.chat.messenger import DeliveryError
@@ -292,7 +293,42 @@ class TeamsTurns:
             log.info("ignoring a Teams message without text (attachments only?) in %s", _describe(activity))
         if event is None:
             return False
+        if isinstance(event, Submission) and await self._refused_at_a_field(activity, event):
+            return False  # drawn again with the errors; the inbox item is closed unprocessed
         await self.bot.handle(event, inbox_id=item.id, spawn=self.spawn)
+        return True
+
+    async def _refused_at_a_field(self, activity: Any, submission: Submission) -> bool:
+        """A form whose handler refuses a field (checked without keeping anything, as Slack's modals are)
+        is drawn again in place: the message at the field, everything typed kept. Forms that do not opt in
+        to checks, and cards that cannot be redrawn, go to the handler, which answers privately."""
+        card_id = getattr(activity, "reply_to_id", None)
+        form = form_of(
+            (activity.value.get("action") or {}).get("data")
+            if activity.type == ActivityTypes.invoke and isinstance(activity.value, dict)
+            else activity.value,
+            await self.messenger.signer(),
+        )
+        if not card_id or form is None:
+            return False
+        try:
+            errors = await self.bot.check(submission)
+        except Exception:
+            log.exception("checking a Teams form failed; submitting it unchecked")
+            return False
+        if not errors:
+            return False
+        typed = replace(
+            form,
+            fields=tuple(replace(f, initial=submission.values.get(f.name, "")) for f in form.fields),
+        )
+        try:
+            await self.messenger.redraw_form(
+                submission.place, submission.actor.user_id, str(card_id), typed, errors
+            )
+        except DeliveryError as exc:
+            log.warning("could not redraw Teams form %s: %s; answering privately", form.form_id, exc)
+            return False
         return True
 
     async def _remember_installer(self, activity: Any) -> None:

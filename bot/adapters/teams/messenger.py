@@ -213,6 +213,31 @@ class TeamsMessenger:
             raise DeliveryError(str(exc), retryable=False) from None
         await self._send_cards(reference, chat, None, form.title, Rendered(cards=[content]))
 
+    async def redraw_form(
+        self, place: Place, user_id: str, message_id: str, form: Form, errors: dict[str, str]
+    ) -> None:
+        """The form card ``message_id`` again, in place: the errors at their fields and the fields holding
+        what was typed (``form``'s initial values). The card lives where :meth:`open_form` put it."""
+        if place.is_direct:
+            reference = await self._reference_for(place)
+            chat = place.channel
+        else:
+            reference = await self._personal(place.workspace, user_id)
+            chat = reference.conversation.id
+        texts = await self._texts(place.workspace, user_id=user_id)
+        try:
+            content = render_form(form, await self.signer(), texts, errors)
+        except ValueError as exc:
+            raise DeliveryError(str(exc), retryable=False) from None
+        activity = self._activity(reference, chat, content, form.title, [])
+        activity.id = message_id
+        await self._call(
+            reference,
+            chat,
+            "update",
+            lambda client: client.conversations.update_activity(chat, message_id, activity),
+        )
+
     # References ------------------------------------------------------------------------------------
 
     async def _reference_for(self, place: Place) -> Any:

@@ -11,7 +11,12 @@ Data layout (all strings or lists, so the JSON survives the round trip through T
     {"partsbot": "action", "id": "roles.answer", "value": "12", "sig": "…"}             a button
     {"partsbot": "action", "id": "vote.pick", "input": "c:1", "options": [...], "sig": …}  a choice
     {"partsbot": "form", "id": "roles.answer", "context": "12",
-     "fields": [["do", "multiline", 2000, []], …], "sig": "…"}                           a form
+     "fields": [["do", "multiline", 2000, []], …],
+     "form": ["title", "submit", "intro", [["label", "hint", "optional", [["label", "value"], …]], …]],
+     "sig": "…"}                                                                          a form
+
+A form carries its own words ("form"), signed like the rest, so a submission with a mistake can be drawn
+again – the error at its field, what was typed kept – without the bot storing the form anywhere.
 
 Input ids are ``f:<field name>`` in forms and ``c:<n>`` for choices, so they can never overwrite the keys
 above when Teams merges them into the data.
@@ -27,13 +32,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.chat.model import Action, Actor, Form, Place, Submission
+from bot.chat.model import Action, Actor, Form, FormField, Option, Place, Submission
 
 MARK = "partsbot"
 KINDS = ("action", "form")
 SIGNATURE = "sig"
 # The keys the bot writes; everything else in a submission is an input value.
-SIGNED_KEYS = ("partsbot", "id", "value", "context", "input", "options", "fields")
+SIGNED_KEYS = ("partsbot", "id", "value", "context", "input", "options", "fields", "form")
 RESERVED_KEYS = (*SIGNED_KEYS, SIGNATURE)
 FIELD_PREFIX = "f:"
 # Inputs of the other choices on the same card arrive with every button press (Teams sends all of a card's
@@ -98,7 +103,55 @@ def form_data(signer: Signer, form: Form) -> dict[str, Any]:
         [field.name, field.kind, field.max_length or 0, [o.value for o in field.options]]
         for field in form.fields
     ]
-    return signer.sign({MARK: "form", "id": form.form_id, "context": form.context, "fields": fields})
+    words = [
+        form.title,
+        form.submit_label,
+        form.intro,
+        [
+            [
+                field.label,
+                field.hint,
+                "1" if field.optional else "",
+                [[o.label, o.value] for o in field.options],
+            ]
+            for field in form.fields
+        ],
+    ]
+    return signer.sign(
+        {MARK: "form", "id": form.form_id, "context": form.context, "fields": fields, "form": words}
+    )
+
+
+def form_of(value: object, signer: Signer) -> Form | None:
+    """The form a (signed) submission was made on, as the bot rendered it; ``None`` for anything else
+    (a button, a card from before forms carried their words, a signature that does not match)."""
+    if not isinstance(value, dict) or value.get(MARK) != "form" or not signer.verify(value):
+        return None
+    specs, words = value.get("fields"), value.get("form")
+    try:
+        title, submit, intro, labels = words  # type: ignore[misc]
+        fields = tuple(
+            FormField(
+                name=spec[0],
+                label=str(label),
+                kind=spec[1],
+                optional=bool(optional),
+                max_length=spec[2] or None,
+                options=tuple(Option(str(o[0]), str(o[1])) for o in options),
+                hint=str(hint),
+            )
+            for spec, (label, hint, optional, options) in zip(specs, labels, strict=True)  # type: ignore[arg-type]
+        )
+    except (TypeError, ValueError, IndexError):
+        return None
+    return Form(
+        form_id=str(value.get("id")),
+        title=str(title),
+        submit_label=str(submit),
+        fields=fields,
+        context=str(value.get("context", "")),
+        intro=str(intro),
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -416,8 +416,14 @@ def _input(form_field: FormField, texts: CardTexts) -> list[Element]:
     return [element, *after]
 
 
-def render_form(form: Form, signer: Signer, texts: CardTexts) -> dict[str, Any]:
-    """A form as one card with inputs and a submit button. Raises ValueError if it cannot fit in one."""
+def render_form(
+    form: Form, signer: Signer, texts: CardTexts, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A form as one card with inputs and a submit button. Raises ValueError if it cannot fit in one.
+
+    ``errors`` (field name → what is wrong) draws it again after a submission the handler refused: each
+    message right under its field, in the attention colour, with the fields' ``initial`` values holding
+    what the person typed."""
     body: list[Element] = [
         {"type": "TextBlock", "text": defuse(form.title), "wrap": True, "style": "heading", "size": "Medium"}
     ]
@@ -425,6 +431,17 @@ def render_form(form: Form, signer: Signer, texts: CardTexts) -> dict[str, Any]:
         body.extend(_text_lines(form.intro))
     for form_field in form.fields:
         body.extend(_input(form_field, texts))
+        if errors and form_field.name in errors:
+            body.append(
+                {
+                    "type": "TextBlock",
+                    "text": defuse(errors[form_field.name]),
+                    "wrap": True,
+                    "color": "attention",
+                    "weight": "bolder",
+                    "spacing": "none",
+                }
+            )
     submit = {
         "type": "Action.Submit",
         "title": ellipsis(form.submit_label, BUTTON_CHARS),
