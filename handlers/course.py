@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from bot.chat.context import HandlerContext, UserError, in_field
+from bot.chat.context import FieldError, HandlerContext, UserError, in_field
 from bot.chat.model import (
     Action,
     Block,
@@ -345,18 +345,35 @@ def _weekday(value: str) -> int:
 
 def save_settings(ctx: HandlerContext, values: dict[str, str]) -> None:
     unit = ctx.require_unit()
-    start_at, end_at = _time(values.get("window_start", "")), _time(values.get("window_end", ""))
+    # Each refusal names its field, so the form shows it there and keeps what was typed (Slack's
+    # response_action errors, Teams' redrawn card, the console's question asked again).
+    with in_field("window_start"):
+        start_at = _time(values.get("window_start", ""))
+    with in_field("window_end"):
+        end_at = _time(values.get("window_end", ""))
     if not start_at < end_at:
-        raise UserError(
-            "course.settings.bad_window", start=clock(ctx.language, start_at), end=clock(ctx.language, end_at)
+        raise FieldError(
+            "window_end",
+            "course.settings.bad_window",
+            start=clock(ctx.language, start_at),
+            end=clock(ctx.language, end_at),
         )
     weeks = parse_weeks(values.get("summer_weeks", ""))
     if weeks is None:
-        raise UserError("course.settings.bad_weeks", value=values.get("summer_weeks", "")[:40])
+        raise FieldError(
+            "summer_weeks", "course.settings.bad_weeks", value=values.get("summer_weeks", "")[:40]
+        )
     today = ctx.now.astimezone(window_for(ctx.session, unit).zone).date()
     planning = parse_days(values.get("planning_days", ""), today)
     if planning is None:
-        raise UserError("course.settings.bad_days", value=values.get("planning_days", "")[:40])
+        raise FieldError(
+            "planning_days", "course.settings.bad_days", value=values.get("planning_days", "")[:40]
+        )
+    with in_field("summary_time"):
+        summary_time = _time(values.get("summary_time", ""))
+    with in_field("checkin_time"):
+        checkin_time = _time(values.get("checkin_time", ""))
+    ctx.checked()  # a dry run of the form stops before the plan is rebuilt
     row = ctx.session.get(CourseSettings, unit.id)
     if row is None:
         row = CourseSettings(unit_id=unit.id)
@@ -365,10 +382,10 @@ def save_settings(ctx: HandlerContext, values: dict[str, str]) -> None:
     row.summer_weeks = ",".join(str(w) for w in weeks)
     row.planning_days = ",".join(d.isoformat() for d in planning)
     row.summary_weekday = _weekday(values.get("summary_day", "0"))
-    row.summary_time = hhmm(_time(values.get("summary_time", "")))
+    row.summary_time = hhmm(summary_time)
     row.summary_to_trio = values.get("summary_to") == "trio"
     row.checkin_weekday = _weekday(values.get("checkin_day", "3"))
-    row.checkin_time = hhmm(_time(values.get("checkin_time", "")))
+    row.checkin_time = hhmm(checkin_time)
     ctx.session.flush()
     runs.replan_unit(ctx.session, unit, ctx.now)
     ctx.private(ctx.t("course.settings.saved"))
@@ -439,7 +456,7 @@ def register(router: Router) -> None:
             raise UserError("course.not_allowed")
         ctx.open_form(settings_form(ctx, run))
 
-    @router.form("course.settings")
+    @router.form("course.settings", check=True)
     def settings_submitted(ctx: HandlerContext, sub: Submission) -> None:
         run = _require_run(ctx)
         if not _may_change(ctx, run):

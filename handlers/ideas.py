@@ -120,9 +120,11 @@ def register(router: Router) -> None:
             raise UserError("errors.unknown_action")
         ctx.open_form(idea_form(ctx, case, int(number)))
 
-    @router.form("ideas.add")
+    @router.form("ideas.add", check=True)
     def submit_idea(ctx: HandlerContext, sub: Submission) -> None:
         case = cases.case_from_value(ctx, sub.context)
+        with in_field("idea"):
+            ctx.text(sub.values.get("idea", ""))
         number = sub.context.partition(":")[2]
         builds_on = int(number) if number.isdigit() else None
         idea_hunt.add_idea(ctx, case, sub.values.get("idea", ""), builds_on)

@@ -539,23 +539,30 @@ def register(router: Router) -> None:
         case = cases.case_from_value(ctx, sub.context)
         submit_voice(ctx, case, int(revision) if revision.isdigit() else None, sub.values)
 
-    @router.form("plan.goal")
+    @router.form("plan.goal", check=True)
     def submit_goal(ctx: HandlerContext, sub: Submission) -> None:
         case = cases.case_from_value(ctx, sub.context)
         plan = editable(ctx, case)
         goal, outcome = (sub.values.get(k, "").strip() or None for k in ("goal", "outcome"))
         if goal is None and outcome is None:
-            raise UserError("plan.need_one")
+            raise FieldError("goal", "plan.need_one")
+        for name, value in (("goal", goal), ("outcome", outcome)):
+            if value is not None:
+                with in_field(name):
+                    ctx.text(value, planning.MAX_PLAN_TEXT)
         before = plan.revision
         reset = planning.set_goal(ctx, plan, goal, outcome)
         if plan.revision == before:
             raise UserError("errors.duplicate")
         after_change(ctx, case, plan, reset, "plan.goal_saved")
 
-    @router.form("plan.obstacle")
+    @router.form("plan.obstacle", check=True)
     def submit_obstacle(ctx: HandlerContext, sub: Submission) -> None:
         case = cases.case_from_value(ctx, sub.context)
         plan = editable(ctx, case)
+        for name in ("text", "remedy"):
+            with in_field(name):
+                ctx.text(sub.values.get(name, ""), planning.MAX_PLAN_TEXT)
         reset = planning.add_obstacle(ctx, plan, sub.values.get("text", ""), sub.values.get("remedy", ""))
         after_change(ctx, case, plan, reset, "plan.obstacle_added")
 

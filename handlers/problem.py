@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from bot.chat.context import Ask, HandlerContext, UserError
+from bot.chat.context import Ask, HandlerContext, UserError, in_field
 from bot.chat.model import (
     Action,
     Button,
@@ -290,11 +290,13 @@ def register(router: Router) -> None:
     def undo_button(ctx: HandlerContext, action: Action) -> None:
         corrections.undo(ctx, action.value)
 
-    @router.form("case.start")
+    @router.form("case.start", check=True)
     def submit_start(ctx: HandlerContext, sub: Submission) -> None:
         step = sub.context if sub.context in ("define", "blindspot", "ideas") else "define"
-        text = sub.values.get("statement", "")
-        open_unless_thin(ctx, ctx.text(text), checked(sub.values.get("parties", "")), step)
+        with in_field("statement"):
+            text = ctx.text(sub.values.get("statement", ""))
+        ctx.checked()  # a dry run of the form stops before it takes a case number
+        open_unless_thin(ctx, text, checked(sub.values.get("parties", "")), step)
 
     @router.action("case.start_anyway")
     def start_anyway(ctx: HandlerContext, action: Action) -> None:
@@ -345,7 +347,9 @@ def register(router: Router) -> None:
         cases.require_step(case, "define", "blindspot")
         ctx.open_form(refine_form(ctx, case))
 
-    @router.form("case.refine")
+    @router.form("case.refine", check=True)
     def submit_refine(ctx: HandlerContext, sub: Submission) -> None:
         case = cases.case_from_value(ctx, sub.context)
+        with in_field("statement"):
+            ctx.text(sub.values.get("statement", ""))
         define.refine(ctx, case, sub.values.get("statement", ""))

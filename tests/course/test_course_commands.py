@@ -141,20 +141,23 @@ async def test_the_plan_shows_progress_and_settings_move_pending_nudges(make_bot
         assert row.planning_days == "2027-02-18"
     out = await console.type("/parts kurs")
     assert "Oppsummering: tirsdag kl. 07.30 til leder, verneombud og tillitsvalgt." in out
-    out = await console.type(
-        option_number(out, "Innstillinger"), "10:30", "14:00", "29,30", "31.02.2027", "1", "08:00", "1", "4"
-    )
-    out += await console.type("13:00")
+    out = await console.type(option_number(out, "Innstillinger"), "10:30", "14:00", "29,30", "31.02.2027")
+    # The wrong planning day is refused as it is typed and asked again; what came before is kept.
     assert "«31.02.2027» er ikke en liste med datoer." in out
-    out = await console.type("/parts kurs")
-    out = await console.type(
-        option_number(out, "Innstillinger"),
-        *("15:00", "09:00", "29,30", "2027-03-01", "1", "08:00", "1", "4", "13:00"),
-    )
+    assert "Innstillingene er lagret." not in out
+    out = await console.type("/parts kurs", "ja")  # leave the form: nothing of it is saved
+    out = await console.type(option_number(out, "Innstillinger"), "15:00", "09:00")
     assert "Det første klokkeslettet må være før det siste (15.00–09.00)." in out
     with database.transaction() as s:
         # A refused form saves none of its fields.
         assert s.scalar(select(CourseSettings)).planning_days == "2027-02-18"
+        assert s.scalar(select(CourseSettings)).window_start == "10:30"
+    # The message stands at the last time of the window, which is asked again; the first one is kept.
+    out = await console.type("16:00", "29,30", "2027-03-01", "1", "08:00", "1", "4", "13:00")
+    assert "Innstillingene er lagret." in out
+    with database.transaction() as s:
+        row = s.scalar(select(CourseSettings))
+        assert (row.window_start, row.window_end, row.planning_days) == ("15:00", "16:00", "2027-03-01")
 
 
 async def test_staff_gatherings_are_held_after_closing_or_on_a_planning_day(

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 
 from bot.toolbox.models import Case
-from bot.toolbox.models_plan import Stance
+from bot.toolbox.models_plan import Obstacle, Stance
 from tests.slack.fakes import Call, SlackDriver
 from tests.slack.test_slack_case import (
     _buttons,
@@ -200,3 +200,29 @@ async def test_vote_rules_modal_keeps_the_typed_rules_and_names_a_wrong_deadline
         fake, mark, head_ts
     )
     fake.assert_valid_block_kit()
+
+
+async def test_an_obstacle_modal_with_a_blank_remedy_stays_open_with_the_error_there(
+    slack: SlackDriver,
+) -> None:
+    """Every free-text form names its field: blanks that pass Slack's own "required" are refused at the
+    field, the modal stays open with what was typed, and nothing is stored or posted."""
+    fake = slack.fake
+    await _staffed(slack)
+    head_ts = await _case(slack)
+    await _reply(slack, "USIRI", head_ts, "Felles tavle ved inngangen")
+    await _command(slack, "UOLA", "plan #1")
+    view = await _modal(slack, "UOLA", head_ts, "plan.obstacle", "plan.obstacle")
+    mark = len(fake.calls)
+    response = await slack.submit(view, {"text": "Lite tid om morgenen", "remedy": "   "}, user="UOLA")
+    assert json.loads(await response.text()) == {
+        "response_action": "errors",
+        "errors": {"remedy": "Teksten er tom. Skriv noen ord, så tar jeg det med."},
+    }
+    await slack.idle()
+    assert _since(fake, mark, "chat.postMessage") == []
+    await _submit(slack, "UOLA", view, {"text": "Lite tid om morgenen", "remedy": "Fem minutter på møtet"})
+    await slack.idle()
+    with slack.bot.db.transaction() as session:
+        [obstacle] = session.scalars(select(Obstacle)).all()
+        assert (obstacle.text, obstacle.remedy) == ("Lite tid om morgenen", "Fem minutter på møtet")

@@ -82,14 +82,17 @@ async def test_a_form_with_a_field_error_is_drawn_again_with_the_error_at_the_fi
     )
     assert "⚠️ Tone er uenig i planen (tillitsvalgt): «Tavla er ikke nok.»" in text_since(teams, mark, chain)
 
-    # A form that does not opt in to checks still answers privately, as before (and is not redrawn).
+    # The free-text forms are checked the same way: a blank remedy is shown under its field, the obstacle
+    # that was typed stays in the card, and nothing else is sent.
     mark = teams.mark()
     await press(teams, OLA, latest(teams, root), "Hindring")
     obstacle = form_in_chat(teams, mark, OLA)
     mark = teams.mark()
     await press(teams, OLA, obstacle, "Lagre", personal=True, **{"f:text": "Ingen tid", "f:remedy": " "})
-    assert not [c for c in teams.since(mark) if c.method == "PUT"]
-    assert "Teksten er tom." in text_since(teams, mark, OLA.chat)
+    [redrawn] = teams.since(mark)
+    assert redrawn.method == "PUT" and redrawn.activity_id == obstacle.returned
+    assert _input(redrawn, "text")["value"] == "Ingen tid"
+    assert _after(redrawn, "remedy")["text"] == "Teksten er tom. Skriv noen ord, så tar jeg det med."
     with teams.bot.db.transaction() as session:
         stances = {(s.role, s.stance, s.note) for s in session.scalars(select(Stance))}
         case = session.get(Case, 1)

@@ -208,8 +208,13 @@ async def test_a_form_check_writes_nothing_and_only_forms_that_opt_in_are_checke
     assert await bot.check(Submission(actor, place, "hora.create", {**hora, "day": "31.02."})) == {
         "day": "«31.02.» er ikke en dato. Skriv for eksempel «fredag», «4.12.» eller «4. desember»."
     }
-    # A form that does not opt in (here one that starts a case) is not run at all by a check.
-    assert await bot.check(Submission(actor, place, "case.start", {"statement": ""})) == {}
+    # The free-text forms name their field too: an empty statement or an over-long goal is shown there.
+    assert await bot.check(Submission(actor, place, "case.start", {"statement": "  "})) == {
+        "statement": "Teksten er tom. Skriv noen ord, så tar jeg det med."
+    }
+    assert await bot.check(Submission(actor, place, "case.start", {"statement": "Garderoben er full"})) == {}
+    # A form that does not opt in (the anonymous question: never run twice) is not run at all by a check.
+    assert await bot.check(Submission(actor, place, "blindspot.ask", {"question": ""})) == {}
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Meeting)) == 0
         assert s.scalar(select(func.count()).select_from(Case)) == 0
