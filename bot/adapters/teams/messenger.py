@@ -199,25 +199,11 @@ class TeamsMessenger:
             lambda client: client.conversations.send_to_conversation(chat, activity),
         )
 
-    async def open_form(self, place: Place, user_id: str, form: Form, trigger_id: str | None) -> None:
-        if place.is_direct:
-            reference = await self._reference_for(place)
-            chat = place.channel
-        else:
-            reference = await self._personal(place.workspace, user_id)
-            chat = reference.conversation.id
-        texts = await self._texts(place.workspace, user_id=user_id)
-        try:
-            content = render_form(form, await self.signer(), texts)
-        except ValueError as exc:
-            raise DeliveryError(str(exc), retryable=False) from None
-        await self._send_cards(reference, chat, None, form.title, Rendered(cards=[content]))
-
-    async def redraw_form(
-        self, place: Place, user_id: str, message_id: str, form: Form, errors: dict[str, str]
-    ) -> None:
-        """The form card ``message_id`` again, in place: the errors at their fields and the fields holding
-        what was typed (``form``'s initial values). The card lives where :meth:`open_form` put it."""
+    async def _form_card(
+        self, place: Place, user_id: str, form: Form, errors: dict[str, str] | None = None
+    ) -> tuple[ConversationReference, str, dict[str, Any]]:
+        """Where a form's card lives (the personal chat, unless the form was opened there already) and the
+        card itself; :meth:`open_form` and :meth:`redraw_form` must agree on both."""
         if place.is_direct:
             reference = await self._reference_for(place)
             chat = place.channel
@@ -229,6 +215,18 @@ class TeamsMessenger:
             content = render_form(form, await self.signer(), texts, errors)
         except ValueError as exc:
             raise DeliveryError(str(exc), retryable=False) from None
+        return reference, chat, content
+
+    async def open_form(self, place: Place, user_id: str, form: Form, trigger_id: str | None) -> None:
+        reference, chat, content = await self._form_card(place, user_id, form)
+        await self._send_cards(reference, chat, None, form.title, Rendered(cards=[content]))
+
+    async def redraw_form(
+        self, place: Place, user_id: str, message_id: str, form: Form, errors: dict[str, str]
+    ) -> None:
+        """The form card ``message_id`` again, in place: the errors at their fields and the fields holding
+        what was typed (``form``'s initial values). The card lives where :meth:`open_form` put it."""
+        reference, chat, content = await self._form_card(place, user_id, form, errors)
         activity = self._activity(reference, chat, content, form.title, [])
         activity.id = message_id
         await self._call(
