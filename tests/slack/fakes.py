@@ -363,6 +363,7 @@ class SlackDriver:
         self._triggers = itertools.count(1)
         self._events = itertools.count(1)
         self._responses = itertools.count(1)
+        self.last_request: tuple[bytes, dict[str, str]] = (b"", {})
 
     async def send(
         self,
@@ -378,6 +379,7 @@ class SlackDriver:
             "Content-Type": content_type,
             **(headers or {}),
         }
+        self.last_request = (body.encode(), all_headers)
         response = await self.client.post("/slack/events", data=body.encode(), headers=all_headers)
         await response.read()
         return response
