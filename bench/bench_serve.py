@@ -497,7 +497,7 @@ def drop(url: str) -> None:
     admin.dispose()
 
 
-async def main_async(n: int, skip_postgres: bool, skip_teams: bool) -> None:
+async def main_async(n: int, skip_postgres: bool, skip_teams: bool, skip_slack: bool = False) -> None:
     fake = FakePlatforms()
     runner = web.AppRunner(fake.app(), access_log=None)
     await runner.setup()
@@ -507,8 +507,9 @@ async def main_async(n: int, skip_postgres: bool, skip_teams: bool) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="partsbot-bench-") as folder:
             log_dir = Path(folder)
-            await run_slack(fake, "SQLite", f"sqlite:///{log_dir / 'slack.sqlite3'}", n, log_dir)
-            if not skip_postgres and (url := postgres_database()):
+            if not skip_slack:
+                await run_slack(fake, "SQLite", f"sqlite:///{log_dir / 'slack.sqlite3'}", n, log_dir)
+            if not skip_slack and not skip_postgres and (url := postgres_database()):
                 try:
                     await run_slack(fake, "PostgreSQL", url, n, log_dir)
                 finally:
@@ -524,11 +525,12 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="commands per throughput run")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-teams", action="store_true")
+    parser.add_argument("--no-slack", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
-    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams))
+    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams, args.no_slack))
     load = os.getloadavg()
     print(f"(bench took {time.perf_counter() - started:.0f} s; load average at the end {load[0]:.1f}; ratios are ours / anchor)")
 
