@@ -63,9 +63,10 @@ INBOX_ITEM = "partsbot_inbox_item"
 # A command handled before its ack carries its inbox key in the context under this name.
 BEFORE_ACK = "partsbot_before_ack"
 # Slack shows an error when a command is not acknowledged within 3 s; the answer goes in the ack only when
-# it is ready well before that, and only when few events wait for the database in this process.
+# it is ready well before that. Past BEFORE_ACK_MAX_WAITING events waiting for the database in this process
+# (about a second of work at a few ms each) a command is stored and acknowledged first instead.
 ACK_BUDGET_SECONDS = 2.0
-BEFORE_ACK_MAX_WAITING = 64
+BEFORE_ACK_MAX_WAITING = 256
 # How long a command waits for users.info (a new person's name) before the ack; after that, Slack's name.
 PEOPLE_BUDGET_SECONDS = 0.8
 
