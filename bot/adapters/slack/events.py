@@ -681,9 +681,11 @@ def _ack_answer(command: Command) -> Callable[[Effect], dict[str, Any] | None]:
     """Which of a command's effects can be its ack: the first private answer to the person, in the place
     they typed it, that fits in one message (a slash command's ack holds one message, shown only to them)."""
     place = command.place
+    passed = False
 
     def pick(effect: Effect) -> dict[str, Any] | None:
-        if not isinstance(effect, Private) or effect.user_id != command.actor.user_id:
+        nonlocal passed
+        if passed or not isinstance(effect, Private) or effect.user_id != command.actor.user_id:
             return None
         if effect.place.channel != place.channel or effect.place.workspace != place.workspace:
             return None
@@ -691,6 +693,8 @@ def _ack_answer(command: Command) -> Callable[[Effect], dict[str, Any] | None]:
             return None
         messages = render.render_reply(effect.reply)
         if len(messages) != 1:
+            # Only the first private answer may go in the ack: a later one there would overtake it.
+            passed = True
             return None
         return {"text": messages[0].text, "blocks": messages[0].blocks, "response_type": "ephemeral"}
 
