@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.adapters.slack import events
+from bot.chat.model import Actor, Command, Place, Post, Private, Reply, Text
 from bot.storage.models import InboxItem, RoleAssignment
 from tests.slack.fakes import SlackDriver
 
@@ -96,3 +97,18 @@ async def test_an_answer_not_ready_in_time_comes_once_after_the_ack(
     assert len(answers) == 1, slack.fake.privates()
     assert _roles(slack) == 1
     assert all(processed for _kind, processed, _payload in _inbox(slack))
+
+
+def test_only_the_first_private_answer_to_the_person_may_be_the_ack() -> None:
+    place = Place("slack", "T1", "C1", None, False)
+    command = Command(Actor("U1", "Kari"), place, "hjelp", "")
+    pick = events._ack_answer(command)
+    too_long = Reply(fallback="x", blocks=tuple(Text(f"avsnitt {n}") for n in range(60)))  # > 50 blocks
+    assert pick(Private(place, "U2", Reply.text("til en annen"))) is None
+    assert pick(Post(place, Reply.text("i kanalen"))) is None
+    assert pick(Private(place.in_thread("1.2"), "U1", Reply.text("i en tråd"))) is None
+    assert pick(Private(place, "U1", too_long)) is None  # two messages: through the response_url
+    assert pick(Private(place, "U1", Reply.text("etterpå"))) is None  # would overtake the first
+    fresh = events._ack_answer(command)
+    answer = fresh(Private(place, "U1", Reply.text("svaret")))
+    assert answer is not None and answer["response_type"] == "ephemeral" and answer["text"] == "svaret"
