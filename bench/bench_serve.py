@@ -1,7 +1,10 @@
 """End-to-end benchmark of ``partsbot serve`` beside anchors measured in the same run (issue #11).
 
 Every server runs as its own process on 127.0.0.1 and talks to a fake platform in this process; a command
-counts as answered when its answer reaches the fake. Anchors:
+counts as answered when its answer reaches the person: in the command's acknowledgement (Slack shows an
+ack's body to the person at once), or when it reaches the fake (ephemeral message, response_url, Teams
+reply). The load comes from ten known people per channel (:class:`People`): each person's first contact is
+made once before the figures and measured as a figure of its own. Anchors:
 
 * ``bare``    – a slack-bolt app that acknowledges and posts one ephemeral message (bench/anchors/bare_slack.py)
 * ``durable`` – the same, but it first writes the command to the same database in one transaction: the
