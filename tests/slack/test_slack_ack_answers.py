@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.adapters.slack import events
 from bot.chat.model import Actor, Command, Place, Post, Private, Reply, Text
@@ -112,3 +113,18 @@ def test_only_the_first_private_answer_to_the_person_may_be_the_ack() -> None:
     fresh = events._ack_answer(command)
     answer = fresh(Private(place, "U1", Reply.text("svaret")))
     assert answer is not None and answer["response_type"] == "ephemeral" and answer["text"] == "svaret"
+
+
+async def test_without_a_database_the_person_is_told_nothing_was_saved(
+    slack: SlackDriver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(slack.bot, "handle_before_ack", down)
+    monkeypatch.setattr(slack.bot.inbox, "receive", down)
+    response = await slack.command("rolle leder")
+    assert response.status == 200
+    body = await response.json()
+    assert body["response_type"] == "ephemeral" and "Ingenting av det du sendte ble lagret" in body["text"]
+    assert "could not be stored" in caplog.text

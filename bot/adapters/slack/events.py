@@ -391,7 +391,16 @@ class SlackEvents:
         before the ack is still running): whichever of the two reaches the database first handles the
         command – the other finds its key taken and does nothing – so it is done exactly once."""
         raw = {"team_id": meta.team_id, "enterprise_id": meta.enterprise_id, "bot_user_id": meta.bot_user_id}
-        item = await self.bot.inbox.receive("slack", key, "command", {"body": body, "meta": raw})
+        try:
+            item = await self.bot.inbox.receive("slack", key, "command", {"body": body, "meta": raw})
+        except Exception:
+            if late is not None:
+                raise  # the handling may still commit: no word that would then be wrong
+            # The database is not there: nothing was kept, and the person is told so (Slack would only say
+            # "dispatch_failed"); Slack does not resend a command, so the ack loses nothing.
+            log.exception("a Slack command could not be stored; the person is told nothing was saved")
+            await ack(text=t(self.bot.settings.language, "errors.internal"), response_type="ephemeral")
+            return
         await ack()
         if item is not None:
             self.bot.inbox.start(item)
