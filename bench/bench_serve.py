@@ -500,7 +500,9 @@ def drop(url: str) -> None:
     admin.dispose()
 
 
-async def main_async(n: int, skip_postgres: bool, skip_teams: bool, skip_slack: bool = False) -> None:
+async def main_async(
+    n: int, skip_postgres: bool, skip_teams: bool, skip_slack: bool = False, skip_sqlite: bool = False
+) -> None:
     fake = FakePlatforms()
     runner = web.AppRunner(fake.app(), access_log=None)
     await runner.setup()
@@ -510,7 +512,7 @@ async def main_async(n: int, skip_postgres: bool, skip_teams: bool, skip_slack: 
     try:
         with tempfile.TemporaryDirectory(prefix="partsbot-bench-") as folder:
             log_dir = Path(folder)
-            if not skip_slack:
+            if not skip_slack and not skip_sqlite:
                 await run_slack(fake, "SQLite", f"sqlite:///{log_dir / 'slack.sqlite3'}", n, log_dir)
             if not skip_slack and not skip_postgres and (url := postgres_database()):
                 try:
@@ -529,11 +531,12 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-teams", action="store_true")
     parser.add_argument("--no-slack", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="Slack on PostgreSQL only")
     args = parser.parse_args()
     started = time.perf_counter()
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
-    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams, args.no_slack))
+    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams, args.no_slack, args.no_sqlite))
     load = os.getloadavg()
     print(f"(bench took {time.perf_counter() - started:.0f} s; load average at the end {load[0]:.1f}; ratios are ours / anchor)")
 
