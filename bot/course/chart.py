@@ -8,6 +8,8 @@ summaries.
 from __future__ import annotations
 
 import math
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +29,22 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 # PNG metadata that would otherwise carry the matplotlib version; without it the bytes depend on the input
 # only, so the same summary renders the same file.
 _PNG_METADATA: dict[str, str | None] = {"Software": None}
+
+
+def private_folder(folder: Path) -> Path:
+    """``folder``, readable by this user only: created so, tightened if it is ours but open to others, and
+    refused (PermissionError) if it is a link or someone else's.
+
+    The default chart folder has a fixed name in the shared temp folder (``/tmp/partsbot-charts``): a folder
+    another local user made there first, or an old one left world-readable, must not receive a unit's
+    check-in trend (SEC-19)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise PermissionError(f"chart folder {folder} is not a folder of this user's own; no chart written")
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
 
 
 def _as_plot_values(values: Sequence[float | None]) -> list[float]:
@@ -98,7 +116,7 @@ def render_trend_chart(
     _check_lengths(weeks, series)
     fig = _build_figure(weeks, series, title, y_label)
     # Private: a chart shows a unit's check-in trend (SEC-19). Deleted after delivery (course/retention.py).
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(path.parent)
     # No bbox_inches="tight": it would change the pixel size; tight_layout already fits the labels.
     fig.savefig(path, format="png", dpi=DPI, metadata=_PNG_METADATA)
     return path

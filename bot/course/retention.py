@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,13 +94,6 @@ def delete_delivered_charts(session: Session, now: datetime, folder: Path) -> in
         except FileNotFoundError:
             pass
     return removed
-
-
-def private_folder(folder: Path) -> Path:
-    """Create ``folder`` readable by this user only (charts show a unit's check-in trend)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
-    return folder
 
 
 DEFAULT_CASE_MONTHS = 24

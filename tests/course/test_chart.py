@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
@@ -80,3 +81,30 @@ def test_series_length_must_match_weeks(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         render_trend_chart(WEEKS, {"tillit": [4.0, 4.1]}, "Trend", tmp_path / "bad.png")
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_the_chart_folder_is_private_and_must_be_ours(tmp_path: Path) -> None:
+    """The default folder has a fixed name in the shared temp folder (SEC-19): an old world-readable one of
+    ours is tightened; a link, or a folder another user made there first, gets no chart."""
+    old = tmp_path / "old"
+    old.mkdir(mode=0o755)
+    old.chmod(0o755)
+    render_trend_chart(WEEKS, SERIES, "Trend", old / "trend.png")
+    assert old.stat().st_mode & 0o777 == 0o700
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(PermissionError):
+        render_trend_chart(WEEKS, SERIES, "Trend", link / "trend.png")
+    assert list(elsewhere.iterdir()) == []
+
+    if os.getuid() != 0:
+        return  # only root can hand a folder to another user; CI as root (and this container) checks it
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o777)
+    os.chown(theirs, 4242, 4242)
+    with pytest.raises(PermissionError):
+        render_trend_chart(WEEKS, SERIES, "Trend", theirs / "trend.png")
+    assert list(theirs.iterdir()) == []

@@ -316,9 +316,15 @@ def card_submit(
     thread: str | None = None,
     personal: bool = False,
     inputs: dict[str, Any] | None = None,
+    chat_of: Person | None = None,
 ) -> dict[str, Any]:
-    """An ``Action.Submit`` press: the action's data merged with the card's input values."""
+    """An ``Action.Submit`` press: the action's data merged with the card's input values.
+
+    ``chat_of`` sends it from that person's personal chat instead – a forged activity (Teams sends a press
+    only from the conversation the card is in), for checks behind the card's signature."""
     conversation = personal_conversation(person) if personal else channel_conversation(thread or reply_to)
+    if chat_of is not None:
+        conversation = personal_conversation(chat_of)
     activity = _base(service_url, person, conversation)
     activity.update(type="message", replyToId=reply_to, value={**data, **(inputs or {})})
     return activity

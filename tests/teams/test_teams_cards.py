@@ -124,7 +124,8 @@ async def test_tampered_form_submission_is_refused_and_nothing_stored(
 async def test_a_button_pressed_from_another_conversation_is_still_only_what_it_says(
     teams: TeamsDriver,
 ) -> None:
-    """The signature binds handler and value, not the place: Ola may press a button he can see."""
+    """The signature binds handler, value and the channel, not the person: Ola may press a button he can
+    see in the channel."""
     head = await open_round(teams)
     await teams.say(OLA, "rolle ansatt")
     press = card_submit(teams.service_url, OLA, submit_data(head, "Svar"), reply_to=head.returned or "")
@@ -140,7 +141,7 @@ async def test_choice_submission_checks_the_offered_options(teams: TeamsDriver) 
     from bot.adapters.teams.render import CardTexts, render_reply
     from bot.chat.model import Action, Actor, Choice, Option, Place, Reply
 
-    signer = await teams.adapter.messenger.signer()
+    signer = (await teams.adapter.messenger.signer()).at("t", "c")
     texts = CardTexts(choose="Velg", required="Må fylles ut", shortened="(forkortet)")
     reply = Reply("Velg", (Choice("vote.pick", "Velg idé", (Option("Idé A", "a"), Option("Idé B", "b"))),))
     [card] = render_reply(reply, signer, texts).cards
@@ -156,7 +157,9 @@ async def test_choice_submission_checks_the_offered_options(teams: TeamsDriver) 
     with pytest.raises(BadSubmission):
         parse_submission({**data, choice_set["id"]: "c"}, signer, actor, place, "m1")
     with pytest.raises(BadSubmission):
-        parse_submission({**data, choice_set["id"]: "a"}, Signer(b"another secret"), actor, place, "m1")
+        parse_submission(
+            {**data, choice_set["id"]: "a"}, Signer(b"another secret").at("t", "c"), actor, place, "m1"
+        )
 
 
 async def test_action_execute_invoke_is_answered_and_handled(teams: TeamsDriver) -> None:

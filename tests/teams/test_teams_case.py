@@ -45,9 +45,17 @@ def text_since(teams: TeamsDriver, mark: int, conversation: str | None = None) -
 
 
 async def press(
-    teams: TeamsDriver, person: Person, card: Call, title: str, *, personal: bool = False, **inputs: Any
+    teams: TeamsDriver,
+    person: Person,
+    card: Call,
+    title: str,
+    *,
+    personal: bool = False,
+    chat_of: Person | None = None,
+    **inputs: Any,
 ) -> None:
-    """``person`` presses the button ``title`` on the card ``card`` (in the channel or their chat)."""
+    """``person`` presses the button ``title`` on the card ``card`` (in the channel or their chat; with
+    ``chat_of``, a forged press from that person's chat)."""
     activity = card_submit(
         teams.service_url,
         person,
@@ -56,6 +64,7 @@ async def press(
         thread=None if personal else _root(card),
         personal=personal,
         inputs=inputs,
+        chat_of=chat_of,
     )
     assert await teams.send(activity) == 200
 

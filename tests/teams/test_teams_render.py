@@ -39,7 +39,8 @@ from bot.chat.model import (
 from tests.node_tools import card_validator_missing, skip_or_fail
 from tests.teams.fakes import CHANNEL, KARI, TENANT, TeamsDriver, validate_cards
 
-SIGNER = Signer(b"0" * 32)
+# Cards rendered for Kari's personal chat; what comes back is read there too.
+SIGNER = Signer(b"0" * 32).at(TENANT, "chat")
 TEXTS = CardTexts(choose="Velg", required="Må fylles ut.", shortened="(forkortet)")
 
 
@@ -184,7 +185,7 @@ def test_form_values_the_form_did_not_allow(values: dict[str, Any]) -> None:
 
     data = render_form(a_form(), SIGNER, TEXTS)["actions"][0]["data"]
     with pytest.raises(BadSubmission):
-        parse_submission({**data, **values}, SIGNER, Actor("u"), Place("teams", "t", "c"), None)
+        parse_submission({**data, **values}, SIGNER, Actor("u"), Place("teams", TENANT, "chat"), None)
 
 
 def huge() -> Reply:

@@ -71,7 +71,17 @@ async def test_the_installer_sets_up_the_leader_and_claims_wait(teams: TeamsDriv
     )
     assert await teams.send(press) == 200
     assert "Ola Hansen er nå verneombud" in "\n".join(c.text for c in teams.since(mark))
-    # The same card pressed again (or by someone else) is gone.
+    # The same card pressed again is gone; its data sent from Ola's own chat is not his card to press.
+    mark = teams.mark()
+    again = card_submit(
+        teams.service_url,
+        AISHA,
+        submit_data(request, "Bekreft"),
+        reply_to=request.returned or "",
+        personal=True,
+    )
+    assert await teams.send(again) == 200
+    assert "allerede besvart eller trukket" in text_to(teams, mark, AISHA)
     mark = teams.mark()
     replay = card_submit(
         teams.service_url,
@@ -81,7 +91,7 @@ async def test_the_installer_sets_up_the_leader_and_claims_wait(teams: TeamsDriv
         personal=True,
     )
     assert await teams.send(replay) == 200
-    assert "allerede besvart eller trukket" in text_to(teams, mark, OLA)
+    assert "hører til en annen samtale" in text_to(teams, mark, OLA)
 
 
 async def test_a_confidential_matter_never_reaches_the_leader(teams: TeamsDriver) -> None:
@@ -100,9 +110,15 @@ async def test_a_confidential_matter_never_reaches_the_leader(teams: TeamsDriver
     await teams.say(AISHA, "fortrolig svar 1 Hva gjelder det?")
     await teams.say(AISHA, "fortrolig")
     for title in ("Svar", "Ta opp med partene"):
+        # From her own chat the card's signature does not hold: it was sent to Ola's.
         assert await teams.send(pressed(teams, AISHA, card, title)) == 200
+        # Forged as a press in Ola's chat (Teams would not send one): the handler refuses her all the same.
+        data = submit_data(card, title)
+        forged = card_submit(teams.service_url, AISHA, data, reply_to=card.returned or "", chat_of=OLA)
+        assert await teams.send(forged) == 200
     said = "\n".join(c.text for c in teams.since(mark))
     assert CONFIDENTIAL not in said
+    assert said.count("hører til en annen samtale") == 2
     assert said.count("Jeg finner ingen fortrolig sak") == 3
     assert "Ingen fortrolige saker." in said
     # Ola answers; Siri reads it privately, Aisha does not.

@@ -46,8 +46,13 @@ async def test_chatter_is_left_alone_and_the_author_undoes_in_the_personal_chat(
         await teams.say(JONAS, reply, thread=root, mention=False)
     assert teams.since(mark) == []  # not a word: colleagues were talking
     mark = teams.mark()
+    # Per's receipt is not Jonas's card: pressed in his own chat it was never sent there; forged as a press
+    # in Per's chat (Teams would not send one), the handler still knows who wrote the cause.
     await press(teams, JONAS, receipt, "Angre", personal=True)
-    assert "Bare den som skrev det, kan angre det." in text_since(teams, mark, JONAS.chat)
+    assert "hører til en annen samtale" in text_since(teams, mark, JONAS.chat)
+    mark = teams.mark()
+    await press(teams, JONAS, receipt, "Angre", personal=True, chat_of=PER)
+    assert [c.text for c in teams.since(mark)] == ["Bare den som skrev det, kan angre det."]
     mark = teams.mark()
     await press(teams, PER, receipt, "Angre", personal=True)
     assert "trakk tilbake årsak 1." in text_since(teams, mark, chain)

@@ -48,6 +48,13 @@ YES = ("ja", "j", "yes", "y")
 NO = ("nei", "n", "no")
 CHANNEL = "personalet"
 MAX_OPTIONS = 500
+# What a numbered option keeps: the button, and the place of the message it is on.
+OPTION_FIELDS = ("action_id", "value", "channel", "thread", "direct")
+
+
+def direct_place(user_id: str) -> Place:
+    """A person's direct chat with the bot."""
+    return Place("console", WORKSPACE, f"dm-{user_id}", None, is_direct=True)
 
 
 def slug(name: str) -> str:
@@ -92,17 +99,19 @@ class ConsoleMessenger:
         )
         if place.is_direct:
             where = f"[{self.chat.say('dm')}] #{message_id}"
-        self.chat.show(f"{where} Partsbot:", reply, indent="    " if place.thread else "")
+        self.chat.show(f"{where} Partsbot:", reply, place, indent="    " if place.thread else "")
         return message_id
 
     async def update(self, place: Place, message_id: str, reply: Reply) -> None:
-        self.chat.show(f"#{message_id} ({self.chat.say('updated')}) Partsbot:", reply)
+        self.chat.show(f"#{message_id} ({self.chat.say('updated')}) Partsbot:", reply, place)
 
     async def post_private(self, place: Place, user_id: str, reply: Reply) -> None:
-        self.chat.show(f"({self.chat.say('only_for', name=self.chat.name_of(user_id))}) Partsbot:", reply)
+        heading = f"({self.chat.say('only_for', name=self.chat.name_of(user_id))}) Partsbot:"
+        self.chat.show(heading, reply, place)
 
     async def post_direct(self, workspace: str, user_id: str, reply: Reply) -> None:
-        self.chat.show(f"[{self.chat.say('dm_to', name=self.chat.name_of(user_id))}] Partsbot:", reply)
+        heading = f"[{self.chat.say('dm_to', name=self.chat.name_of(user_id))}] Partsbot:"
+        self.chat.show(heading, reply, direct_place(user_id))
 
     async def open_form(self, place: Place, user_id: str, form: Form, trigger_id: str | None) -> None:
         if self.chat.pending_form is not None:
@@ -137,7 +146,7 @@ class ConsoleChat:
         self.person = {"user_id": slug("Kari"), "name": "Kari"}
         self.thread: str | None = None
         self.direct = False
-        self.options: dict[str, list[str | None]] = {}
+        self.options: dict[str, list[str]] = {}
         self.thread_roots: dict[str, str] = {}
         self.finished = False
 
@@ -176,9 +185,10 @@ class ConsoleChat:
         self.out.write(line + "\n")
         self.out.flush()
 
-    def show(self, heading: str, reply: Reply, indent: str = "") -> None:
+    def show(self, heading: str, reply: Reply, place: Place, indent: str = "") -> None:
+        """Print a message that is in ``place``; its buttons act there, wherever they are pressed from."""
         self.write(indent + heading)
-        for line in render(reply, self._number):
+        for line in render(reply, lambda action_id, value: self._number(action_id, value, place)):
             self.write(f"{indent}  {line}")
         for block in reply.blocks:
             if isinstance(block, File):
@@ -226,7 +236,9 @@ class ConsoleChat:
                 self.person = data.get("person", self.person)
                 self.thread = data.get("thread")
                 self.direct = bool(data.get("direct", False))
-                self.options = data.get("options", {})
+                # Options saved before they kept their message's place cannot be pressed safely: dropped.
+                options = data.get("options", {})
+                self.options = {n: o for n, o in options.items() if len(o) == len(OPTION_FIELDS)}
                 self.thread_roots = data.get("thread_roots", {})
 
     def _save(self) -> None:
@@ -255,9 +267,15 @@ class ConsoleChat:
             row.value = str(int(row.value) + 1)
             return int(row.value)
 
-    def _number(self, action_id: str, value: str) -> int:
+    def _number(self, action_id: str, value: str, place: Place) -> int:
         number = max((int(n) for n in self.options), default=0) + 1
-        self.options[str(number)] = [action_id, value, self.thread, "1" if self.direct else ""]
+        self.options[str(number)] = [
+            action_id,
+            value,
+            place.channel,
+            place.thread or "",
+            "1" if place.is_direct else "",
+        ]
         if len(self.options) > MAX_OPTIONS:
             for old in sorted(self.options, key=int)[: len(self.options) - MAX_OPTIONS]:
                 del self.options[old]
@@ -275,7 +293,7 @@ class ConsoleChat:
     @property
     def place(self) -> Place:
         if self.direct:
-            return Place("console", WORKSPACE, f"dm-{self.person['user_id']}", None, is_direct=True)
+            return direct_place(self.person["user_id"])
         return Place("console", WORKSPACE, self.channel, self.thread)
 
     @property
@@ -338,11 +356,14 @@ class ConsoleChat:
         await self.dispatch(Command(self.actor, self.place, name.lower(), args.strip()))
 
     async def _pick(self, number: str) -> None:
-        action_id, value, thread, direct = (self.options[number] + [None, None, None, None])[:4]
-        place = self.place
-        if not direct:
-            place = Place("console", WORKSPACE, self.channel, thread)
-        await self.dispatch(Action(self.actor, place, str(action_id), str(value or "")))
+        """Press a button where its message is: a direct message's button stays direct and a channel's acts
+        in that channel (and thread), wherever the presser is typing now.
+
+        Anyone may press any number, also on a message only someone else would see on a platform: the
+        console is where the handlers' own checks (who may answer, undo, confirm) are tried out."""
+        action_id, value, channel, thread, direct = self.options[number]
+        place = Place("console", WORKSPACE, channel, thread or None, is_direct=bool(direct))
+        await self.dispatch(Action(self.actor, place, action_id, value))
 
     async def _console_word(self, text: str) -> None:
         word, _, rest = text.partition(" ")

@@ -307,7 +307,7 @@ class TeamsTurns:
             (activity.value.get("action") or {}).get("data")
             if activity.type == ActivityTypes.invoke and isinstance(activity.value, dict)
             else activity.value,
-            await self.messenger.signer(),
+            await self.messenger.card_signer(submission.place.workspace, submission.place.channel),
         )
         if not card_id or form is None:
             return False
@@ -407,14 +407,21 @@ class TeamsTurns:
 
     async def _submission(self, activity: Any, value: object) -> Action | Submission | None:
         actor, place = actor_of(activity), place_of(activity)
+        # Accepted only where the card was sent: this tenant and conversation (the reply chain aside).
+        signer = await self.messenger.card_signer(place.workspace, place.channel)
         try:
-            return parse_submission(value, await self.messenger.signer(), actor, place, activity.reply_to_id)
+            return parse_submission(value, signer, actor, place, activity.reply_to_id)
         except BadSubmission as exc:
             # Nothing reaches a handler, so nothing is stored; the person hears why nothing happened.
+            handler = value.get("id") if isinstance(value, dict) else None
             log.warning(
-                "refused a Teams card submission from %s in %s: %s", actor.user_id, _describe(activity), exc
+                "refused a Teams card submission (%.40r) from %s in %s: %s",
+                handler,
+                actor.user_id,
+                _describe(activity),
+                exc,
             )
-            await self._tell(place, actor, "teams.bad_submission")
+            await self._tell(place, actor, exc.answer)
             return None
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:

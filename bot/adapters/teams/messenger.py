@@ -43,7 +43,7 @@ from botbuilder.schema import (
 from msrest.exceptions import HttpOperationError
 
 from bot.adapters.teams import files
-from bot.adapters.teams.payload import Signer
+from bot.adapters.teams.payload import CardSigner, Signer
 from bot.adapters.teams.ratelimit import ConversationRateLimiter, RateLimited
 from bot.adapters.teams.references import ReferenceStore, channel_scope, user_scope
 from bot.adapters.teams.render import (
@@ -122,6 +122,11 @@ class TeamsMessenger:
             self._signer = Signer(await asyncio.to_thread(self.references.card_secret))
         return self._signer
 
+    async def card_signer(self, workspace: str, conversation: str) -> CardSigner:
+        """Signs the buttons and forms of a card sent to ``conversation`` in tenant ``workspace``; what is
+        pressed on it is accepted from there only (:mod:`.payload`)."""
+        return (await self.signer()).at(workspace, conversation)
+
     async def language(
         self, workspace: str, *, channel: str | None = None, user_id: str | None = None
     ) -> str:
@@ -147,15 +152,15 @@ class TeamsMessenger:
             log.warning("a file cannot be posted in a Teams channel; only its message is sent")
         reference = await self._reference_for(place)
         texts = await self._texts(place.workspace, channel=place.channel)
-        rendered = render_reply(await self._pictures_checked(reply), await self.signer(), texts)
+        signer = await self.card_signer(place.workspace, place.channel)
+        rendered = render_reply(await self._pictures_checked(reply), signer, texts)
         return await self._send_cards(reference, place.channel, place.thread, reply.fallback, rendered)
 
     async def update(self, place: Place, message_id: str, reply: Reply) -> None:
         reference = await self._reference_for(place)
         texts = await self._texts(place.workspace, channel=place.channel)
-        rendered = render_reply(
-            await self._pictures_checked(reply), await self.signer(), texts, single_card=True
-        )
+        signer = await self.card_signer(place.workspace, place.channel)
+        rendered = render_reply(await self._pictures_checked(reply), signer, texts, single_card=True)
         conversation = self._conversation(reference, place.channel, place.thread)
         activity = self._activity(reference, conversation, rendered.cards[0], reply.fallback, rendered.images)
         activity.id = message_id
@@ -174,7 +179,8 @@ class TeamsMessenger:
         reference = await self._personal(workspace, user_id)
         chat = reference.conversation.id
         texts = await self._texts(workspace, user_id=user_id)
-        rendered = render_reply(await self._pictures_checked(reply), await self.signer(), texts)
+        signer = await self.card_signer(workspace, chat)
+        rendered = render_reply(await self._pictures_checked(reply), signer, texts)
         # The consent card goes first: if it cannot be sent, nothing was, and the outbox retries the whole.
         for file in _binary_files(reply):
             await self._offer_file(reference, chat, workspace, user_id, file)
@@ -212,7 +218,7 @@ class TeamsMessenger:
             chat = reference.conversation.id
         texts = await self._texts(place.workspace, user_id=user_id)
         try:
-            content = render_form(form, await self.signer(), texts, errors)
+            content = render_form(form, await self.card_signer(place.workspace, chat), texts, errors)
         except ValueError as exc:
             raise DeliveryError(str(exc), retryable=False) from None
         return reference, chat, content

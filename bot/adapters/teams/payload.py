@@ -2,18 +2,30 @@
 
 Teams sends the ``data`` of the pressed action back to the bot, merged with the values of the card's
 inputs. Anything in it could have been altered on the way (a modified client, a replayed payload from
-another conversation), so the parts the bot itself wrote – which handler, which value or context, which
-fields and options the form offered – are signed with an HMAC when the card is rendered. A submission whose
-signature does not match, or that carries fields the card never had, is refused before any handler runs.
+another conversation or tenant), so the parts the bot itself wrote – which handler, which value or
+context, which fields and options the form offered – are signed with an HMAC when the card is rendered. A
+submission whose signature does not match, or that carries fields the card never had, is refused before any
+handler runs.
+
+The signature is bound to where the card was sent: the tenant and the conversation (a channel without its
+reply chain's ``;messageid=…``, a group chat, or a person's personal chat with the bot – which only that
+person and the bot share, so a personal card is bound to its person as well). One key signs the cards of
+every tenant an installation serves, so without that binding a card's data copied from one tenant's chat
+and submitted in another's would pass (security review SEC-13). ``at`` names the place in the data too, as
+an opaque keyed tag, so that a card used in the wrong place can be told from a changed one in the log.
+
+Cards signed before the binding (no ``at``) are refused like any other card whose signature does not
+match: their signatures hold for every place forever, so accepting them for a while would keep the replay
+open for every card ever copied. They are recognised only to tell the person to ask for a fresh card.
 
 Data layout (all strings or lists, so the JSON survives the round trip through Teams unchanged)::
 
-    {"partsbot": "action", "id": "roles.answer", "value": "12", "sig": "…"}             a button
-    {"partsbot": "action", "id": "vote.pick", "input": "c:1", "options": [...], "sig": …}  a choice
+    {"partsbot": "action", "id": "roles.answer", "value": "12", "at": "…", "sig": "…"}    a button
+    {"partsbot": "action", "id": "vote.pick", "input": "c:1", "options": [...], "at": …, "sig": …}  a choice
     {"partsbot": "form", "id": "roles.answer", "context": "12",
      "fields": [["do", "multiline", 2000, []], …],
      "form": ["title", "submit", "intro", [["label", "hint", "optional", [["label", "value"], …]], …]],
-     "sig": "…"}                                                                          a form
+     "at": "…", "sig": "…"}                                                               a form
 
 A form carries its own words ("form"), signed like the rest, so a submission with a mistake can be drawn
 again – the error at its field, what was typed kept – without the bot storing the form anywhere.
@@ -37,25 +49,32 @@ from bot.chat.model import Action, Actor, Form, FormField, Option, Place, Submis
 MARK = "partsbot"
 KINDS = ("action", "form")
 SIGNATURE = "sig"
+PLACE = "at"
 # The keys the bot writes; everything else in a submission is an input value.
-SIGNED_KEYS = ("partsbot", "id", "value", "context", "input", "options", "fields", "form")
+SIGNED_KEYS = ("partsbot", "id", "value", "context", "input", "options", "fields", "form", PLACE)
 RESERVED_KEYS = (*SIGNED_KEYS, SIGNATURE)
 FIELD_PREFIX = "f:"
 # Inputs of the other choices on the same card arrive with every button press (Teams sends all of a card's
 # inputs); a form card has nothing but its own fields.
 _OTHER_CHOICE = re.compile(r"^c:\d{1,3}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_REPLY_CHAIN = ";messageid="
+# Domain separation: a bound signature can never equal one of the scheme before it, or a place tag.
+_BOUND = "partsbot-card/2"
+_PLACE_TAG = "partsbot-card-place/2"
 # Longest value accepted from any input, whatever the form says: a bound on what a forged request can push.
 MAX_VALUE = 10_000
 FORM_FIELD_KINDS = ("text", "multiline", "select", "date", "number", "checkbox")
 
 
 class BadSubmission(Exception):
-    """A card submission that cannot be trusted or understood; ``reason`` is for the log, not for people."""
+    """A card submission that cannot be trusted or understood; ``reason`` is for the log, not for people,
+    ``answer`` the prompt key of what the person is told."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, answer: str = "teams.bad_submission") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.answer = answer
 
 
 def _canonical(data: dict[str, Any]) -> bytes:
@@ -63,22 +82,71 @@ def _canonical(data: dict[str, Any]) -> bytes:
     return json.dumps(signed, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def base_conversation(conversation_id: str) -> str:
+    """``19:x@thread.tacv2;messageid=170`` → ``19:x@thread.tacv2``: a card in a reply chain belongs to its
+    channel, and Teams names the chain of the pressed card in the conversation id."""
+    return conversation_id.partition(_REPLY_CHAIN)[0]
+
+
+def _mac(secret: bytes, *parts: str) -> str:
+    # 128 bits are plenty against guessing and keep every button's data short (cards must stay < 28 kB).
+    # The parts as a JSON list: no choice of tenant and conversation ids can shift a boundary between them.
+    message = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class Signer:
-    """HMAC-SHA256 over the bot-written part of a card's data, with a secret kept in the database."""
+    """The installation's card key (kept in the database); :meth:`at` gives the signer for one place."""
 
     secret: bytes
 
+    def at(self, tenant: str, conversation: str) -> CardSigner:
+        return CardSigner(self.secret, tenant, base_conversation(conversation))
+
+    def signed_before_binding(self, data: dict[str, Any]) -> bool:
+        """Whether ``data`` carries a valid signature of the scheme before cards were bound to a place."""
+        given = data.get(SIGNATURE)
+        expected = hmac.new(self.secret, _canonical(data), hashlib.sha256).hexdigest()[:32]
+        return PLACE not in data and isinstance(given, str) and hmac.compare_digest(given, expected)
+
+
+@dataclass(frozen=True)
+class CardSigner:
+    """HMAC-SHA256 over the bot-written part of a card's data and the place the card is sent to."""
+
+    secret: bytes
+    tenant: str
+    conversation: str
+
+    @property
+    def place_tag(self) -> str:
+        return _mac(self.secret, _PLACE_TAG, self.tenant, self.conversation)[:16]
+
     def signature(self, data: dict[str, Any]) -> str:
-        # 128 bits are plenty against guessing and keep every button's data short (cards must stay < 28 kB).
-        return hmac.new(self.secret, _canonical(data), hashlib.sha256).hexdigest()[:32]
+        return _mac(self.secret, _BOUND, self.tenant, self.conversation, _canonical(data).decode("utf-8"))
 
     def sign(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {**data, SIGNATURE: self.signature(data)}
+        placed = {**data, PLACE: self.place_tag}
+        return {**placed, SIGNATURE: self.signature(placed)}
 
     def verify(self, data: dict[str, Any]) -> bool:
         given = data.get(SIGNATURE)
         return isinstance(given, str) and hmac.compare_digest(given, self.signature(data))
+
+    def check(self, data: dict[str, Any]) -> None:
+        """Raise :class:`BadSubmission` unless ``data`` was signed by this bot for this very place."""
+        if self.verify(data):
+            return
+        if Signer(self.secret).signed_before_binding(data):
+            raise BadSubmission("card signed before signatures were bound to a place", "teams.card_outdated")
+        place = data.get(PLACE)
+        if isinstance(place, str) and not hmac.compare_digest(place, self.place_tag):
+            raise BadSubmission(
+                "card was sent to another conversation or tenant than the one it came back from",
+                "teams.card_elsewhere",
+            )
+        raise BadSubmission("signature does not match")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -86,11 +154,11 @@ class Signer:
 # --------------------------------------------------------------------------------------------------
 
 
-def button_data(signer: Signer, action_id: str, value: str) -> dict[str, Any]:
+def button_data(signer: CardSigner, action_id: str, value: str) -> dict[str, Any]:
     return signer.sign({MARK: "action", "id": action_id, "value": value})
 
 
-def choice_data(signer: Signer, action_id: str, input_id: str, options: list[str]) -> dict[str, Any]:
+def choice_data(signer: CardSigner, action_id: str, input_id: str, options: list[str]) -> dict[str, Any]:
     return signer.sign({MARK: "action", "id": action_id, "input": input_id, "options": options})
 
 
@@ -98,7 +166,7 @@ def field_input_id(name: str) -> str:
     return FIELD_PREFIX + name
 
 
-def form_data(signer: Signer, form: Form) -> dict[str, Any]:
+def form_data(signer: CardSigner, form: Form) -> dict[str, Any]:
     fields = [
         [field.name, field.kind, field.max_length or 0, [o.value for o in field.options]]
         for field in form.fields
@@ -122,7 +190,7 @@ def form_data(signer: Signer, form: Form) -> dict[str, Any]:
     )
 
 
-def form_of(value: object, signer: Signer) -> Form | None:
+def form_of(value: object, signer: CardSigner) -> Form | None:
     """The form a (signed) submission was made on, as the bot rendered it; ``None`` for anything else
     (a button, a card from before forms carried their words, a signature that does not match)."""
     if not isinstance(value, dict) or value.get(MARK) != "form" or not signer.verify(value):
@@ -213,16 +281,16 @@ def _valid_field_spec(spec: object) -> bool:
 
 
 def parse_submission(
-    value: object, signer: Signer, actor: Actor, place: Place, message_id: str | None
+    value: object, signer: CardSigner, actor: Actor, place: Place, message_id: str | None
 ) -> Action | Submission:
-    """Turn a card submission into a neutral event, or raise :class:`BadSubmission`."""
+    """Turn a card submission into a neutral event, or raise :class:`BadSubmission`. ``signer`` is bound to
+    the tenant and conversation the submission came from."""
     if not isinstance(value, dict):
         raise BadSubmission("submission is not an object")
     kind = value.get(MARK)
     if kind not in KINDS:
         raise BadSubmission(f"unknown submission kind {kind!r}")
-    if not signer.verify(value):
-        raise BadSubmission("signature does not match")
+    signer.check(value)
     handler_id = value.get("id")
     if not isinstance(handler_id, str) or not handler_id:
         raise BadSubmission("submission names no handler")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.adapters.teams.payload import Signer, button_data, choice_data, field_input_id, form_data
+from bot.adapters.teams.payload import CardSigner, button_data, choice_data, field_input_id, form_data
 from bot.chat.model import (
     Block,
     Button,
@@ -168,7 +168,7 @@ def _lines_groups(lines: list[Element]) -> list[list[Element]]:
     return groups
 
 
-def _action_sets(buttons: tuple[Button, ...], signer: Signer) -> list[Element]:
+def _action_sets(buttons: tuple[Button, ...], signer: CardSigner) -> list[Element]:
     actions = [
         {
             "type": "Action.Submit",
@@ -184,7 +184,7 @@ def _action_sets(buttons: tuple[Button, ...], signer: Signer) -> list[Element]:
     ]
 
 
-def _choice(block: Choice, number: int, signer: Signer, texts: CardTexts) -> list[Element]:
+def _choice(block: Choice, number: int, signer: CardSigner, texts: CardTexts) -> list[Element]:
     input_id = f"c:{number}"
     options = block.options[:MAX_OPTIONS]
     if len(block.options) > MAX_OPTIONS:
@@ -210,7 +210,7 @@ def _choice(block: Choice, number: int, signer: Signer, texts: CardTexts) -> lis
     return [{"type": "Container", "items": [choice_set, submit]}]
 
 
-def _groups(block: Block, number: int, signer: Signer, texts: CardTexts) -> list[list[Element]]:
+def _groups(block: Block, number: int, signer: CardSigner, texts: CardTexts) -> list[list[Element]]:
     match block:
         case Header(text=text):
             heading = {
@@ -279,7 +279,7 @@ def _file_groups(name: str, content: str) -> list[list[Element]]:
     return groups
 
 
-def _elements(reply: Reply, signer: Signer, texts: CardTexts) -> Iterator[list[Element]]:
+def _elements(reply: Reply, signer: CardSigner, texts: CardTexts) -> Iterator[list[Element]]:
     separate = False
     choices = 0
     for block in reply.blocks:
@@ -300,7 +300,9 @@ def _elements(reply: Reply, signer: Signer, texts: CardTexts) -> Iterator[list[E
 # --------------------------------------------------------------------------------------------------
 
 
-def render_reply(reply: Reply, signer: Signer, texts: CardTexts, *, single_card: bool = False) -> Rendered:
+def render_reply(
+    reply: Reply, signer: CardSigner, texts: CardTexts, *, single_card: bool = False
+) -> Rendered:
     """``reply`` as one card, or several when it is too big for one.
 
     ``single_card`` is for updates of a message in place: one message holds one card, so what does not fit
@@ -417,7 +419,7 @@ def _input(form_field: FormField, texts: CardTexts) -> list[Element]:
 
 
 def render_form(
-    form: Form, signer: Signer, texts: CardTexts, errors: dict[str, str] | None = None
+    form: Form, signer: CardSigner, texts: CardTexts, errors: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """A form as one card with inputs and a submit button. Raises ValueError if it cannot fit in one.
 
