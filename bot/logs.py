@@ -30,6 +30,7 @@ CAPS = {
     "aiohttp.access": logging.WARNING,
     "sqlalchemy": logging.WARNING,
     "alembic": logging.WARNING,
+    "apscheduler": logging.WARNING,
     "matplotlib": logging.WARNING,
     "PIL": logging.WARNING,
     "asyncio": logging.INFO,

@@ -1,8 +1,8 @@
-"""The course scheduler: a task on the event loop beats, :func:`tick` decides and sends.
+"""The course scheduler: APScheduler's AsyncIOScheduler beats, :func:`tick` decides and sends.
 
-Durable intent lives in our own tables (due nudges, check-in rounds, the send ledger), not in a job store:
-the beat task only calls :meth:`CourseScheduler.beat` every ``interval`` seconds. A beat that finds this
-replica the leader runs :func:`tick`, which
+Durable intent lives in our own tables (due nudges, check-in rounds, the send ledger), not in APScheduler's
+job store: APScheduler only calls :meth:`CourseScheduler.beat` every ``interval`` seconds. A beat that finds
+this replica the leader runs :func:`tick`, which
 
 1. runs the toolbox's own time hooks (closing votes, asking after meetings), each in its transaction;
 2. asks every source (nudges, check-ins, summaries, action reminders) what is due;
@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -299,12 +300,7 @@ class Leadership:
 
 
 class CourseScheduler:
-    """What ``partsbot serve`` and the console chat start: beats every ``interval`` seconds.
-
-    One task on the event loop: the first beat at once, then on the interval's grid (start + k × interval).
-    Beats never overlap; the grid points a long beat ran over are skipped, not caught up. (APScheduler did
-    this before – an interval job with ``max_instances=1`` and ``coalesce`` – with about 1 MB of modules for
-    one timer.) ``sleep`` and ``monotonic`` are the event loop's; tests pass their own."""
+    """What ``partsbot serve`` and the console chat start: beats every ``interval`` seconds."""
 
     def __init__(
         self,
@@ -313,50 +309,43 @@ class CourseScheduler:
         interval: float = DEFAULT_INTERVAL,
         lock_url: str | None = None,
         lock_key: int = LOCK_KEY,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.bot = bot
         self.interval = interval
         self.leadership = Leadership(lock_url or bot.db.url, lock_key)
         self.failures = FailedJobs()
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._task: asyncio.Task[None] | None = None
+        self._scheduler: AsyncIOScheduler | None = None
 
     @property
     def is_leader(self) -> bool:
         return self.leadership.is_leader
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None
-
     def start(self) -> None:
         """Start beating; call with the event loop running (aiohttp's startup, the console chat)."""
-        if self._task is not None:
+        if self._scheduler is not None:
             return
-        self._task = asyncio.get_running_loop().create_task(self._beats(), name="course.beat")
+        scheduler = AsyncIOScheduler(timezone=ZoneInfo(self.bot.settings.timezone))
+        scheduler.add_job(
+            self.beat,
+            "interval",
+            seconds=self.interval,
+            id="course.beat",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(self.interval)),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
 
     def shutdown(self) -> None:
-        """Stop beating (a beat under way is cancelled at its next await) and give up the lead."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
         self.leadership.release()
 
-    async def _beats(self) -> None:
-        monotonic = self._monotonic or asyncio.get_running_loop().time
-        due = monotonic()
-        while True:
-            await self.beat()
-            now = monotonic()
-            # The next point of the grid after now: a beat that ran over one or more points skips them.
-            due += self.interval * (max(0, math.floor((now - due) / self.interval)) + 1)
-            await self._sleep(due - now)
-
     async def beat(self) -> TickReport | None:
-        """Tick if this replica leads. Never raises (a failure is logged; the next beat tries)."""
+        """One heartbeat: tick if this replica leads. Never raises (APScheduler would only log it)."""
         try:
             if not await asyncio.to_thread(self.leadership.acquire):
                 return None

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
 
+import holidays
+
 # A misconfigured policy (every week closed, say) must fail loudly rather than loop forever.
 _MAX_DAYS_AHEAD = 800
 
@@ -60,36 +62,14 @@ class DeliveryWindow:
 DEFAULT_WINDOW = DeliveryWindow()
 
 
-def easter_sunday(year: int) -> date:
-    """Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
-    golden = year % 19
-    century, year_of_century = divmod(year, 100)
-    leap_centuries, century_rest = divmod(century, 4)
-    moon_correction = (8 * century + 13) // 25
-    epact = (19 * golden + century - leap_centuries - moon_correction + 15) % 30
-    leap_years, year_rest = divmod(year_of_century, 4)
-    to_sunday = (32 + 2 * century_rest + 2 * leap_years - epact - year_rest) % 7
-    late = (golden + 11 * epact + 22 * to_sunday) // 451
-    month, day = divmod(epact + to_sunday - 7 * late + 114, 31)
-    return date(year, month, day + 1)
-
-
 @cache
 def norwegian_public_holidays(year: int) -> frozenset[date]:
-    """The official Norwegian public holidays of ``year`` (lov om helligdager og helligdagsfred, and
-    lov 26. april 1947 nr. 1 for 1 and 17 May); cached: the set never changes.
+    """The official Norwegian public holidays of ``year`` (cached: the set never changes).
 
-    Sundays are not listed (they are weekend days anyway). The same days as the ``holidays`` package's
-    Norway for 1901-2100 (a test compares them); computed here because that package loads every calendar it
-    knows (lunar, Hindu, Tibetan …, about 3 MB) into a server that needs twelve days a year.
+    The ``holidays`` package can also count every Sunday as a holiday in Norway (``include_sundays``);
+    we ask for the official days only, and Sundays are excluded as weekend days anyway.
     """
-    easter = easter_sunday(year)
-    days = {date(year, 1, 1), date(year, 12, 25), date(year, 12, 26)}
-    # Skjærtorsdag, langfredag, 1. and 2. påskedag, Kristi himmelfartsdag, 1. and 2. pinsedag.
-    days.update(easter + timedelta(days=offset) for offset in (-3, -2, 0, 1, 39, 49, 50))
-    if year >= 1947:
-        days.update((date(year, 5, 1), date(year, 5, 17)))
-    return frozenset(days)
+    return frozenset(holidays.country_holidays("NO", years=year).keys())
 
 
 def is_working_day(d: date, window: DeliveryWindow = DEFAULT_WINDOW) -> bool:

@@ -10,13 +10,11 @@ import pytest
 from bot.course.unitcal import next_weekly, summary_occurrence_for_week
 from bot.dates.calendar import (
     DeliveryWindow,
-    easter_sunday,
     is_allowed,
     is_working_day,
     local_at,
     next_allowed,
     next_working_day,
-    norwegian_public_holidays,
 )
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -135,49 +133,6 @@ def test_easter_2026() -> None:
     assert_same(next_allowed(oslo(2026, 4, 1, 15, 5), WINDOW), oslo(2026, 4, 7, 9))
     assert_same(next_allowed(oslo(2026, 4, 2, 10), WINDOW), oslo(2026, 4, 7, 9))
     assert_same(next_allowed(oslo(2026, 4, 6, 12), WINDOW), oslo(2026, 4, 7, 9))
-
-
-@pytest.mark.parametrize(
-    ("year", "easter"),
-    [
-        (2024, date(2024, 3, 31)),
-        (2026, date(2026, 4, 5)),
-        (2027, date(2027, 3, 28)),
-        (2038, date(2038, 4, 25)),  # the latest possible
-        (2285, date(2285, 3, 22)),  # the earliest possible
-    ],
-)
-def test_easter_sunday(year: int, easter: date) -> None:
-    assert easter_sunday(year) == easter
-
-
-def test_norwegian_public_holidays_2026() -> None:
-    assert sorted(norwegian_public_holidays(2026)) == [
-        date(2026, 1, 1),
-        date(2026, 4, 2),  # skjærtorsdag
-        date(2026, 4, 3),  # langfredag
-        date(2026, 4, 5),
-        date(2026, 4, 6),
-        date(2026, 5, 1),
-        date(2026, 5, 14),  # Kristi himmelfartsdag
-        date(2026, 5, 17),
-        date(2026, 5, 24),  # pinse
-        date(2026, 5, 25),
-        date(2026, 12, 25),
-        date(2026, 12, 26),
-    ]
-    # 1 and 17 May became public holidays by the law of 1947.
-    assert date(1946, 5, 17) not in norwegian_public_holidays(1946)
-    assert date(1947, 5, 17) in norwegian_public_holidays(1947)
-
-
-def test_norwegian_public_holidays_match_the_holidays_package() -> None:
-    """The days the server used to take from the ``holidays`` package (a dev dependency now), every year it
-    covers."""
-    holidays = pytest.importorskip("holidays")
-    for year in range(1901, 2101):
-        expected = frozenset(holidays.country_holidays("NO", years=year).keys())
-        assert norwegian_public_holidays(year) == expected, year
 
 
 def test_julaften_and_nyttarsaften() -> None:

@@ -1,5 +1,5 @@
-"""The beat task: ``build_scheduler(bot).start()`` beats at once and then every interval, one beat at a
-time; ``shutdown()`` stops it and gives up the lead. Time for the bot is still the injected clock."""
+"""The APScheduler side: ``build_scheduler(bot).start()`` beats at once and then every interval;
+``shutdown()`` stops it and gives up the lead. Time for the bot is still the injected clock."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def test_start_beats_at_once_and_shutdown_stops(make_bot, clock) -> None: 
 
     scheduler = build_scheduler(bot, interval=3600)
     assert isinstance(scheduler, CourseScheduler)
-    # Know when the first beat has finished, instead of polling the transcript against a clock.
+    # Know when APScheduler's first beat has finished, instead of polling the transcript against a clock.
     beaten = asyncio.Event()
     real_beat = scheduler.beat
 
@@ -37,7 +37,8 @@ async def test_start_beats_at_once_and_shutdown_stops(make_bot, clock) -> None: 
     scheduler.start()
     scheduler.start()  # a second start changes nothing
     try:
-        assert scheduler.running
+        job = scheduler._scheduler.get_job("course.beat") if scheduler._scheduler else None
+        assert job is not None and job.max_instances == 1 and job.coalesce
         # The first beat runs right away in the event loop (the hourly interval would never come here).
         await asyncio.wait_for(beaten.wait(), timeout=60)
         # Module 1 is for the trio: one direct message to each of them.
@@ -46,46 +47,8 @@ async def test_start_beats_at_once_and_shutdown_stops(make_bot, clock) -> None: 
         assert scheduler.is_leader  # SQLite: the one process leads
     finally:
         scheduler.shutdown()
-    assert not scheduler.running
+    assert scheduler._scheduler is None
     scheduler.shutdown()  # idempotent
-
-
-async def test_beats_keep_to_the_interval_and_skip_what_a_long_beat_ran_over(make_bot) -> None:  # type: ignore[no-untyped-def]
-    """The grid is start + k × interval on the loop's clock: a beat that takes 2.5 intervals is followed by
-    the next grid point, not by the two it ran over; beats never overlap."""
-    now = [100.0]
-    slept: list[float] = []
-    beats: list[float] = []
-    durations = iter([0.25, 2.5, 0.0, 0.0])
-    fourth = asyncio.Event()
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    scheduler = CourseScheduler(make_bot(), interval=10, sleep=sleep, monotonic=lambda: now[0])
-
-    async def beat() -> None:
-        beats.append(now[0])
-        now[0] += 10 * next(durations)
-        if len(beats) == 4:
-            fourth.set()
-            await asyncio.Event().wait()  # stays here until shutdown cancels it
-
-    scheduler.beat = beat  # type: ignore[method-assign]
-    scheduler.start()
-    task = scheduler._task
-    try:
-        await asyncio.wait_for(fourth.wait(), timeout=60)
-    finally:
-        scheduler.shutdown()
-    # The beat under way is cancelled with the task.
-    assert task is not None
-    await asyncio.gather(task, return_exceptions=True)
-    assert task.cancelled()
-    # At once, then 110; the beat at 110 ran until 135, so 120 and 130 are skipped: 140, then 150.
-    assert beats == [100.0, 110.0, 140.0, 150.0]
-    assert slept == [7.5, 5.0, 10.0]
 
 
 async def test_tick_runs_the_toolbox_hooks_closing_votes_past_their_deadline(
