@@ -34,8 +34,9 @@ from bot.cli import main
 raise SystemExit(main(["serve"]))
 """
 
-# Libraries for what a Slack-only server over HTTP does not do: Teams, charts, migrations (they run in a
-# child process), Socket Mode; and the ones it no longer uses at all.
+# Libraries for what a Slack-only server over HTTP has not done: Teams, charts, migrations (they run in a
+# child process), Socket Mode, and the public holidays (loaded when a date is first reasoned about; nothing
+# is due in an empty database).
 NOT_LOADED = (
     "botbuilder",
     "botframework",
@@ -46,7 +47,6 @@ NOT_LOADED = (
     "slack_sdk.socket_mode",
     "holidays",
     "dateutil",
-    "apscheduler",
 )
 
 
