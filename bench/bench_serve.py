@@ -1,7 +1,10 @@
 """End-to-end benchmark of ``partsbot serve`` beside anchors measured in the same run (issue #11).
 
 Every server runs as its own process on 127.0.0.1 and talks to a fake platform in this process; a command
-counts as answered when its answer reaches the fake. Anchors:
+counts as answered when its answer reaches the person: in the command's acknowledgement (Slack shows an
+ack's body to the person at once), or when it reaches the fake (ephemeral message, response_url, Teams
+reply). The load comes from ten known people per channel (:class:`People`): each person's first contact is
+made once before the figures and measured as a figure of its own. Anchors:
 
 * ``bare``    – a slack-bolt app that acknowledges and posts one ephemeral message (bench/anchors/bare_slack.py)
 * ``durable`` – the same, but it first writes the command to the same database in one transaction: the
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -64,30 +69,36 @@ def percentile(values: list[float], p: float) -> float:
 
 
 class FakePlatforms:
-    """Slack's Web API (+ response_urls) and Bot Connector: records when each command's answer arrived."""
+    """Slack's Web API (+ response_urls) and Bot Connector: records when each request's answer arrived.
+
+    Every request the load sends has its own id. An answer names it directly when it comes in the ack or
+    through the request's own response_url; an ephemeral message or a Teams reply names only the person (or
+    their conversation), and answers that person's oldest unanswered request."""
 
     def __init__(self) -> None:
         self.url = ""
-        self.answered: dict[str, float] = {}
         self.waiters: dict[str, asyncio.Future[float]] = {}
+        self.open_by_person: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self._ts = itertools.count(1)
 
-    def _answer(self, key: str) -> None:
+    def expect(self, request_id: str, person: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[request_id] = future
+        self.open_by_person[person].append(request_id)
+        return future
+
+    def answer(self, request_id: str, person: str) -> None:
         now = time.perf_counter()
-        if key in self.answered:
-            return
-        self.answered[key] = now
-        waiter = self.waiters.pop(key, None)
+        waiter = self.waiters.pop(request_id, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(now)
+        with contextlib.suppress(ValueError):
+            self.open_by_person[person].remove(request_id)
 
-    def expect(self, key: str) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        if key in self.answered:
-            future.set_result(self.answered[key])
-        else:
-            self.waiters[key] = future
-        return future
+    def answer_person(self, person: str) -> None:
+        pending = self.open_by_person.get(person)
+        if pending:
+            self.answer(pending[0], person)
 
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -96,7 +107,7 @@ class FakePlatforms:
         else:
             body = dict(await request.post()) if request.method == "POST" else dict(request.query)
         if method == "chat.postEphemeral":
-            self._answer(str(body.get("user")))
+            self.answer_person(str(body.get("user")))
         ok: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             ok.update(team_id=TEAM, user_id="UBOT", bot_id="BBOT", team="Bench")
@@ -112,7 +123,7 @@ class FakePlatforms:
 
     async def response(self, request: web.Request) -> web.Response:
         await request.read()
-        self._answer(request.match_info["user"])
+        self.answer(request.match_info["request"], request.match_info["user"])
         return web.json_response({"ok": True})
 
     async def connector(self, request: web.Request) -> web.Response:
@@ -121,13 +132,13 @@ class FakePlatforms:
         if request.path.endswith("/v3/conversations"):
             members = body.get("members") or [{}]
             return web.json_response({"id": f"a:personal-{members[0].get('id')}"})
-        self._answer(conversation.removeprefix("a:personal-"))
+        self.answer_person(conversation.removeprefix("a:personal-"))
         return web.json_response({"id": f"act-{next(self._ts)}"})
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
-        app.router.add_post("/response/{user}", self.response)
+        app.router.add_post("/response/{user}/{request}", self.response)
         app.router.add_post("/v3/conversations", self.connector)
         app.router.add_post("/v3/conversations/{conversation}/activities", self.connector)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self.connector)
@@ -189,17 +200,45 @@ class Server:
 # Load ---------------------------------------------------------------------------------------------------
 
 
+class People:
+    """Who sends the load: ``PER_CHANNEL`` people in each channel, taking turns (20 in the burst channel).
+
+    A kindergarten's staff is known to the bot: their first contact (``users.info``, their member row) is
+    made once, in :func:`introduce`, which is measured as a figure of its own; the throughput, latency and
+    burst figures are commands from people the bot knows, as in daily use."""
+
+    PER_CHANNEL = 10
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._turns: dict[str, itertools.cycle[str]] = {}
+
+    def of(self, channel: str) -> list[str]:
+        count = 20 if channel == "CBURST" else self.PER_CHANNEL
+        return [f"{self.prefix}{channel}{k:02d}" for k in range(count)]
+
+    def next_in(self, channel: str) -> str:
+        if channel not in self._turns:
+            self._turns[channel] = itertools.cycle(self.of(channel))
+        return next(self._turns[channel])
+
+
+CHANNELS = [f"C{i:04d}" for i in range(50)]
+
+
 class Slack:
-    """Signed ``/parts hjelp`` commands, each from its own person (so each answer is recognisable)."""
+    """Signed ``/parts hjelp`` commands, each with its own response_url (so each answer is recognisable)."""
 
     def __init__(self, fake: FakePlatforms, session: aiohttp.ClientSession) -> None:
         self.fake = fake
         self.session = session
         self.ids = itertools.count(1)
+        self.people = People("U")
 
-    async def command(self, server: Server, channel: str) -> float:
-        """Send one command; return its end-to-end latency (until the answer reached the fake)."""
-        user = f"U{next(self.ids):07d}"
+    async def command(self, server: Server, channel: str, user: str | None = None) -> float:
+        """Send one command; return its end-to-end latency (until the answer reached the person)."""
+        user = user or self.people.next_in(channel)
+        request_id = f"r{next(self.ids)}"
         form = {
             "team_id": TEAM,
             "channel_id": channel,
@@ -208,8 +247,8 @@ class Slack:
             "user_name": user.lower(),
             "command": "/parts",
             "text": "hjelp",
-            "response_url": f"{self.fake.url}/response/{user}",
-            "trigger_id": f"t.{user}",
+            "response_url": f"{self.fake.url}/response/{user}/{request_id}",
+            "trigger_id": f"t.{request_id}",
         }
         body = urlencode(form)
         ts = str(int(time.time()))
@@ -219,33 +258,38 @@ class Slack:
             "X-Slack-Signature": f"v0={digest}",
             "Content-Type": "application/x-www-form-urlencoded",
         }
-        answered = self.fake.expect(user)
+        answered = self.fake.expect(request_id, user)
         start = time.perf_counter()
         async with self.session.post(
             f"http://127.0.0.1:{server.port}/slack/events", data=body, headers=headers
         ) as response:
-            await response.read()
+            raw = await response.read()
             assert response.status == 200, response.status
+        if raw and response.content_type == "application/json" and b'"text"' in raw:
+            # Answered in the acknowledgement itself: Slack shows it to the person at once.
+            self.fake.answer(request_id, user)
         return await asyncio.wait_for(answered, 60) - start
 
 
 class Teams:
-    """Personal ``hjelp`` messages to /api/messages, each from its own person."""
+    """Personal ``hjelp`` messages to /api/messages."""
 
     def __init__(self, fake: FakePlatforms, session: aiohttp.ClientSession) -> None:
         self.fake = fake
         self.session = session
         self.ids = itertools.count(1)
+        self.people = People("29:")
+        self.aad: dict[str, str] = {}
 
-    async def command(self, server: Server, channel: str) -> float:
-        user = f"29:{next(self.ids):07d}"
+    async def command(self, server: Server, channel: str, user: str | None = None) -> float:
+        user = user or self.people.next_in(channel)
         activity = {
             "type": "message",
             "id": uuid.uuid4().hex,
             "timestamp": "2026-11-24T09:30:00.000Z",
             "serviceUrl": self.fake.url,
             "channelId": "msteams",
-            "from": {"id": user, "name": f"Person {user}", "aadObjectId": uuid.uuid4().hex},
+            "from": {"id": user, "name": f"Person {user}", "aadObjectId": self.aad.setdefault(user, uuid.uuid4().hex)},
             "recipient": {"id": "28:bench-bot", "name": "Partsbot"},
             "conversation": {"id": f"a:personal-{user}", "conversationType": "personal", "tenantId": TENANT},
             "channelData": {"tenant": {"id": TENANT}},
@@ -253,12 +297,26 @@ class Teams:
             "text": "hjelp",
             "textFormat": "plain",
         }
-        answered = self.fake.expect(user)
+        answered = self.fake.expect(f"r{next(self.ids)}", user)
         start = time.perf_counter()
         async with self.session.post(f"http://127.0.0.1:{server.port}/api/messages", json=activity) as response:
             await response.read()
             assert response.status in (200, 201, 202), response.status
         return await asyncio.wait_for(answered, 60) - start
+
+
+async def introduce(send: Callable[..., Any], people: People, server: Server, parallel: int = 16) -> float:
+    """Every person's first contact (one command each, closed loop): first contacts per second."""
+    everyone = [(channel, person) for channel in [*CHANNELS, "CBURST"] for person in people.of(channel)]
+    queue = iter(everyone)
+
+    async def worker() -> None:
+        for channel, person in queue:
+            await send(server, channel, person)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(parallel)))
+    return len(everyone) / (time.perf_counter() - start)
 
 
 async def throughput(send: Callable[[Server, str], Any], server: Server, n: int, parallel: int = 16) -> float:
@@ -267,7 +325,7 @@ async def throughput(send: Callable[[Server, str], Any], server: Server, n: int,
 
     async def worker() -> None:
         while (i := next(counter)) < n:
-            await send(server, f"C{i % 50:04d}")
+            await send(server, CHANNELS[i % len(CHANNELS)])
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(parallel)))
@@ -282,11 +340,11 @@ async def paced(send: Callable[[Server, str], Any], server: Server, rate: float,
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(server, f"C{i % 50:04d}")))
+        tasks.append(asyncio.create_task(send(server, CHANNELS[i % len(CHANNELS)])))
     return list(await asyncio.gather(*tasks))
 
 
-async def burst(send: Callable[[Server, str], Any], server: Server) -> list[float]:
+async def burst(send: Callable[..., Any], server: Server) -> list[float]:
     return list(await asyncio.gather(*(send(server, "CBURST") for _ in range(20))))
 
 
@@ -305,10 +363,12 @@ class Figures:
     own_rate: float = 0.0  # half of its own throughput, and the latencies there
     own_p50: float = 0.0
     own_p99: float = 0.0
+    first_contacts: float = 0.0  # first contacts per second (each person's first command)
+    first_cpu_ms: float = 0.0
 
 
 async def measure(
-    send: Callable[[Server, str], Any],
+    load: Slack | Teams,
     server: Server,
     session: aiohttp.ClientSession,
     log_dir: Path,
@@ -316,12 +376,16 @@ async def measure(
     rate: float | None,
     own: bool = False,
 ) -> Figures:
+    send = load.command
     await server.start(session, log_dir)
     try:
-        for _ in range(20):  # warm up: imports, connections, first contacts
+        for _ in range(20):  # warm up: imports, connections
             await send(server, "CWARM")
         cpu = server.cpu_seconds()
-        figures = Figures(throughput=await throughput(send, server, n))
+        figures = Figures(first_contacts=await introduce(send, load.people, server))
+        figures.first_cpu_ms = (server.cpu_seconds() - cpu) * 1000 / (len(CHANNELS) * People.PER_CHANNEL + 20)
+        cpu = server.cpu_seconds()
+        figures.throughput = await throughput(send, server, n)
         figures.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / n
         if rate:
             latencies = await paced(send, server, rate, max(50, int(rate * 4)))
@@ -359,23 +423,22 @@ def line(what: str, ours: float, anchor: float, anchor_name: str, unit: str, tar
 
 
 async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, log_dir: Path) -> None:
-    fake.answered.clear()  # the people's ids start again at 1 in every run
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
         slack = Slack(fake, session)
         env = slack_env(fake.url)
         anchors = ROOT / "bench" / "anchors" / "bare_slack.py"
         bare = Server("bare", [sys.executable, str(anchors), "--port", "{port}"], env)
-        bare_fig = await measure(slack.command, bare, session, log_dir, n, None)
+        bare_fig = await measure(slack, bare, session, log_dir, n, None)
         durable_url = database_url.replace(".sqlite3", "-durable.sqlite3")
         durable = Server("durable", [sys.executable, str(anchors), "--port", "{port}", "--durable", durable_url], env)
-        durable_fig = await measure(slack.command, durable, session, log_dir, n, None)
+        durable_fig = await measure(slack, durable, session, log_dir, n, None)
         rate = durable_fig.throughput / 2
         # The anchor's latency at half its own throughput, measured again with the open loop.
         durable_again = Server("durable2", durable.argv, env)
-        durable_fig = await measure(slack.command, durable_again, session, log_dir, n, rate)
+        durable_fig = await measure(slack, durable_again, session, log_dir, n, rate)
         ours = partsbot("partsbot-slack", database_url, env, fake.url)
-        fig = await measure(slack.command, ours, session, log_dir, n, rate, own=True)
-    print(f"Slack on {label} ({n} commands in 50 channels, 16 at a time):")
+        fig = await measure(slack, ours, session, log_dir, n, rate, own=True)
+    print(f"Slack on {label} ({n} commands from the {People.PER_CHANNEL} people of each of 50 channels, 16 at a time):")
     line("throughput (answered/s)", fig.throughput, durable_fig.throughput, "durable", "/s", "target ≥ 0.8")
     line("  bare bolt app", bare_fig.throughput, durable_fig.throughput, "durable", "/s", "(anchor)")
     line("server CPU per command (ms)", fig.cpu_ms, durable_fig.cpu_ms, "durable", "ms", f"(bare {bare_fig.cpu_ms:.2f} ms)", 2)
@@ -387,19 +450,19 @@ async def run_slack(fake: FakePlatforms, label: str, database_url: str, n: int, 
     line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, bare_fig.burst_max * 1000, "bare", "ms", "target < 1000 ms")
     line("burst of 20, p99 (ms)", fig.burst_p99 * 1000, bare_fig.burst_p99 * 1000, "bare", "ms", "target ≤ 3")
     line("RSS after the load (MB)", fig.rss, durable_fig.rss, "durable", "MB", "target ≤ 1.5")
+    line("first contacts (/s)", fig.first_contacts, durable_fig.first_contacts, "durable", "/s", f"(users.info, new member; CPU {fig.first_cpu_ms:.2f} ms each)")
 
 
 async def run_teams(fake: FakePlatforms, database_url: str, n: int, log_dir: Path) -> None:
-    fake.answered.clear()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
         teams = Teams(fake, session)
         anchor = Server("botbuilder", [sys.executable, str(ROOT / "bench" / "anchors" / "bare_teams.py"), "--port", "{port}"], {})
-        anchor_fig = await measure(teams.command, anchor, session, log_dir, n, None)
+        anchor_fig = await measure(teams, anchor, session, log_dir, n, None)
         rate = anchor_fig.throughput / 2
         anchor_again = Server("botbuilder2", anchor.argv, {})
-        anchor_fig = await measure(teams.command, anchor_again, session, log_dir, n, rate)
+        anchor_fig = await measure(teams, anchor_again, session, log_dir, n, rate)
         ours = partsbot("partsbot-teams", database_url, {"PARTSBOT_TEAMS": "1"}, fake.url)
-        fig = await measure(teams.command, ours, session, log_dir, n, rate, own=True)
+        fig = await measure(teams, ours, session, log_dir, n, rate, own=True)
     print(f"Teams on SQLite ({n} personal messages, 16 at a time):")
     line("throughput (answered/s)", fig.throughput, anchor_fig.throughput, "botbuilder", "/s", "")
     line("server CPU per message (ms)", fig.cpu_ms, anchor_fig.cpu_ms, "botbuilder", "ms", "", 2)
@@ -410,6 +473,7 @@ async def run_teams(fake: FakePlatforms, database_url: str, n: int, log_dir: Pat
     line(f"  p99 {own}", fig.own_p99 * 1000, anchor_fig.p99 * 1000, "botbuilder", "ms", f"(anchor at {rate:.0f}/s)")
     line("burst of 20, slowest answer (ms)", fig.burst_max * 1000, anchor_fig.burst_max * 1000, "botbuilder", "ms", "")
     line("RSS after the load (MB)", fig.rss, anchor_fig.rss, "botbuilder", "MB", "")
+    line("first contacts (/s)", fig.first_contacts, anchor_fig.first_contacts, "botbuilder", "/s", f"(CPU {fig.first_cpu_ms:.2f} ms each)")
 
 
 def postgres_database() -> str | None:
@@ -436,7 +500,9 @@ def drop(url: str) -> None:
     admin.dispose()
 
 
-async def main_async(n: int, skip_postgres: bool, skip_teams: bool) -> None:
+async def main_async(
+    n: int, skip_postgres: bool, skip_teams: bool, skip_slack: bool = False, skip_sqlite: bool = False
+) -> None:
     fake = FakePlatforms()
     runner = web.AppRunner(fake.app(), access_log=None)
     await runner.setup()
@@ -446,8 +512,9 @@ async def main_async(n: int, skip_postgres: bool, skip_teams: bool) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="partsbot-bench-") as folder:
             log_dir = Path(folder)
-            await run_slack(fake, "SQLite", f"sqlite:///{log_dir / 'slack.sqlite3'}", n, log_dir)
-            if not skip_postgres and (url := postgres_database()):
+            if not skip_slack and not skip_sqlite:
+                await run_slack(fake, "SQLite", f"sqlite:///{log_dir / 'slack.sqlite3'}", n, log_dir)
+            if not skip_slack and not skip_postgres and (url := postgres_database()):
                 try:
                     await run_slack(fake, "PostgreSQL", url, n, log_dir)
                 finally:
@@ -463,11 +530,13 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="commands per throughput run")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-teams", action="store_true")
+    parser.add_argument("--no-slack", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="Slack on PostgreSQL only")
     args = parser.parse_args()
     started = time.perf_counter()
     load = os.getloadavg()
     print(f"{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
-    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams))
+    asyncio.run(main_async(args.n, args.no_postgres, args.no_teams, args.no_slack, args.no_sqlite))
     load = os.getloadavg()
     print(f"(bench took {time.perf_counter() - started:.0f} s; load average at the end {load[0]:.1f}; ratios are ours / anchor)")
 

@@ -23,7 +23,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_serve import FakePlatforms, Slack, Teams, free_port, partsbot, slack_env, throughput
+from bench_serve import FakePlatforms, Slack, Teams, free_port, introduce, partsbot, slack_env, throughput
 
 
 def summary(raw: Path, top: int) -> None:
@@ -64,6 +64,8 @@ async def run(args: argparse.Namespace, out: Path) -> None:
             await server.start(session, out)
             for _ in range(20):  # imports, connections: not what is profiled
                 await load.command(server, "CWARM")
+            if not args.first_contacts:
+                await introduce(load.command, load.people, server)  # known people, as in the bench
             assert server.process is not None
             argv = [spy, "record", "-f", "raw", "-r", "250", "-o", str(out / "partsbot.txt")]
             argv += [] if args.all_threads else ["--gil"]
@@ -85,6 +87,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--database", default="")
     parser.add_argument("--teams", action="store_true")
+    parser.add_argument("--first-contacts", action="store_true", help="profile people's first contacts")
     parser.add_argument("--idle", action="store_true", help="count waiting threads too")
     parser.add_argument("--all-threads", action="store_true", help="not only the thread holding the GIL")
     parser.add_argument("--top", type=int, default=25)

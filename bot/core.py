@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat import delivery, detached
 from bot.chat.delivery import Delivery
-from bot.chat.inbox import Inbox, mark_processed
+from bot.chat.inbox import Inbox, Receipt, mark_processed, record_handled
 from bot.chat.messenger import Messenger
 from bot.chat.model import Effect, Event, OpenForm, Submission
 from bot.chat.router import Router
@@ -28,10 +29,42 @@ from bot.storage.db import Database
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-# What handling an event gives its deliverer: the effects, and the outbox items stored claimed for it.
-_Outcome = tuple[list[Effect], list[delivery.Claimed]]
 # Events handled in one transaction at most.
 BATCH = 32
+# What an adapter can send in a request's acknowledgement: given an effect, its rendering for the ack, or
+# None when the effect cannot go there (see :meth:`Partsbot.handle_before_ack`).
+AnswerPicker = Callable[[Effect], Any]
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What handling one event gave: the effects, the outbox items stored claimed for this process, and for
+    a request handled before its acknowledgement the effect that goes in the ack (not into the outbox)."""
+
+    effects: list[Effect]
+    claimed: list[delivery.Claimed] = field(default_factory=list)
+    answered: Effect | None = None
+    answer: Any = None  # the picker's rendering of ``answered``
+    fresh: bool = True  # False: the request was handled before (a retry or a replay); nothing was done
+
+    @property
+    def to_deliver(self) -> list[Effect]:
+        return [effect for effect in self.effects if effect is not self.answered]
+
+
+@dataclass
+class _Job:
+    event: Event
+    inbox_id: int | None = None
+    receipt: Receipt | None = None
+    picker: AnswerPicker | None = None
+
+
+_REPLAYED = Handled([], fresh=False)
+
+
+class _BatchFailed(Exception):
+    """An event of a batch raised: the batch is rolled back and each event handled alone."""
 
 
 def system_clock() -> datetime:
@@ -61,7 +94,7 @@ class Partsbot:
         self.inbox = Inbox(db, clock, lease=_seconds(settings, "PARTSBOT_INBOX_LEASE_SECONDS"))
         # Events waiting to be handled, and the tasks handling them in batches: SQLite has one writer at a
         # time, so one batch at a time; PostgreSQL overlaps a few.
-        self._waiting: list[tuple[Event, int | None, asyncio.Future[_Outcome]]] = []
+        self._waiting: list[tuple[_Job, asyncio.Future[Handled]]] = []
         self._batchers: set[asyncio.Task[None]] = set()
         self._max_batchers = 4 if db.is_postgres else 1
 
@@ -74,19 +107,17 @@ class Partsbot:
         With ``inbox_id`` the inbox item is marked processed in the same transaction; when another replica
         processed it already, nothing happens and nothing is returned.
         """
-        return self._handle_sync(event, inbox_id, claim=False)[0]
+        return self._handle_sync(_Job(event, inbox_id), claim=False).effects
 
-    def _handle_sync(
-        self, event: Event, inbox_id: int | None, *, claim: bool
-    ) -> tuple[list[Effect], list[delivery.Claimed]]:
+    def _handle_sync(self, job: _Job, *, claim: bool) -> Handled:
         """``claim``: the caller delivers right after, so outbox items at the head of an empty lane are
         stored claimed for this process (no claim transaction per item)."""
-        event = clean_event(event)
+        event = clean_event(job.event)
         for attempt in (1, 2):
             try:
-                with self.db.transaction() as session:
-                    effects, claimed, later = self._handle_in(session, event, inbox_id, self.clock(), claim)
-                return effects + self._run_detached(later, event), claimed
+                with self.db.transaction(urgent=job.receipt is not None) as session:
+                    done, later = self._handle_in(session, event, job, self.clock(), claim)
+                return self._with_detached(done, later, event)
             except (IntegrityError, OperationalError):
                 # A first contact racing another (two new members at once) or a serialisation failure
                 # on PostgreSQL: the whole event is retried once from a clean state.
@@ -96,59 +127,77 @@ class Partsbot:
         raise AssertionError("unreachable")
 
     def _handle_in(
-        self, session: Session, event: Event, inbox_id: int | None, now: datetime, claim: bool
-    ) -> tuple[list[Effect], list[delivery.Claimed], list[detached.DetachedWrite]]:
-        """One event inside the caller's transaction: (effects, outbox items claimed, detached writes)."""
-        if inbox_id is not None and not mark_processed(session, inbox_id, now):
-            log.info("inbox item %s was processed already; skipped", inbox_id)
-            return [], [], []
+        self, session: Session, event: Event, job: _Job, now: datetime, claim: bool
+    ) -> tuple[Handled, list[detached.DetachedWrite]]:
+        """One event inside the caller's transaction: what it gave, and its detached writes."""
+        if job.inbox_id is not None and not mark_processed(session, job.inbox_id, now):
+            log.info("inbox item %s was processed already; skipped", job.inbox_id)
+            return _REPLAYED, []
+        if job.receipt is not None and not record_handled(session, job.receipt, now):
+            log.info("%s %s seen before; skipped", job.receipt.platform, job.receipt.kind)
+            return _REPLAYED, []
         effects = self.router.handle(session, self.settings, event, now)
+        answered, answer = None, None
+        if job.picker is not None:
+            for effect in effects:
+                answer = job.picker(effect)
+                if answer is not None:
+                    answered = effect
+                    break
         claimed = delivery.enqueue(
             session,
-            effects,
+            [effect for effect in effects if effect is not answered],
             now,
             event.place.platform,
             event.place.workspace,
             claim=self.delivery.lease if claim else None,
             claim_platforms=frozenset(self.delivery.messengers),
         )
-        return effects, claimed, detached.take(session)
+        return Handled(effects, claimed, answered, answer), detached.take(session)
 
-    def _handle_batch(self, jobs: list[tuple[Event, int | None]]) -> list[_Outcome | BaseException]:
-        """Several events in one transaction, each in a savepoint of its own: one commit (one WAL write,
-        on PostgreSQL one flush to disk) and one trip to a worker thread instead of one each. An event
-        that fails in the batch is rolled back to its savepoint and handled again alone, so a failure
-        touches only its own event. Anonymous contributions still get transactions of their own, after
-        the commit (:mod:`bot.chat.detached`)."""
+    def _with_detached(self, done: Handled, later: list[detached.DetachedWrite], event: Event) -> Handled:
+        if not later:
+            return done
+        extra = self._run_detached(later, event)
+        return Handled(done.effects + extra, done.claimed, done.answered, done.answer, done.fresh)
+
+    def _handle_batch(self, jobs: list[_Job]) -> list[Handled | BaseException]:
+        """Several events in one transaction: one commit (one WAL write, on PostgreSQL one flush to disk)
+        and one trip to a worker thread instead of one each. An event whose handling raises (rare: the
+        router turns a person's mistake or a handler's failure into an answer inside its own savepoint)
+        rolls the whole batch back, and then every event of it is handled again alone, so a failure touches
+        only its own event. No savepoint per event: releasing one cost more than the rare re-run.
+        Anonymous contributions still get transactions of their own, after the commit
+        (:mod:`bot.chat.detached`)."""
         if len(jobs) == 1:
             try:
-                return [self._handle_sync(*jobs[0], claim=True)]
+                return [self._handle_sync(jobs[0], claim=True)]
             except Exception as exc:
                 return [exc]
-        done: dict[int, tuple[Event, list[Effect], list[delivery.Claimed], list[detached.DetachedWrite]]] = {}
+        done: dict[int, tuple[Event, Handled, list[detached.DetachedWrite]]] = {}
+        urgent = any(job.receipt is not None for job in jobs)
         try:
-            with self.db.transaction() as session:
-                for index, (event, inbox_id) in enumerate(jobs):
-                    event = clean_event(event)
+            with self.db.transaction(urgent=urgent) as session:
+                for index, job in enumerate(jobs):
+                    event = clean_event(job.event)
                     try:
-                        with session.begin_nested():
-                            outcome = self._handle_in(session, event, inbox_id, self.clock(), True)
-                    except Exception:
+                        handled, later = self._handle_in(session, event, job, self.clock(), True)
+                    except Exception as exc:
                         detached.take(session)
-                        log.info("event %s of a batch failed; it is handled again alone", index)
-                        continue
-                    done[index] = (event, *outcome)
-        except (IntegrityError, OperationalError):
+                        log.info("event %s of a batch failed; each event is handled again alone", index)
+                        raise _BatchFailed from exc
+                    done[index] = (event, handled, later)
+        except (_BatchFailed, IntegrityError, OperationalError):
             log.info("a batch of events could not be committed; each is handled again alone", exc_info=True)
             done = {}
-        results: list[_Outcome | BaseException] = []
-        for index, (event, inbox_id) in enumerate(jobs):
+        results: list[Handled | BaseException] = []
+        for index, job in enumerate(jobs):
             try:
                 if index in done:
-                    cleaned, effects, claimed, later = done[index]
-                    results.append((effects + self._run_detached(later, cleaned), claimed))
+                    cleaned, handled, later = done[index]
+                    results.append(self._with_detached(handled, later, cleaned))
                 else:
-                    results.append(self._handle_sync(event, inbox_id, claim=True))
+                    results.append(self._handle_sync(job, claim=True))
             except Exception as exc:
                 results.append(exc)
         return results
@@ -187,17 +236,36 @@ class Partsbot:
 
         ``spawn`` runs the delivery in the caller's background tasks instead of waiting for it (Teams
         answers its request after the transaction, before anything is sent)."""
-        effects, claimed = await self._handled(event, inbox_id)
+        handled = await self._handled(_Job(event, inbox_id))
         if spawn is not None:
-            spawn(self._deliver(effects, event, claimed))
+            spawn(self._deliver(handled.effects, event, handled.claimed))
         else:
-            await self._deliver(effects, event, claimed)
-        return effects
+            await self._deliver(handled.effects, event, handled.claimed)
+        return handled.effects
 
-    async def _handled(self, event: Event, inbox_id: int | None) -> _Outcome:
+    async def handle_before_ack(self, event: Event, receipt: Receipt, picker: AnswerPicker) -> Handled:
+        """Handle a request before it is acknowledged, so its answer can go in the acknowledgement.
+
+        The request's key is remembered in the event's own transaction (see
+        :func:`bot.chat.inbox.record_handled`): a retry or a replay comes back with ``fresh=False`` and
+        changes nothing. The first effect ``picker`` can render is left out of the outbox and returned with
+        its rendering; the caller acknowledges with it and then delivers the rest (:meth:`deliver`). Nothing
+        is acknowledged that is not stored: if this raises or the process dies first, the platform sees no
+        acknowledgement."""
+        return await self._handled(_Job(event, receipt=receipt, picker=picker))
+
+    async def deliver(self, handled: Handled, event: Event) -> None:
+        """Deliver what :meth:`handle_before_ack` left for after the acknowledgement."""
+        await self._deliver(handled.to_deliver, event, handled.claimed)
+
+    def waiting(self) -> int:
+        """Events waiting for a transaction in this process (a measure of how busy it is)."""
+        return len(self._waiting)
+
+    async def _handled(self, job: _Job) -> Handled:
         """Handle an event together with the others waiting at this moment (see :meth:`_handle_batch`)."""
-        future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((event, inbox_id, future))
+        future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, future))
         # A batcher that is not done yet will look at the queue again; a done one (its callback that
         # forgets it may not have run yet) will not.
         if sum(not task.done() for task in self._batchers) < self._max_batchers:
@@ -210,10 +278,10 @@ class Partsbot:
         while self._waiting:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
             try:
-                results = await asyncio.to_thread(self._handle_batch, [(e, i) for e, i, _ in batch])
+                results = await asyncio.to_thread(self._handle_batch, [job for job, _ in batch])
             except Exception as exc:
                 results = [exc] * len(batch)
-            for (_event, _inbox_id, future), result in zip(batch, results, strict=True):
+            for (_job, future), result in zip(batch, results, strict=True):
                 if future.done():
                     continue
                 if isinstance(result, BaseException):

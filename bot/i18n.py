@@ -86,6 +86,8 @@ def t(language: str, key: str, /, **values: Any) -> str:
     text = raw(language, key)
     if isinstance(text, list):
         text = "\n".join(str(line) for line in text)
+    if not values and "{" not in str(text):
+        return str(text)  # nothing to fill in (most texts of a help or a menu)
     values = {name: v.text(language) if isinstance(v, Counted) else v for name, v in values.items()}
     try:
         return str(text).format(**values)

@@ -31,8 +31,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.chat import codec
@@ -118,7 +119,7 @@ def enqueue(
     busy: set[str] = set()
     if claim is not None:
         lanes = sorted({routing.lane for routing, _ in items})
-        busy = set(session.scalars(_BUSY_LANES, {"lanes": lanes}))
+        busy = set(session.connection().execute(_BUSY_LANES, {"lanes": lanes}).scalars())
     rows: list[dict[str, object]] = []
     claims: list[bool] = []
     for routing, effect in items:
@@ -135,7 +136,7 @@ def enqueue(
         )
         claims.append(claimed)
     # One INSERT for all of them (not the ORM's unit of work: nobody needs the rows as objects).
-    ids = session.scalars(_INSERT_ITEMS, rows).all()
+    ids = session.connection().execute(_INSERT_ITEMS, rows).scalars().all()
     return [
         Claimed(
             item_id,
@@ -150,11 +151,13 @@ def enqueue(
     ]
 
 
-_INSERT_ITEMS = insert(OutboxItem).returning(OutboxItem.id, sort_by_parameter_order=True)
-# Which of some lanes hold items (parked ones are out of their lane); built once.
+# Core statements on the table, built once: the ORM's bulk machinery cost more than the statements.
+_TABLE = cast(Table, OutboxItem.__table__)
+_INSERT_ITEMS = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+# Which of some lanes hold items (parked ones are out of their lane).
 _BUSY_LANES = (
-    select(OutboxItem.lane)
-    .where(OutboxItem.lane.in_(bindparam("lanes", expanding=True)), OutboxItem.parked.is_(False))
+    select(_TABLE.c.lane)
+    .where(_TABLE.c.lane.in_(bindparam("lanes", expanding=True)), _TABLE.c.parked.is_(False))
     .distinct()
 )
 
@@ -531,6 +534,16 @@ class Delivery:
             row.message_id = message_id
 
     # Sending ---------------------------------------------------------------------------------------
+
+    async def send_now(self, effect: Effect) -> bool:
+        """Send one effect that is not in the outbox (an answer meant for an acknowledgement that went out
+        without it); a failure is logged, not retried. True when it was sent."""
+        try:
+            await self._send(effect)
+        except Exception:
+            log.exception("an answer outside the outbox (%s) could not be sent", type(effect).__name__)
+            return False
+        return True
 
     async def _send(self, effect: Effect) -> None:
         match effect:

@@ -29,9 +29,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,14 +85,17 @@ def mark_processed(session: Session, item_id: int, now: datetime) -> bool:
 
     The payload is erased in the same step: it names the person and holds what they wrote (an anonymous
     question, too), and only the key is needed afterwards, to recognise a retry or a replay."""
-    result = session.execute(_MARK_PROCESSED, {"item_id": item_id, "now": now})
+    result = session.connection().execute(_MARK_PROCESSED, {"item_id": item_id, "now": now})
     return bool(getattr(result, "rowcount", 0))
 
 
-# Statements of every request, built once (building them cost more than running them).
+# Statements of every request, built once (building them cost more than running them). They are Core
+# statements on the table, run on the session's connection: the ORM's bulk machinery around an insert or
+# an update of mapped classes cost more than the statement itself, and nobody needs the rows as objects.
+_TABLE = cast(Table, InboxItem.__table__)
 _MARK_PROCESSED = (
-    update(InboxItem)
-    .where(InboxItem.id == bindparam("item_id"), InboxItem.processed_at.is_(None))
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("item_id"), _TABLE.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"), payload="")
 )
 
@@ -100,7 +103,7 @@ _MARK_PROCESSED = (
 def _insert_new(insert: Callable[..., Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: no row back when the key was stored before."""
     return (
-        insert(InboxItem)
+        insert(_TABLE)
         .values(
             platform=bindparam("platform"),
             key=bindparam("key"),
@@ -112,11 +115,57 @@ def _insert_new(insert: Callable[..., Any]) -> Any:
             last_error="",
         )
         .on_conflict_do_nothing(index_elements=["platform", "key"])
-        .returning(InboxItem.id)
+        .returning(_TABLE.c.id)
     )
 
 
 _INSERT_NEW = {"sqlite": _insert_new(sqlite_insert), "postgresql": _insert_new(postgresql_insert)}
+
+
+def _insert_processed(insert: Callable[..., Any]) -> Any:
+    """The same for a request handled before its acknowledgement: stored processed, with its key only."""
+    return (
+        insert(_TABLE)
+        .values(
+            platform=bindparam("platform"),
+            key=bindparam("key"),
+            kind=bindparam("kind"),
+            payload="",
+            received_at=bindparam("now"),
+            claimed_until=bindparam("now"),
+            processed_at=bindparam("now"),
+            attempts=1,
+            last_error="",
+        )
+        .on_conflict_do_nothing(index_elements=["platform", "key"])
+        .returning(_TABLE.c.id)
+    )
+
+
+_INSERT_PROCESSED = {
+    "sqlite": _insert_processed(sqlite_insert),
+    "postgresql": _insert_processed(postgresql_insert),
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A request handled at once, before it is acknowledged (see :func:`record_handled`)."""
+
+    platform: str
+    key: str
+    kind: str
+
+
+def record_handled(session: Session, receipt: Receipt, now: datetime) -> bool:
+    """In the transaction of the change a request causes, before it is acknowledged: remember its key as
+    processed. ``False`` when the key was stored before (a retry or a replay): the caller must then change
+    nothing. One insert does what ``store`` + ``mark_processed`` do for requests handled later, and the
+    payload is never written at all: if the transaction does not commit, nothing was acknowledged."""
+    connection = session.connection()
+    statement = _INSERT_PROCESSED[connection.dialect.name]
+    values = {"platform": receipt.platform, "key": receipt.key[:128], "kind": receipt.kind[:32], "now": now}
+    return connection.execute(statement, values).scalar() is not None
 
 
 class Inbox:
@@ -157,7 +206,7 @@ class Inbox:
                     "now": now,
                     "claimed_until": now + self.lease,
                 }
-                item_id = session.execute(statement, values).scalar()
+                item_id = session.connection().execute(statement, values).scalar()
                 stored.append(None if item_id is None else Received(item_id, platform, kind, payload))
         return stored
 

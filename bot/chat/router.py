@@ -263,7 +263,8 @@ def _stop_at_first_insert(session: Session, _context: object, _instances: object
 
 # Built once: constructing this statement for every event cost more than running it.
 _WHO_AND_WHERE = (
-    select(Organisation, Member, Unit, Membership)
+    # The membership only needs to be known to exist: a column, not an object to build and track.
+    select(Organisation, Member, Unit, Membership.member_id)
     .outerjoin(
         Member, and_(Member.organisation_id == Organisation.id, Member.user_id == bindparam("user_id"))
     )
@@ -305,7 +306,7 @@ def who_and_where(
         organisation = _organisation(session, place)
         member = _member(session, organisation, event)
         return organisation, member, _unit(session, organisation, member, place, settings)
-    organisation, member, unit, membership = row
+    organisation, member, unit, is_member = row
     if member is None:
         # First contact: the member comes with its home unit in one insert.
         member = Member(
@@ -324,7 +325,7 @@ def who_and_where(
         return organisation, member, _unit(session, organisation, member, place, settings)
     if member.home_unit_id != unit.id:
         member.home_unit_id = unit.id
-    if membership is None:
+    if is_member is None:
         session.add(Membership(unit_id=unit.id, member_id=member.id))
     return organisation, member, unit
 

@@ -36,7 +36,8 @@ TEAM = "T0KINDER"
 BOT_USER = "UPARTSBOT"
 BOT_ID = "BPARTSBOT"
 CHANNEL = "C0BJORNE"  # the kindergarten's channel
-PRIVATE = ("chat.postEphemeral", "response_url")
+# An "ack" is a slash command's answer in its acknowledgement (HTTP response body or Socket Mode payload).
+PRIVATE = ("chat.postEphemeral", "response_url", "ack")
 WAIT = 15.0  # upper bound for background work to reach the fake (generous: CI machines are busy)
 
 
@@ -73,10 +74,20 @@ class FakeSlack:
         self.installed_team = {"id": "T0NEWKIDS", "name": "Eventyrskogen barnehage"}
         # response_url id → the person whose command or click it belongs to
         self.response_owners: dict[str, str] = {}
+        # Socket Mode envelope id → the person whose command it carries
+        self.envelope_owners: dict[str, str] = {}
         # users.info says these are workspace admins (may set up a unit's leder; bot/grants.py).
         self.admins: set[str] = {"UKARI"}
 
     # Switches ----------------------------------------------------------------------------------------
+
+    def record_ack(self, status: int, content_type: str, raw: bytes, user: str) -> None:
+        """A command's answer in its acknowledgement is a private answer like any other."""
+        if status != 200 or content_type != "application/json" or not raw:
+            return
+        body = json.loads(raw)
+        if body.get("text") or body.get("blocks"):
+            self.calls.append(Call("ack", body, "", 200, user=user))
 
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` calls of ``method`` (or "*" for all chat/views/files methods) get ``status``."""
@@ -293,7 +304,12 @@ class FakeSlack:
         )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
-                self.socket_messages.append(json.loads(message.data))
+                data = json.loads(message.data)
+                self.socket_messages.append(data)
+                payload = data.get("payload")
+                if isinstance(payload, dict) and (payload.get("text") or payload.get("blocks")):
+                    owner = self.envelope_owners.get(str(data.get("envelope_id")), "")
+                    self.calls.append(Call("ack", payload, "", 200, user=owner))
         return ws
 
     def app(self) -> web.Application:
@@ -347,6 +363,7 @@ class SlackDriver:
         self._triggers = itertools.count(1)
         self._events = itertools.count(1)
         self._responses = itertools.count(1)
+        self.last_request: tuple[bytes, dict[str, str]] = (b"", {})
 
     async def send(
         self,
@@ -362,6 +379,7 @@ class SlackDriver:
             "Content-Type": content_type,
             **(headers or {}),
         }
+        self.last_request = (body.encode(), all_headers)
         response = await self.client.post("/slack/events", data=body.encode(), headers=all_headers)
         await response.read()
         return response
@@ -393,7 +411,9 @@ class SlackDriver:
             "trigger_id": self.trigger(),
             **extra,
         }
-        return await self.send(urlencode(form), "application/x-www-form-urlencoded")
+        response = await self.send(urlencode(form), "application/x-www-form-urlencoded")
+        self.fake.record_ack(response.status, response.content_type, await response.read(), user)
+        return response
 
     async def interactive(self, payload: dict[str, Any], **kwargs: Any) -> ClientResponse:
         body = urlencode({"payload": json.dumps(payload)})

@@ -86,10 +86,12 @@ class GatedSlack(FakeSlack):
         return await super().response_url(request)
 
     def answers_for(self, n: int) -> int:
-        """Answers to command ``n``: through its response_url or as an ephemeral message to its person."""
+        """Answers to request ``n``: in its command's ack, through its response_url or as an ephemeral
+        message to its person."""
+        in_ack = [c for c in self.of("ack") if c.user == user_of(n)]
         via_url = [c for c in self.calls if c.method == "response_url" and c.path == str(n)]
         ephemeral = [c for c in self.of("chat.postEphemeral") if c.body.get("user") == user_of(n)]
-        return len(via_url) + len(ephemeral)
+        return len(in_ack) + len(via_url) + len(ephemeral)
 
 
 def user_of(n: int) -> str:
@@ -171,7 +173,9 @@ class Server:
 
 
 class Stream:
-    """Signed ``/parts hjelp`` commands, each from its own person with its own response_url."""
+    """Signed requests, each from its own person: odd ones ``/parts hjelp`` (answered in the ack, or
+    through the command's response_url when stored first), even ones "hjelp" in the person's direct
+    message with the bot (an Events API delivery: stored, acknowledged, answered from the outbox)."""
 
     def __init__(self, session: aiohttp.ClientSession, fake: GatedSlack) -> None:
         self.session = session
@@ -183,6 +187,42 @@ class Stream:
     async def send(self, server: Server) -> None:
         n = self.next
         self.next += 1
+        if n % 2 == 0:
+            body, headers = self._direct_message(n)
+        else:
+            body, headers = self._command(n)
+        try:
+            async with self.session.post(
+                f"http://127.0.0.1:{server.port}/slack/events", data=body.encode(), headers=headers
+            ) as response:
+                raw = await response.read()
+                (self.acked if response.status == 200 else self.unacked).append(n)
+                self.fake.record_ack(response.status, response.content_type, raw, user_of(n))
+        except aiohttp.ClientError:
+            self.unacked.append(n)  # the server died during the request: Slack would show an error
+
+    def _direct_message(self, n: int) -> tuple[str, dict[str, str]]:
+        event = {
+            "type": "message",
+            "channel": f"D{n:05d}",
+            "user": user_of(n),
+            "text": "hjelp",
+            "ts": f"1700000000.{n:06d}",
+            "channel_type": "im",
+        }
+        body = json.dumps(
+            {
+                "team_id": TEAM,
+                "api_app_id": "A0PARTS",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{n:08d}",
+                "event_time": int(time.time()),
+            }
+        )
+        return body, {**signed_headers(body), "Content-Type": "application/json"}
+
+    def _command(self, n: int) -> tuple[str, dict[str, str]]:
         form = {
             "team_id": TEAM,
             "team_domain": "bjornebo",
@@ -197,15 +237,7 @@ class Stream:
             "trigger_id": f"trigger.{n}",
         }
         body = urlencode(form)
-        headers = {**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"}
-        try:
-            async with self.session.post(
-                f"http://127.0.0.1:{server.port}/slack/events", data=body.encode(), headers=headers
-            ) as response:
-                await response.read()
-                (self.acked if response.status == 200 else self.unacked).append(n)
-        except aiohttp.ClientError:
-            self.unacked.append(n)  # the server died during the request: Slack would show an error
+        return body, {**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"}
 
     async def run(self, servers: list[Server], count: int, parallel: int = 4) -> None:
         async def worker(offset: int) -> None:

@@ -15,16 +15,18 @@ from tests.slack.fakes import BOT_TOKEN, CHANNEL, SlackDriver
 async def test_help_is_acknowledged_at_once_and_answered_privately(slack: SlackDriver) -> None:
     response = await slack.command("hjelp")
     assert response.status == 200
-    # The slash command is acknowledged with an empty body: nothing is echoed into the channel.
-    assert (await response.text()) == ""
-
-    # The private answer goes through the command's response_url: at once, not paced like channel posts.
-    [answer] = await slack.fake.wait_for_private()
-    assert answer.method == "response_url" and answer.user == "UKARI"
-    assert answer.body["response_type"] == "ephemeral" and answer.body["replace_original"] is False
-    assert "/parts" in slack.fake.private_texts()[0]
+    # The private answer is the acknowledgement itself: at once, seen only by the person (ephemeral),
+    # nothing echoed into the channel and no Web API call or response_url of its own.
+    body = await response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "/parts" in body["text"] + json.dumps(body["blocks"])
+    [answer] = slack.fake.privates()
+    assert answer.method == "ack" and answer.user == "UKARI"
+    await slack.idle()
     assert slack.fake.of("chat.postMessage") == []
     assert slack.fake.of("chat.postEphemeral") == []
+    assert slack.fake.of("response_url") == []
+    slack.fake.assert_valid_block_kit()
 
 
 async def test_setting_a_role_confirms_privately_and_announces_in_the_channel(slack: SlackDriver) -> None:

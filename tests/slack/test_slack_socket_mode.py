@@ -61,6 +61,7 @@ async def test_slash_command_over_socket_mode(make_bot: Any, fake_slack: FakeSla
             "payload": command,
         }
         fake_slack.response_owners["1"] = "UKARI"
+        fake_slack.envelope_owners["env-0001"] = "UKARI"
         await fake_slack.sockets[0].send_json(envelope)
         [answer] = await fake_slack.wait_for_private()
         assert answer.user == "UKARI" and "/parts" in fake_slack.private_texts()[0]

@@ -182,7 +182,10 @@ class SlackWebAdapter:
             oauth_settings=oauth_settings,
             installation_store=self.installations,
             request_verification_enabled=True,
-            process_before_response=False,
+            # Every listener acknowledges within milliseconds (the work itself runs after the ack, from the
+            # inbox), so bolt may await the listener and answer at once. With False it polls for the ack
+            # every 10 ms, which added 10 ms to every command whose answer is in the ack.
+            process_before_response=True,
             user_facing_authorize_error_message=t(settings.language, "slack.install_hint"),
             logger=logging.getLogger("slack_bolt"),
         )

@@ -40,10 +40,10 @@ from bot.adapters.slack import render
 from bot.adapters.slack.home import home_blocks_for
 from bot.adapters.slack.installs import InstallationStore, TokenSource
 from bot.adapters.slack.messenger import OPEN_FORM_ACTION, SlackMessenger
-from bot.chat.inbox import Received
+from bot.chat.inbox import Receipt, Received
 from bot.chat.messenger import DeliveryError
-from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
-from bot.core import Partsbot
+from bot.chat.model import Action, Actor, Command, Effect, Event, Message, Place, Private, Submission
+from bot.core import Handled, Partsbot
 from bot.i18n import t
 from bot.storage import personal
 
@@ -60,6 +60,15 @@ HANDLED_EVENTS = frozenset({"message", "app_home_opened", "app_uninstalled", "to
 # Interaction payload types a listener handles.
 HANDLED_INTERACTIONS = frozenset({"block_actions", "message_action", "view_submission"})
 INBOX_ITEM = "partsbot_inbox_item"
+# A command handled before its ack carries its inbox key in the context under this name.
+BEFORE_ACK = "partsbot_before_ack"
+# Slack shows an error when a command is not acknowledged within 3 s; the answer goes in the ack only when
+# it is ready well before that. Past BEFORE_ACK_MAX_WAITING events waiting for the database in this process
+# (about a second of work at a few ms each) a command is stored and acknowledged first instead.
+ACK_BUDGET_SECONDS = 2.0
+BEFORE_ACK_MAX_WAITING = 256
+# How long a command waits for users.info (a new person's name) before the ack; after that, Slack's name.
+PEOPLE_BUDGET_SECONDS = 0.8
 
 
 @dataclass(frozen=True)
@@ -224,6 +233,11 @@ class SlackEvents:
         if kind is None:
             return await next()
         context = req.context
+        if kind == "command":
+            # Handled before the ack, with the inbox key remembered in the command's own transaction
+            # (on_command): its answer can then go in the ack itself.
+            context[BEFORE_ACK] = key
+            return await next()
         meta = {
             "team_id": str(context.team_id or body.get("team_id") or ""),
             "enterprise_id": context.enterprise_id,
@@ -326,11 +340,95 @@ class SlackEvents:
 
     # Commands and shortcuts ------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        key = context.get(BEFORE_ACK)
+        if key is None:
+            await ack()
+            self._start(context)
+            return
+        await self._command_before_ack(ack, body, _meta_of(context, body), str(key))
+
+    async def _command_before_ack(self, ack: AsyncAck, body: dict[str, Any], meta: Meta, key: str) -> None:
+        """A slash command handled before its ack, so its private answer goes in the ack: at once, not
+        behind anything, and without a response_url call of its own. Slack allows three seconds; when the
+        process is too busy to answer well inside them, the command is stored and acknowledged first and
+        answered through its response_url (the inbox path every other request takes)."""
+        if self.bot.waiting() >= BEFORE_ACK_MAX_WAITING:
+            await self._store_then_ack(ack, body, meta, key)
+            return
+        command = await self._command_of(body, meta, people_budget=PEOPLE_BUDGET_SECONDS)
+        task = asyncio.ensure_future(
+            self.bot.handle_before_ack(command, Receipt("slack", key, "command"), _ack_answer(command))
+        )
+        try:
+            handled = await asyncio.wait_for(asyncio.shield(task), ACK_BUDGET_SECONDS)
+        except TimeoutError:
+            log.warning("a command took too long to answer in its ack; it is answered afterwards")
+            await self._store_then_ack(ack, body, meta, key, late=(task, command))
+            return
+        except Exception:
+            # Nothing of it was kept (its transaction rolled back): stored and acknowledged, the inbox tries
+            # again and logs what fails.
+            log.exception("handling a Slack command before its ack failed; it is stored and tried again")
+            await self._store_then_ack(ack, body, meta, key)
+            return
+        if not handled.fresh:
+            log.info("Slack command %s seen before; skipped", key[:24])
+            await ack()
+            return
+        await ack(**(handled.answer or {}))
+        self.tasks.spawn(self.bot.deliver(handled, command), "delivery")
+
+    async def _store_then_ack(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        meta: Meta,
+        key: str,
+        late: tuple[asyncio.Future[Handled], Command] | None = None,
+    ) -> None:
+        """Store the command in the inbox, acknowledge it, process it from there. With ``late`` (handling
+        before the ack is still running): whichever of the two reaches the database first handles the
+        command – the other finds its key taken and does nothing – so it is done exactly once."""
+        raw = {"team_id": meta.team_id, "enterprise_id": meta.enterprise_id, "bot_user_id": meta.bot_user_id}
+        try:
+            item = await self.bot.inbox.receive("slack", key, "command", {"body": body, "meta": raw})
+        except Exception:
+            if late is not None:
+                raise  # the handling may still commit: no word that would then be wrong
+            # The database is not there: nothing was kept, and the person is told so (Slack would only say
+            # "dispatch_failed"); Slack does not resend a command, so the ack loses nothing.
+            log.exception("a Slack command could not be stored; the person is told nothing was saved")
+            await ack(text=t(self.bot.settings.language, "errors.internal"), response_type="ephemeral")
+            return
         await ack()
-        self._start(context)
+        if item is not None:
+            self.bot.inbox.start(item)
+        elif late is not None:
+            task, command = late
+            task.add_done_callback(lambda done: self._answer_late(done, command))
+
+    def _answer_late(self, task: asyncio.Future[Handled], command: Command) -> None:
+        if task.cancelled() or task.exception() is not None:
+            log.error("a Slack command handled after its ack failed", exc_info=task.exception())
+            return
+        handled = task.result()
+        if not handled.fresh:
+            return
+
+        async def deliver() -> None:
+            if handled.answered is not None:
+                await self.bot.delivery.send_now(handled.answered)
+            await self.bot.deliver(handled, command)
+
+        self.tasks.spawn(deliver(), "late answer")
 
     async def _command(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+        await self.handle(await self._command_of(body, meta), job)
+
+    async def _command_of(
+        self, body: dict[str, Any], meta: Meta, people_budget: float | None = None
+    ) -> Command:
         workspace = str(meta.team_id or body.get("team_id") or "")
         channel = str(body.get("channel_id") or "")
         user_id = str(body.get("user_id") or "")
@@ -338,10 +436,20 @@ class SlackEvents:
             workspace, channel, user_id, str(body.get("response_url") or "")
         )
         name, args = split_command(str(body.get("text") or ""))
-        actor = await self.people.actor(workspace, user_id, str(body.get("user_name") or ""))
+        fallback_name = str(body.get("user_name") or "")
+        if people_budget is None:
+            actor = await self.people.actor(workspace, user_id, fallback_name)
+        else:
+            try:
+                actor = await asyncio.wait_for(
+                    self.people.actor(workspace, user_id, fallback_name), people_budget
+                )
+            except TimeoutError:
+                log.info("users.info for %s is slow; using the name Slack sent", user_id)
+                actor = Actor(user_id, fallback_name)
         direct = _is_direct_channel(channel) or body.get("channel_name") == "directmessage"
         place = Place("slack", workspace, channel, None, direct)
-        await self.handle(Command(actor, place, name, args, trigger_id=body.get("trigger_id")), job)
+        return Command(actor, place, name, args, trigger_id=body.get("trigger_id"))
 
     async def on_case_shortcut(self, ack: AsyncAck, context: AsyncBoltContext) -> None:
         await ack()
@@ -572,6 +680,34 @@ class SlackEvents:
             inbox_id=job.take() if job is not None else None,
             spawn=lambda delivering: self.tasks.spawn(delivering, "delivery"),
         )
+
+
+def _meta_of(context: AsyncBoltContext, body: dict[str, Any]) -> Meta:
+    return Meta(str(context.team_id or body.get("team_id") or ""), context.enterprise_id, context.bot_user_id)
+
+
+def _ack_answer(command: Command) -> Callable[[Effect], dict[str, Any] | None]:
+    """Which of a command's effects can be its ack: the first private answer to the person, in the place
+    they typed it, that fits in one message (a slash command's ack holds one message, shown only to them)."""
+    place = command.place
+    passed = False
+
+    def pick(effect: Effect) -> dict[str, Any] | None:
+        nonlocal passed
+        if passed or not isinstance(effect, Private) or effect.user_id != command.actor.user_id:
+            return None
+        if effect.place.channel != place.channel or effect.place.workspace != place.workspace:
+            return None
+        if effect.place.thread:
+            return None
+        messages = render.render_reply(effect.reply)
+        if len(messages) != 1:
+            # Only the first private answer may go in the ack: a later one there would overtake it.
+            passed = True
+            return None
+        return {"text": messages[0].text, "blocks": messages[0].blocks, "response_type": "ephemeral"}
+
+    return pick
 
 
 def _action_value(action: dict[str, Any]) -> str:
