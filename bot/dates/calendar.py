@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 # A misconfigured policy (every week closed, say) must fail loudly rather than loop forever.
 _MAX_DAYS_AHEAD = 800
 
@@ -69,6 +67,11 @@ def norwegian_public_holidays(year: int) -> frozenset[date]:
     The ``holidays`` package can also count every Sunday as a holiday in Norway (``include_sundays``);
     we ask for the official days only, and Sundays are excluded as weekend days anyway.
     """
+    # Imported on first use: the package loads every calendar it knows (lunar, Hindu, Tibetan …, about
+    # 3 MB), which a server that never reasons about a date (a Slack-only one answering commands) need not
+    # hold. Not ``holidays.countries.norway``: that package imports every country (about 11 MB).
+    import holidays
+
     return frozenset(holidays.country_holidays("NO", years=year).keys())
 
 

@@ -19,6 +19,7 @@ import asyncio
 import html
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -37,13 +38,15 @@ from bot.adapters.slack.installs import (
     TokenSource,
 )
 from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger
-from bot.adapters.slack.socket_mode import SocketModeConnection
 from bot.core import Partsbot
 from bot.crypto import Box
 from bot.i18n import t
 from bot.settings import Settings
 from bot.storage import personal
 from bot.storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.socket_mode import SocketModeConnection
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +201,9 @@ class SlackWebAdapter:
 
     async def start(self) -> None:
         if self.settings.slack_app_token:
+            # Socket Mode's modules (bolt's and slack_sdk's WebSocket clients) only when it is configured.
+            from bot.adapters.slack.socket_mode import SocketModeConnection
+
             self._socket = SocketModeConnection(self.app, self.settings.slack_app_token)
             await self._socket.open()
 
