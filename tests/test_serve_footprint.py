@@ -36,7 +36,7 @@ raise SystemExit(main(["serve"]))
 
 # Libraries for what a Slack-only server over HTTP has not done: Teams, charts, migrations (they run in a
 # child process), Socket Mode, and the public holidays (loaded when a date is first reasoned about; nothing
-# is due in an empty database).
+# is due in an empty database), nor the SQL dialect of the database not in use.
 NOT_LOADED = (
     "botbuilder",
     "botframework",
@@ -47,6 +47,7 @@ NOT_LOADED = (
     "slack_sdk.socket_mode",
     "holidays",
     "dateutil",
+    "sqlalchemy.dialects.postgresql",
 )
 
 

@@ -128,3 +128,24 @@ async def test_without_a_database_the_person_is_told_nothing_was_saved(
     body = await response.json()
     assert body["response_type"] == "ephemeral" and "Ingenting av det du sendte ble lagret" in body["text"]
     assert "could not be stored" in caplog.text
+
+
+async def test_the_people_cache_forgets_who_was_not_seen_for_an_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Messenger:
+        calls = 0
+
+        async def call(self, workspace: str, method: str, send: Any) -> dict[str, Any]:
+            Messenger.calls += 1
+            return {"user": {"id": "U", "profile": {"display_name": f"Navn {Messenger.calls}"}}}
+
+    clock = [1000.0]
+    monkeypatch.setattr(events.time, "monotonic", lambda: clock[0])
+    people = events.People(Messenger())  # type: ignore[arg-type]
+    await people.actor("T1", "U1")
+    await people.actor("T1", "U2")
+    assert Messenger.calls == 2 and len(people._cache) == 2
+    await people.actor("T1", "U1")  # within the hour: remembered
+    assert Messenger.calls == 2
+    clock[0] += events.PEOPLE_CACHE_SECONDS + 1
+    await people.actor("T1", "U3")  # an hour on: the two not seen since are forgotten
+    assert Messenger.calls == 3 and set(people._cache) == {("T1", "U3")}

@@ -128,6 +128,7 @@ class People:
     def __init__(self, messenger: SlackMessenger) -> None:
         self.messenger = messenger
         self._cache: dict[tuple[str, str], tuple[float, Actor]] = {}
+        self._pruned_at = time.monotonic()
 
     async def actor(self, workspace: str, user_id: str, fallback_name: str = "") -> Actor:
         key = (workspace, user_id)
@@ -142,9 +143,13 @@ class People:
             log.info("users.info for %s failed (%s); using the name Slack sent", user_id, exc)
             return Actor(user_id, fallback_name)
         actor = _actor_of(user_id, response.get("user") or {}, fallback_name)
-        if len(self._cache) > 50_000:
-            self._cache.clear()
-        self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
+        now = time.monotonic()
+        if now >= self._pruned_at + PEOPLE_CACHE_SECONDS:
+            # Forget who was not seen for an hour: the cache holds the people of the last hour, not
+            # everyone a large workspace ever had.
+            self._pruned_at = now
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        self._cache[key] = (now + PEOPLE_CACHE_SECONDS, actor)
         return actor
 
     def changed(self, workspace: str, user: dict[str, Any]) -> None:
