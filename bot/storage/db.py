@@ -53,8 +53,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # No ping before every checkout: it was a round trip per transaction (per command) and showed in the
+    # slowest answers under load. A connection the server dropped (a restart) fails its statement, which
+    # makes SQLAlchemy discard the whole pool; the event is then tried again once on a fresh connection
+    # (Partsbot.handle), a request that could not be stored is not acknowledged (or told so), delivery
+    # and the scheduler retry. Connections are renewed after half an hour, before idle timeouts of
+    # firewalls and poolers cut them.
     return create_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+        url, echo=echo, hide_parameters=True, pool_recycle=1800, pool_size=10, max_overflow=10
     )
 
 
