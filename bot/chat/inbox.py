@@ -111,53 +111,31 @@ def _dialect_insert(dialect: str) -> Callable[..., Any]:
     return sqlite_insert
 
 
-def _insert_new(insert: Callable[..., Any]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: no row back when the key was stored before."""
+@functools.cache
+def _insert_for(dialect: str, *, handled: bool) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: no row back when the key was stored before.
+
+    ``handled``: the request is handled in this very transaction, before its acknowledgement – stored
+    processed, with its key only (no payload: if the transaction does not commit, nothing was
+    acknowledged). Otherwise stored with its payload and claimed for a while by the receiving process."""
+    values: dict[str, Any] = {
+        "platform": bindparam("platform"),
+        "key": bindparam("key"),
+        "kind": bindparam("kind"),
+        "received_at": bindparam("now"),
+        "attempts": 1,
+        "last_error": "",
+    }
+    if handled:
+        values.update(payload="", claimed_until=bindparam("now"), processed_at=bindparam("now"))
+    else:
+        values.update(payload=bindparam("payload"), claimed_until=bindparam("claimed_until"))
     return (
-        insert(_TABLE)
-        .values(
-            platform=bindparam("platform"),
-            key=bindparam("key"),
-            kind=bindparam("kind"),
-            payload=bindparam("payload"),
-            received_at=bindparam("now"),
-            claimed_until=bindparam("claimed_until"),
-            attempts=1,
-            last_error="",
-        )
+        _dialect_insert(dialect)(_TABLE)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=["platform", "key"])
         .returning(_TABLE.c.id)
     )
-
-
-@functools.cache
-def _insert_new_for(dialect: str) -> Any:
-    return _insert_new(_dialect_insert(dialect))
-
-
-def _insert_processed(insert: Callable[..., Any]) -> Any:
-    """The same for a request handled before its acknowledgement: stored processed, with its key only."""
-    return (
-        insert(_TABLE)
-        .values(
-            platform=bindparam("platform"),
-            key=bindparam("key"),
-            kind=bindparam("kind"),
-            payload="",
-            received_at=bindparam("now"),
-            claimed_until=bindparam("now"),
-            processed_at=bindparam("now"),
-            attempts=1,
-            last_error="",
-        )
-        .on_conflict_do_nothing(index_elements=["platform", "key"])
-        .returning(_TABLE.c.id)
-    )
-
-
-@functools.cache
-def _insert_processed_for(dialect: str) -> Any:
-    return _insert_processed(_dialect_insert(dialect))
 
 
 @dataclass(frozen=True)
@@ -175,7 +153,7 @@ def record_handled(session: Session, receipt: Receipt, now: datetime) -> bool:
     nothing. One insert does what ``store`` + ``mark_processed`` do for requests handled later, and the
     payload is never written at all: if the transaction does not commit, nothing was acknowledged."""
     connection = session.connection()
-    statement = _insert_processed_for(connection.dialect.name)
+    statement = _insert_for(connection.dialect.name, handled=True)
     values = {"platform": receipt.platform, "key": receipt.key[:128], "kind": receipt.kind[:32], "now": now}
     return connection.execute(statement, values).scalar() is not None
 
@@ -206,7 +184,7 @@ class Inbox:
         acknowledged before this commits; sharing the commit only means the requests that arrived together
         are acknowledged together."""
         now = self.clock()
-        statement = _insert_new_for(self.db.engine.dialect.name)
+        statement = _insert_for(self.db.engine.dialect.name, handled=False)
         stored: list[Received | None] = []
         with self.db.transaction(urgent=True) as session:
             for platform, key, kind, payload in requests:
