@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.adapters.slack import events
+from bot.adapters.slack import people as people_module
 from bot.chat.model import Actor, Command, Place, Post, Private, Reply, Text
 from bot.storage.models import InboxItem, RoleAssignment
 from tests.slack.fakes import SlackDriver
@@ -139,13 +140,13 @@ async def test_the_people_cache_forgets_who_was_not_seen_for_an_hour(monkeypatch
             return {"user": {"id": "U", "profile": {"display_name": f"Navn {Messenger.calls}"}}}
 
     clock = [1000.0]
-    monkeypatch.setattr(events.time, "monotonic", lambda: clock[0])
-    people = events.People(Messenger())  # type: ignore[arg-type]
+    monkeypatch.setattr(people_module.time, "monotonic", lambda: clock[0])
+    people = people_module.People(Messenger())  # type: ignore[arg-type]
     await people.actor("T1", "U1")
     await people.actor("T1", "U2")
     assert Messenger.calls == 2 and len(people._cache) == 2
     await people.actor("T1", "U1")  # within the hour: remembered
     assert Messenger.calls == 2
-    clock[0] += events.PEOPLE_CACHE_SECONDS + 1
+    clock[0] += people_module.PEOPLE_CACHE_SECONDS + 1
     await people.actor("T1", "U3")  # an hour on: the two not seen since are forgotten
     assert Messenger.calls == 3 and set(people._cache) == {("T1", "U3")}

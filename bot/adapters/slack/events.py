@@ -25,7 +25,6 @@ import hashlib
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from bot.adapters.slack import render
 from bot.adapters.slack.home import home_blocks_for
 from bot.adapters.slack.installs import InstallationStore, TokenSource
 from bot.adapters.slack.messenger import OPEN_FORM_ACTION, SlackMessenger
+from bot.adapters.slack.people import People
 from bot.chat.inbox import Receipt, Received
 from bot.chat.messenger import DeliveryError
 from bot.chat.model import Action, Actor, Command, Effect, Event, Message, Place, Private, Submission
@@ -51,8 +51,6 @@ log = logging.getLogger(__name__)
 
 CASE_SHORTCUT = "create_case_from_message"
 CASE_COMMAND = "problem"
-# users.info answers are reused this long: names and locales change rarely.
-PEOPLE_CACHE_SECONDS = 3600.0
 # Message subtypes that are a person writing; edits, joins, deletions and bot posts are not.
 PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 # Events API types a listener handles; others are acknowledged without being stored.
@@ -120,52 +118,6 @@ class BackgroundTasks:
 
     def __len__(self) -> int:
         return len(self._tasks)
-
-
-class People:
-    """Display names and locales from ``users.info``; falls back to what the payload said."""
-
-    def __init__(self, messenger: SlackMessenger) -> None:
-        self.messenger = messenger
-        self._cache: dict[tuple[str, str], tuple[float, Actor]] = {}
-        self._pruned_at = time.monotonic()
-
-    async def actor(self, workspace: str, user_id: str, fallback_name: str = "") -> Actor:
-        key = (workspace, user_id)
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        try:
-            response = await self.messenger.call(
-                workspace, "users.info", lambda c: c.users_info(user=user_id, include_locale=True)
-            )
-        except DeliveryError as exc:
-            log.info("users.info for %s failed (%s); using the name Slack sent", user_id, exc)
-            return Actor(user_id, fallback_name)
-        actor = _actor_of(user_id, response.get("user") or {}, fallback_name)
-        now = time.monotonic()
-        if now >= self._pruned_at + PEOPLE_CACHE_SECONDS:
-            # Forget who was not seen for an hour: the cache holds the people of the last hour, not
-            # everyone a large workspace ever had.
-            self._pruned_at = now
-            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-        self._cache[key] = (now + PEOPLE_CACHE_SECONDS, actor)
-        return actor
-
-    def changed(self, workspace: str, user: dict[str, Any]) -> None:
-        """A ``user_change`` event: a person we remember is remembered as they are now (name, admin)."""
-        key = (workspace, str(user.get("id") or ""))
-        if key in self._cache:
-            actor = _actor_of(key[1], user, self._cache[key][1].display_name)
-            self._cache[key] = (time.monotonic() + PEOPLE_CACHE_SECONDS, actor)
-
-
-def _actor_of(user_id: str, user: dict[str, Any], fallback_name: str) -> Actor:
-    """A person as ``users.info`` (or a ``user_change`` event) describes them."""
-    profile = user.get("profile") or {}
-    name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or fallback_name
-    admin = bool(user.get("is_admin") or user.get("is_owner"))
-    return Actor(user_id, str(name or ""), user.get("locale"), is_admin=admin)
 
 
 def split_command(text: str) -> tuple[str, str]:
