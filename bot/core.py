@@ -60,9 +60,6 @@ class _Job:
     picker: AnswerPicker | None = None
 
 
-_REPLAYED = Handled([], fresh=False)
-
-
 class _BatchFailed(Exception):
     """An event of a batch raised: the batch is rolled back and each event handled alone."""
 
@@ -132,10 +129,10 @@ class Partsbot:
         """One event inside the caller's transaction: what it gave, and its detached writes."""
         if job.inbox_id is not None and not mark_processed(session, job.inbox_id, now):
             log.info("inbox item %s was processed already; skipped", job.inbox_id)
-            return _REPLAYED, []
+            return Handled([], fresh=False), []
         if job.receipt is not None and not record_handled(session, job.receipt, now):
             log.info("%s %s seen before; skipped", job.receipt.platform, job.receipt.kind)
-            return _REPLAYED, []
+            return Handled([], fresh=False), []
         effects = self.router.handle(session, self.settings, event, now)
         answered, answer = None, None
         if job.picker is not None:
