@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.chat import delivery, detached
 from bot.chat.delivery import Delivery
-from bot.chat.inbox import Inbox, Receipt, mark_processed, record_handled
+from bot.chat.inbox import Inbox, Receipt, Replayed, mark_processed
 from bot.chat.messenger import Messenger
 from bot.chat.model import Effect, Event, OpenForm, Submission
 from bot.chat.router import Router
@@ -130,10 +130,12 @@ class Partsbot:
         if job.inbox_id is not None and not mark_processed(session, job.inbox_id, now):
             log.info("inbox item %s was processed already; skipped", job.inbox_id)
             return Handled([], fresh=False), []
-        if job.receipt is not None and not record_handled(session, job.receipt, now):
+        try:
+            effects = self.router.handle(session, self.settings, event, now, job.receipt)
+        except Replayed:
+            assert job.receipt is not None
             log.info("%s %s seen before; skipped", job.receipt.platform, job.receipt.kind)
             return Handled([], fresh=False), []
-        effects = self.router.handle(session, self.settings, event, now)
         answered, answer = None, None
         if job.picker is not None:
             for effect in effects:
@@ -244,7 +246,7 @@ class Partsbot:
         """Handle a request before it is acknowledged, so its answer can go in the acknowledgement.
 
         The request's key is remembered in the event's own transaction (see
-        :func:`bot.chat.inbox.record_handled`): a retry or a replay comes back with ``fresh=False`` and
+        :func:`bot.chat.router.who_and_where`): a retry or a replay comes back with ``fresh=False`` and
         changes nothing. The first effect ``picker`` can render is left out of the outbox and returned with
         its rendering; the caller acknowledges with it and then delivers the rest (:meth:`deliver`). Nothing
         is acknowledged that is not stored: if this raises or the process dies first, the platform sees no

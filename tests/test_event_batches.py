@@ -55,11 +55,11 @@ async def test_events_arriving_together_share_one_transaction_and_a_failing_one_
     sessions: dict[str, list[int]] = {}
     handle = bot.router.handle
 
-    def spying(session: Session, settings: Any, event: Any, now: Any) -> Any:
+    def spying(session: Session, settings: Any, event: Any, now: Any, receipt: Any = None) -> Any:
         sessions.setdefault(event.actor.user_id, []).append(id(session))
         if event.actor.user_id == "UBROKEN":
             raise RuntimeError("a bug in one handler")
-        return handle(session, settings, event, now)
+        return handle(session, settings, event, now, receipt)
 
     bot.router.handle = spying  # type: ignore[method-assign]
     people = ["U1", "U2", "UBROKEN", "U3", "U4"]

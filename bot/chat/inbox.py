@@ -112,22 +112,25 @@ def _dialect_insert(dialect: str) -> Callable[..., Any]:
 
 
 @functools.cache
-def _insert_for(dialect: str, *, handled: bool) -> Any:
+def _insert_for(dialect: str, *, handled: bool, prefix: str = "") -> Any:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: no row back when the key was stored before.
 
     ``handled``: the request is handled in this very transaction, before its acknowledgement – stored
     processed, with its key only (no payload: if the transaction does not commit, nothing was
-    acknowledged). Otherwise stored with its payload and claimed for a while by the receiving process."""
+    acknowledged). Otherwise stored with its payload and claimed for a while by the receiving process.
+    ``prefix`` names its parameters apart from those of a query it becomes part of."""
     values: dict[str, Any] = {
-        "platform": bindparam("platform"),
-        "key": bindparam("key"),
-        "kind": bindparam("kind"),
-        "received_at": bindparam("now"),
+        "platform": bindparam(f"{prefix}platform"),
+        "key": bindparam(f"{prefix}key"),
+        "kind": bindparam(f"{prefix}kind"),
+        "received_at": bindparam(f"{prefix}now"),
         "attempts": 1,
         "last_error": "",
     }
     if handled:
-        values.update(payload="", claimed_until=bindparam("now"), processed_at=bindparam("now"))
+        values.update(
+            payload="", claimed_until=bindparam(f"{prefix}now"), processed_at=bindparam(f"{prefix}now")
+        )
     else:
         values.update(payload=bindparam("payload"), claimed_until=bindparam("claimed_until"))
     return (
@@ -147,6 +150,13 @@ class Receipt:
     kind: str
 
 
+class Replayed(Exception):
+    """The request of a :class:`Receipt` was handled before (a retry or a replay): change nothing."""
+
+
+_RECEIPT = "receipt_"
+
+
 def record_handled(session: Session, receipt: Receipt, now: datetime) -> bool:
     """In the transaction of the change a request causes, before it is acknowledged: remember its key as
     processed. ``False`` when the key was stored before (a retry or a replay): the caller must then change
@@ -156,6 +166,23 @@ def record_handled(session: Session, receipt: Receipt, now: datetime) -> bool:
     statement = _insert_for(connection.dialect.name, handled=True)
     values = {"platform": receipt.platform, "key": receipt.key[:128], "kind": receipt.kind[:32], "now": now}
     return connection.execute(statement, values).scalar() is not None
+
+
+@functools.cache
+def recorded_cte() -> Any:
+    """PostgreSQL: :func:`record_handled`'s insert as a common table expression, for the query every event
+    runs first anyway (:func:`bot.chat.router.who_and_where`): one round trip less per request. It has a
+    row when the key is new. Its parameters come from :func:`receipt_parameters`."""
+    return _insert_for("postgresql", handled=True, prefix=_RECEIPT).cte("recorded")
+
+
+def receipt_parameters(receipt: Receipt, now: datetime) -> dict[str, Any]:
+    return {
+        f"{_RECEIPT}platform": receipt.platform,
+        f"{_RECEIPT}key": receipt.key[:128],
+        f"{_RECEIPT}kind": receipt.kind[:32],
+        f"{_RECEIPT}now": now,
+    }
 
 
 class Inbox:

@@ -15,21 +15,23 @@ language; a crash is logged with its context, never shown as a traceback in chat
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, and_, bindparam, select
+from sqlalchemy import Boolean, Select, and_, bindparam, func, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.chat import detached
 from bot.chat.context import CheckPassed, FieldError, HandlerContext, UserError
+from bot.chat.inbox import Receipt, Replayed, receipt_parameters, record_handled, recorded_cte
 from bot.chat.model import Action, Command, Effect, Event, Message, Place, Submission
 from bot.chat.steps import StepHooks
 from bot.i18n import normalise_language, t
@@ -158,9 +160,20 @@ class Router:
                 return None
         return None
 
-    def handle(self, session: Session, settings: Settings, event: Event, now: datetime) -> list[Effect]:
-        """Handle one event inside the caller's transaction and return the effects to deliver."""
-        return self._run(session, settings, event, now, keep=True)[0]
+    def handle(
+        self,
+        session: Session,
+        settings: Settings,
+        event: Event,
+        now: datetime,
+        receipt: Receipt | None = None,
+    ) -> list[Effect]:
+        """Handle one event inside the caller's transaction and return the effects to deliver.
+
+        ``receipt``: the event is a request handled before its acknowledgement; its key is remembered in
+        this transaction, and :class:`~bot.chat.inbox.Replayed` is raised, before anything is changed, when
+        it was handled before."""
+        return self._run(session, settings, event, now, keep=True, receipt=receipt)[0]
 
     def check(self, session: Session, settings: Settings, event: Submission, now: datetime) -> dict[str, str]:
         """Field name → what is wrong with it, for a form about to be submitted; nothing is kept.
@@ -172,9 +185,15 @@ class Router:
         return self._run(session, settings, event, now, keep=False)[1]
 
     def _run(
-        self, session: Session, settings: Settings, event: Event, now: datetime, keep: bool
+        self,
+        session: Session,
+        settings: Settings,
+        event: Event,
+        now: datetime,
+        keep: bool,
+        receipt: Receipt | None = None,
     ) -> tuple[list[Effect], dict[str, str]]:
-        organisation, member, unit = who_and_where(session, settings, event)
+        organisation, member, unit = who_and_where(session, settings, event, receipt, now)
         thread_key = _thread_key(session, event.place)
         language = normalise_language(member.language or (unit.language if unit else settings.language))
         ctx = HandlerContext(
@@ -261,52 +280,92 @@ def _stop_at_first_insert(session: Session, _context: object, _instances: object
         raise _CheckPassed
 
 
-# Built once: constructing this statement for every event cost more than running it.
-_WHO_AND_WHERE = (
+def _who_and_where_of(recorded: Any = None) -> Select[Any]:
+    """Organisation, member, channel unit and membership in one query. With ``recorded`` (PostgreSQL's
+    insert of a request's key, :func:`bot.chat.inbox.recorded_cte`) the same statement also remembers the
+    request as handled and says whether it was new: it then starts from that, so a row comes back even
+    when the organisation is not there yet."""
+    where = and_(
+        Organisation.platform == bindparam("platform"), Organisation.external_id == bindparam("workspace")
+    )
     # The membership only needs to be known to exist: a column, not an object to build and track.
-    select(Organisation, Member, Unit, Membership.member_id)
-    .outerjoin(
-        Member, and_(Member.organisation_id == Organisation.id, Member.user_id == bindparam("user_id"))
+    columns: list[Any] = [Organisation, Member, Unit, Membership.member_id]
+    if recorded is None:
+        query = select(*columns)
+    else:
+        fresh = select(func.count()).select_from(recorded).scalar_subquery()
+        start = select(fresh.label("fresh")).subquery("request")
+        query = select(*columns, start.c.fresh).select_from(start).outerjoin(Organisation, where)
+    query = (
+        query.outerjoin(
+            Member, and_(Member.organisation_id == Organisation.id, Member.user_id == bindparam("user_id"))
+        )
+        .outerjoin(
+            Unit,
+            and_(
+                Unit.organisation_id == Organisation.id,
+                Unit.channel_id == bindparam("channel"),
+                bindparam("in_channel", type_=Boolean),
+            ),
+        )
+        .outerjoin(Membership, and_(Membership.unit_id == Unit.id, Membership.member_id == Member.id))
     )
-    .outerjoin(
-        Unit,
-        and_(
-            Unit.organisation_id == Organisation.id,
-            Unit.channel_id == bindparam("channel"),
-            bindparam("in_channel", type_=Boolean),
-        ),
-    )
-    .outerjoin(Membership, and_(Membership.unit_id == Unit.id, Membership.member_id == Member.id))
-    .where(Organisation.platform == bindparam("platform"), Organisation.external_id == bindparam("workspace"))
-    .limit(1)
-)
+    return (query.where(where) if recorded is None else query).limit(1)
+
+
+# Built once: constructing this statement for every event cost more than running it.
+_WHO_AND_WHERE = _who_and_where_of()
+
+
+@functools.cache
+def _who_and_where_recording() -> Select[Any]:
+    return _who_and_where_of(recorded_cte())
 
 
 def who_and_where(
-    session: Session, settings: Settings, event: Event
+    session: Session,
+    settings: Settings,
+    event: Event,
+    receipt: Receipt | None = None,
+    now: datetime | None = None,
 ) -> tuple[Organisation, Member, Unit | None]:
     """The organisation, member and unit an event is about, created on first contact – for every handler,
     and for tools that act without one (the operator's role grant, the console's ``/som``).
 
     One query finds all four rows that usually exist already (organisation, member, the channel's unit and
-    the membership); only what is missing is looked up or created one by one."""
+    the membership); only what is missing is looked up or created one by one.
+
+    With ``receipt`` (a request handled before its acknowledgement) its key is remembered as handled in
+    the same transaction first – on PostgreSQL in the same statement – and :class:`Replayed` is raised
+    when it was handled before."""
     place = event.place
     actor = event.actor
-    row = session.execute(
-        _WHO_AND_WHERE,
-        {
-            "platform": place.platform,
-            "workspace": place.workspace,
-            "user_id": actor.user_id,
-            "channel": place.channel,
-            "in_channel": not place.is_direct,
-        },
-    ).first()
+    parameters: dict[str, Any] = {
+        "platform": place.platform,
+        "workspace": place.workspace,
+        "user_id": actor.user_id,
+        "channel": place.channel,
+        "in_channel": not place.is_direct,
+    }
+    statement = _WHO_AND_WHERE
+    if receipt is not None:
+        when = now or datetime.now(UTC)
+        if session.get_bind().dialect.name == "postgresql":
+            statement = _who_and_where_recording()
+            parameters.update(receipt_parameters(receipt, when))
+        elif not record_handled(session, receipt, when):
+            raise Replayed
+    row = session.execute(statement, parameters).first()
+    if receipt is not None and statement is not _WHO_AND_WHERE:
+        assert row is not None  # the query starts from the request, so it always has a row
+        if not row.fresh:
+            raise Replayed
+        row = row if row[0] is not None else None
     if row is None:
         organisation = _organisation(session, place)
         member = _member(session, organisation, event)
         return organisation, member, _unit(session, organisation, member, place, settings)
-    organisation, member, unit, is_member = row
+    organisation, member, unit, is_member = row[:4]
     if member is None:
         # First contact: the member comes with its home unit in one insert.
         member = Member(
