@@ -51,6 +51,11 @@ class Handled:
     def to_deliver(self) -> list[Effect]:
         return [effect for effect in self.effects if effect is not self.answered]
 
+    @property
+    def has_more(self) -> bool:
+        """Something is left to deliver after the acknowledgement (most commands have nothing)."""
+        return bool(self.claimed) or any(effect is not self.answered for effect in self.effects)
+
 
 @dataclass
 class _Job:
@@ -242,16 +247,21 @@ class Partsbot:
             await self._deliver(handled.effects, event, handled.claimed)
         return handled.effects
 
-    async def handle_before_ack(self, event: Event, receipt: Receipt, picker: AnswerPicker) -> Handled:
+    def handle_before_ack(
+        self, event: Event, receipt: Receipt, picker: AnswerPicker
+    ) -> asyncio.Future[Handled]:
         """Handle a request before it is acknowledged, so its answer can go in the acknowledgement.
 
         The request's key is remembered in the event's own transaction (see
         :func:`bot.chat.router.who_and_where`): a retry or a replay comes back with ``fresh=False`` and
         changes nothing. The first effect ``picker`` can render is left out of the outbox and returned with
         its rendering; the caller acknowledges with it and then delivers the rest (:meth:`deliver`). Nothing
-        is acknowledged that is not stored: if this raises or the process dies first, the platform sees no
-        acknowledgement."""
-        return await self._handled(_Job(event, receipt=receipt, picker=picker))
+        is acknowledged that is not stored: if this fails or the process dies first, the platform sees no
+        acknowledgement.
+
+        A future, not a coroutine: the caller waits for it with a time limit, and a task around it (which
+        the limit would need to be safe to cancel) cost more per command than the rest of the wait."""
+        return self._submit(_Job(event, receipt=receipt, picker=picker))
 
     async def deliver(self, handled: Handled, event: Event) -> None:
         """Deliver what :meth:`handle_before_ack` left for after the acknowledgement."""
@@ -263,6 +273,9 @@ class Partsbot:
 
     async def _handled(self, job: _Job) -> Handled:
         """Handle an event together with the others waiting at this moment (see :meth:`_handle_batch`)."""
+        return await self._submit(job)
+
+    def _submit(self, job: _Job) -> asyncio.Future[Handled]:
         future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
         self._waiting.append((job, future))
         # A batcher that is not done yet will look at the queue again; a done one (its callback that
@@ -271,7 +284,7 @@ class Partsbot:
             task = asyncio.create_task(self._run_batches())
             self._batchers.add(task)
             task.add_done_callback(self._batchers.discard)
-        return await future
+        return future
 
     async def _run_batches(self) -> None:
         while self._waiting:

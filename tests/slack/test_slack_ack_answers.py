@@ -122,7 +122,12 @@ async def test_without_a_database_the_person_is_told_nothing_was_saved(
     async def down(*_args: Any, **_kwargs: Any) -> Any:
         raise OperationalError("INSERT", {}, Exception("database is down"))
 
-    monkeypatch.setattr(slack.bot, "handle_before_ack", down)
+    def failed(*_args: Any, **_kwargs: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_exception(OperationalError("INSERT", {}, Exception("database is down")))
+        return future
+
+    monkeypatch.setattr(slack.bot, "handle_before_ack", failed)
     monkeypatch.setattr(slack.bot.inbox, "receive", down)
     response = await slack.command("rolle leder")
     assert response.status == 200

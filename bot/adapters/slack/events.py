@@ -314,27 +314,29 @@ class SlackEvents:
             await self._store_then_ack(ack, body, meta, key)
             return
         command = await self._command_of(body, meta, people_budget=PEOPLE_BUDGET_SECONDS)
-        task = asyncio.ensure_future(
-            self.bot.handle_before_ack(command, Receipt("slack", key, "command"), _ack_answer(command))
-        )
-        try:
-            handled = await asyncio.wait_for(asyncio.shield(task), ACK_BUDGET_SECONDS)
-        except TimeoutError:
+        future = self.bot.handle_before_ack(command, Receipt("slack", key, "command"), _ack_answer(command))
+        done, _ = await asyncio.wait((future,), timeout=ACK_BUDGET_SECONDS)
+        if not done:
             log.warning("a command took too long to answer in its ack; it is answered afterwards")
-            await self._store_then_ack(ack, body, meta, key, late=(task, command))
+            await self._store_then_ack(ack, body, meta, key, late=(future, command))
             return
-        except Exception:
+        if future.exception() is not None:
             # Nothing of it was kept (its transaction rolled back): stored and acknowledged, the inbox tries
             # again and logs what fails.
-            log.exception("handling a Slack command before its ack failed; it is stored and tried again")
+            log.error(
+                "handling a Slack command before its ack failed; it is stored and tried again",
+                exc_info=future.exception(),
+            )
             await self._store_then_ack(ack, body, meta, key)
             return
+        handled = future.result()
         if not handled.fresh:
             log.info("Slack command %s seen before; skipped", key[:24])
             await ack()
             return
         await ack(**(handled.answer or {}))
-        self.tasks.spawn(self.bot.deliver(handled, command), "delivery")
+        if handled.has_more:
+            self.tasks.spawn(self.bot.deliver(handled, command), "delivery")
 
     async def _store_then_ack(
         self,
