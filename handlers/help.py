@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 from bot.chat.context import HandlerContext, UserError
 from bot.chat.model import Command, Divider, Header, Message, Reply, Text
 from bot.chat.router import Router
-from bot.i18n import LANGUAGES, catalogue
+from bot.i18n import LANGUAGES, Translator, catalogue
 from bot.toolbox import cases, chatter, direct
 
 TOOLS = ("roles", "define", "blindspot", "ideas", "solutions", "hora")
@@ -53,10 +54,22 @@ def _private_cases(ctx: HandlerContext) -> list[int]:
 
 
 def help_reply(ctx: HandlerContext, router: Router, greeting: str | None = None) -> Reply:
-    t = ctx.t
+    if greeting is None:
+        return _plain_help(router, ctx.language)
+    return _help_reply(Translator(ctx.language), ctx.language, router, greeting)
+
+
+@functools.cache
+def _plain_help(router: Router, language: str) -> Reply:
+    """The help without a greeting depends only on the language and the commands registered at start:
+    built once per language (the most used command; building it cost as much as finding the person)."""
+    return _help_reply(Translator(language), language, router, None)
+
+
+def _help_reply(t: Translator, language: str, router: Router, greeting: str | None) -> Reply:
     tools = "\n".join(f"• {t(f'help.tools.{tool}')}" for tool in TOOLS)
     commands = "\n".join(
-        t("help.command_line", name=shown_name(ctx.language, spec.name), text=t(spec.help_key))
+        t("help.command_line", name=shown_name(language, spec.name), text=t(spec.help_key))
         for spec in router.listed_commands()
     )
     return Reply(
