@@ -70,9 +70,11 @@ def serve(settings: Settings, bot: Partsbot) -> int:
     if not adapters and settings.env == "production":
         raise SettingsError("no platform is configured; see .env.example")
     from bot.course.scheduler import build_scheduler
+    from bot.storage.checkpoints import WalCheckpoints
 
     # Nudges, check-ins and summaries; on PostgreSQL only the replica holding the advisory lock sends.
-    app = build_app(bot, adapters, services=[build_scheduler(bot)])
+    # SQLite's checkpoints run beside the server, not inside a command's commit.
+    app = build_app(bot, adapters, services=[WalCheckpoints(bot.db), build_scheduler(bot)])
     host = bind_address(settings, adapters)
     log.info(
         "serving on %s:%s (slack: %s, teams: %s)",
