@@ -67,6 +67,7 @@ class CourseDemo:
         self.names = [line.split()[1] for line in _list(self.language, "course_demo.team")]
         self.week = 0
         self.hidden = ""
+        self.loop_done: set[str] = set()  # the steps of bot/demo/course_loop.py this run has played
 
     def say(self, key: str, **values: object) -> None:
         self.run.say(f"course_demo.{key}", **values)
