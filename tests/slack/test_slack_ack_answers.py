@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot.adapters.slack import events
+from bot.adapters.slack import acks
 from bot.adapters.slack import people as people_module
 from bot.chat.model import Actor, Command, Place, Post, Private, Reply, Text
 from bot.storage.models import InboxItem, RoleAssignment
@@ -58,7 +58,7 @@ async def test_a_replayed_command_is_acknowledged_and_does_nothing(slack: SlackD
 async def test_when_busy_the_command_is_stored_first_and_answered_through_its_response_url(
     slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(events, "BEFORE_ACK_MAX_WAITING", 0)
+    monkeypatch.setattr(acks, "BEFORE_ACK_MAX_WAITING", 0)
     response = await slack.command("rolle leder")
     assert response.status == 200
     assert (await response.text()) == ""
@@ -73,7 +73,7 @@ async def test_an_answer_not_ready_in_time_comes_once_after_the_ack(
     slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await slack.command("hjelp")  # the first contact, outside the test
-    monkeypatch.setattr(events, "ACK_BUDGET_SECONDS", 0.05)
+    monkeypatch.setattr(acks, "ACK_BUDGET_SECONDS", 0.05)
     router = slack.bot.router
     handle = router.handle
     release = threading.Event()
@@ -104,14 +104,14 @@ async def test_an_answer_not_ready_in_time_comes_once_after_the_ack(
 def test_only_the_first_private_answer_to_the_person_may_be_the_ack() -> None:
     place = Place("slack", "T1", "C1", None, False)
     command = Command(Actor("U1", "Kari"), place, "hjelp", "")
-    pick = events._ack_answer(command)
+    pick = acks.ack_answer(command)
     too_long = Reply(fallback="x", blocks=tuple(Text(f"avsnitt {n}") for n in range(60)))  # > 50 blocks
     assert pick(Private(place, "U2", Reply.text("til en annen"))) is None
     assert pick(Post(place, Reply.text("i kanalen"))) is None
     assert pick(Private(place.in_thread("1.2"), "U1", Reply.text("i en tråd"))) is None
     assert pick(Private(place, "U1", too_long)) is None  # two messages: through the response_url
     assert pick(Private(place, "U1", Reply.text("etterpå"))) is None  # would overtake the first
-    fresh = events._ack_answer(command)
+    fresh = acks.ack_answer(command)
     answer = fresh(Private(place, "U1", Reply.text("svaret")))
     assert answer is not None and answer["response_type"] == "ephemeral" and answer["text"] == "svaret"
 

@@ -1,8 +1,10 @@
 """Slack payloads in, neutral events out: the bolt listeners.
 
-Every request is first stored in the inbox (:mod:`bot.chat.inbox`, one small insert), then acknowledged,
-then processed from the inbox in a background task – so Slack gets its answer well inside three seconds,
-and an acknowledged request is processed even when the process dies right after the ack:
+Every request but a slash command is first stored in the inbox (:mod:`bot.chat.inbox`, one small insert),
+then acknowledged, then processed from the inbox in a background task – so Slack gets its answer well
+inside three seconds, and an acknowledged request is processed even when the process dies right after the
+ack. A slash command is handled before its ack, which carries its private answer
+(:mod:`bot.adapters.slack.acks`):
 
 * slash command ``/parts <name> <args>`` → :class:`Command`
 * message shortcut ``create_case_from_message`` → ``Command("problem", source_text=<the message>)``
@@ -36,14 +38,15 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack import render
+from bot.adapters.slack.acks import PEOPLE_BUDGET_SECONDS, CommandAcks
 from bot.adapters.slack.home import home_blocks_for
 from bot.adapters.slack.installs import InstallationStore, TokenSource
 from bot.adapters.slack.messenger import OPEN_FORM_ACTION, SlackMessenger
 from bot.adapters.slack.people import People
-from bot.chat.inbox import Receipt, Received
+from bot.chat.inbox import Received
 from bot.chat.messenger import DeliveryError
-from bot.chat.model import Action, Actor, Command, Effect, Event, Message, Place, Private, Submission
-from bot.core import Handled, Partsbot
+from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
+from bot.core import Partsbot
 from bot.i18n import t
 from bot.storage import personal
 
@@ -60,13 +63,6 @@ HANDLED_INTERACTIONS = frozenset({"block_actions", "message_action", "view_submi
 INBOX_ITEM = "partsbot_inbox_item"
 # A command handled before its ack carries its inbox key in the context under this name.
 BEFORE_ACK = "partsbot_before_ack"
-# Slack shows an error when a command is not acknowledged within 3 s; the answer goes in the ack only when
-# it is ready well before that. Past BEFORE_ACK_MAX_WAITING events waiting for the database in this process
-# (about a second of work at a few ms each) a command is stored and acknowledged first instead.
-ACK_BUDGET_SECONDS = 2.0
-BEFORE_ACK_MAX_WAITING = 256
-# How long a command waits for users.info (a new person's name) before the ack; after that, Slack's name.
-PEOPLE_BUDGET_SECONDS = 0.8
 
 
 @dataclass(frozen=True)
@@ -156,6 +152,7 @@ class SlackEvents:
         self.installations = installations
         self.tasks = tasks
         self.people = People(messenger)
+        self.acks = CommandAcks(bot, tasks)
         bot.inbox.register("slack", self.process)
 
     # Registration ----------------------------------------------------------------------------------
@@ -303,84 +300,14 @@ class SlackEvents:
             await ack()
             self._start(context)
             return
-        await self._command_before_ack(ack, body, _meta_of(context, body), str(key))
-
-    async def _command_before_ack(self, ack: AsyncAck, body: dict[str, Any], meta: Meta, key: str) -> None:
-        """A slash command handled before its ack, so its private answer goes in the ack: at once, not
-        behind anything, and without a response_url call of its own. Slack allows three seconds; when the
-        process is too busy to answer well inside them, the command is stored and acknowledged first and
-        answered through its response_url (the inbox path every other request takes)."""
-        if self.bot.waiting() >= BEFORE_ACK_MAX_WAITING:
-            await self._store_then_ack(ack, body, meta, key)
+        # Answered in its ack (bot/adapters/slack/acks.py), unless the process is too busy to do it well
+        # within Slack's three seconds: then stored, acknowledged and answered through its response_url.
+        meta = _meta_of(context, body)
+        if self.acks.busy():
+            await self.acks.store_then_ack(ack, body, meta, str(key))
             return
         command = await self._command_of(body, meta, people_budget=PEOPLE_BUDGET_SECONDS)
-        future = self.bot.handle_before_ack(command, Receipt("slack", key, "command"), _ack_answer(command))
-        done, _ = await asyncio.wait((future,), timeout=ACK_BUDGET_SECONDS)
-        if not done:
-            log.warning("a command took too long to answer in its ack; it is answered afterwards")
-            await self._store_then_ack(ack, body, meta, key, late=(future, command))
-            return
-        if future.exception() is not None:
-            # Nothing of it was kept (its transaction rolled back): stored and acknowledged, the inbox tries
-            # again and logs what fails.
-            log.error(
-                "handling a Slack command before its ack failed; it is stored and tried again",
-                exc_info=future.exception(),
-            )
-            await self._store_then_ack(ack, body, meta, key)
-            return
-        handled = future.result()
-        if not handled.fresh:
-            log.info("Slack command %s seen before; skipped", key[:24])
-            await ack()
-            return
-        await ack(**(handled.answer or {}))
-        if handled.has_more:
-            self.tasks.spawn(self.bot.deliver(handled, command), "delivery")
-
-    async def _store_then_ack(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        meta: Meta,
-        key: str,
-        late: tuple[asyncio.Future[Handled], Command] | None = None,
-    ) -> None:
-        """Store the command in the inbox, acknowledge it, process it from there. With ``late`` (handling
-        before the ack is still running): whichever of the two reaches the database first handles the
-        command – the other finds its key taken and does nothing – so it is done exactly once."""
-        raw = {"team_id": meta.team_id, "enterprise_id": meta.enterprise_id, "bot_user_id": meta.bot_user_id}
-        try:
-            item = await self.bot.inbox.receive("slack", key, "command", {"body": body, "meta": raw})
-        except Exception:
-            if late is not None:
-                raise  # the handling may still commit: no word that would then be wrong
-            # The database is not there: nothing was kept, and the person is told so (Slack would only say
-            # "dispatch_failed"); Slack does not resend a command, so the ack loses nothing.
-            log.exception("a Slack command could not be stored; the person is told nothing was saved")
-            await ack(text=t(self.bot.settings.language, "errors.internal"), response_type="ephemeral")
-            return
-        await ack()
-        if item is not None:
-            self.bot.inbox.start(item)
-        elif late is not None:
-            task, command = late
-            task.add_done_callback(lambda done: self._answer_late(done, command))
-
-    def _answer_late(self, task: asyncio.Future[Handled], command: Command) -> None:
-        if task.cancelled() or task.exception() is not None:
-            log.error("a Slack command handled after its ack failed", exc_info=task.exception())
-            return
-        handled = task.result()
-        if not handled.fresh:
-            return
-
-        async def deliver() -> None:
-            if handled.answered is not None:
-                await self.bot.delivery.send_now(handled.answered)
-            await self.bot.deliver(handled, command)
-
-        self.tasks.spawn(deliver(), "late answer")
+        await self.acks.answer(ack, body, meta, str(key), command)
 
     async def _command(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
         await self.handle(await self._command_of(body, meta), job)
@@ -643,30 +570,6 @@ class SlackEvents:
 
 def _meta_of(context: AsyncBoltContext, body: dict[str, Any]) -> Meta:
     return Meta(str(context.team_id or body.get("team_id") or ""), context.enterprise_id, context.bot_user_id)
-
-
-def _ack_answer(command: Command) -> Callable[[Effect], dict[str, Any] | None]:
-    """Which of a command's effects can be its ack: the first private answer to the person, in the place
-    they typed it, that fits in one message (a slash command's ack holds one message, shown only to them)."""
-    place = command.place
-    passed = False
-
-    def pick(effect: Effect) -> dict[str, Any] | None:
-        nonlocal passed
-        if passed or not isinstance(effect, Private) or effect.user_id != command.actor.user_id:
-            return None
-        if effect.place.channel != place.channel or effect.place.workspace != place.workspace:
-            return None
-        if effect.place.thread:
-            return None
-        messages = render.render_reply(effect.reply)
-        if len(messages) != 1:
-            # Only the first private answer may go in the ack: a later one there would overtake it.
-            passed = True
-            return None
-        return {"text": messages[0].text, "blocks": messages[0].blocks, "response_type": "ephemeral"}
-
-    return pick
 
 
 def _action_value(action: dict[str, Any]) -> str:
