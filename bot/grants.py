@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.roles import conflicts, members_with_role, party_people, roles_of
@@ -106,8 +106,11 @@ def remember_installer(session: Session, platform: str, workspace: str, user_id:
         session.add(PlatformAdmin(platform=platform, workspace=workspace, user_id=user_id, created_at=now))
 
 
+_PENDING_CLAIMS = select(RoleClaim).where(RoleClaim.unit_id == bindparam("unit_id")).order_by(RoleClaim.id)
+
+
 def pending_claims(session: Session, unit_id: int) -> list[RoleClaim]:
-    return list(session.scalars(select(RoleClaim).where(RoleClaim.unit_id == unit_id).order_by(RoleClaim.id)))
+    return list(session.scalars(_PENDING_CLAIMS, {"unit_id": unit_id}))
 
 
 def claims_of(session: Session, unit_id: int, member_id: int) -> list[RoleClaim]:

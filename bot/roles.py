@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import PARTY_ROLES, REPRESENTATIVE_ROLES, ROLES, Member, RoleAssignment
@@ -82,49 +82,61 @@ def parse_roles(text: str) -> tuple[list[str], str]:
 # --------------------------------------------------------------------------------------------------
 
 
+# The statements behind every access check, built once: building a statement and its cache key cost more
+# than running it (bench_serve's `/parts rolle`, py-spy).
+_ROLES_OF = select(RoleAssignment.role).where(
+    RoleAssignment.unit_id == bindparam("unit_id"), RoleAssignment.member_id == bindparam("member_id")
+)
+_HOLDS = (
+    select(RoleAssignment.id)
+    .where(
+        RoleAssignment.unit_id == bindparam("unit_id"),
+        RoleAssignment.member_id == bindparam("member_id"),
+        RoleAssignment.role.in_(bindparam("roles", expanding=True)),
+    )
+    .limit(1)
+)
+_MEMBERS_BY_ROLE = (
+    select(RoleAssignment.role, Member)
+    .join(Member, Member.id == RoleAssignment.member_id)
+    .where(RoleAssignment.unit_id == bindparam("unit_id"))
+    .order_by(Member.display_name, Member.id)
+)
+_MEMBERS_WITH_ROLE = _MEMBERS_BY_ROLE.where(RoleAssignment.role == bindparam("role"))
+
+
 def roles_of(session: Session, unit_id: int, member_id: int) -> list[str]:
     """Granted roles of a member in a unit, in the canonical order."""
-    held = set(
-        session.scalars(
-            select(RoleAssignment.role).where(
-                RoleAssignment.unit_id == unit_id, RoleAssignment.member_id == member_id
-            )
-        )
-    )
+    held = set(session.scalars(_ROLES_OF, {"unit_id": unit_id, "member_id": member_id}))
     return [role for role in ROLES if role in held]
 
 
 def holds(session: Session, unit_id: int, member_id: int, roles: Iterable[str]) -> bool:
-    wanted = tuple(roles)
-    return (
-        session.scalar(
-            select(RoleAssignment.id)
-            .where(
-                RoleAssignment.unit_id == unit_id,
-                RoleAssignment.member_id == member_id,
-                RoleAssignment.role.in_(wanted),
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    wanted = list(roles)
+    if not wanted:
+        return False
+    parameters = {"unit_id": unit_id, "member_id": member_id, "roles": wanted}
+    return session.scalar(_HOLDS, parameters) is not None
 
 
 def members_with_role(session: Session, unit_id: int, role: str) -> list[Member]:
-    return list(
-        session.scalars(
-            select(Member)
-            .join(RoleAssignment, RoleAssignment.member_id == Member.id)
-            .where(RoleAssignment.unit_id == unit_id, RoleAssignment.role == role)
-            .order_by(Member.display_name, Member.id)
-        )
-    )
+    return [
+        member for _role, member in session.execute(_MEMBERS_WITH_ROLE, {"unit_id": unit_id, "role": role})
+    ]
+
+
+def members_by_role(session: Session, unit_id: int) -> dict[str, list[Member]]:
+    """Everyone with a role in a unit, role → members (by name), in one query."""
+    found: dict[str, list[Member]] = {}
+    for role, member in session.execute(_MEMBERS_BY_ROLE, {"unit_id": unit_id}):
+        found.setdefault(role, []).append(member)
+    return found
 
 
 def party_members(session: Session, unit_id: int) -> dict[str, list[Member]]:
     """The trio present in a unit: role → members (a role nobody holds is left out)."""
-    found = {role: members_with_role(session, unit_id, role) for role in PARTY_ROLES}
-    return {role: people for role, people in found.items() if people}
+    found = members_by_role(session, unit_id)
+    return {role: found[role] for role in PARTY_ROLES if found.get(role)}
 
 
 def party_people(session: Session, unit_id: int) -> list[Member]:

@@ -41,6 +41,7 @@ from bot.grants import RoleRefused
 from bot.i18n import normalise_language, t
 from bot.roles import (
     is_staff_title,
+    members_by_role,
     members_with_role,
     parse_roles,
     roles_of,
@@ -163,8 +164,9 @@ def _ask_leaders(ctx: HandlerContext, unit: Unit, claim: RoleClaim, member: Memb
 def overview(ctx: HandlerContext) -> Reply:
     unit = ctx.require_unit()
     lines = []
+    by_role = members_by_role(ctx.session, unit.id)
     for role in ROLES:
-        people = members_with_role(ctx.session, unit.id, role)
+        people = by_role.get(role, [])
         if role == "ansatt" and not people:
             continue
         names = ", ".join(_name(p) for p in people) or ctx.t("roles.nobody")
