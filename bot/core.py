@@ -55,7 +55,7 @@ class Handled:
     @property
     def has_more(self) -> bool:
         """Something is left to deliver after the acknowledgement (most commands have nothing)."""
-        return bool(self.claimed) or any(effect is not self.answered for effect in self.effects)
+        return bool(self.claimed or self.to_deliver)
 
 
 @dataclass

@@ -164,8 +164,7 @@ def record_handled(session: Session, receipt: Receipt, now: datetime) -> bool:
     payload is never written at all: if the transaction does not commit, nothing was acknowledged."""
     connection = session.connection()
     statement = _insert_for(connection.dialect.name, handled=True)
-    values = {"platform": receipt.platform, "key": receipt.key[:128], "kind": receipt.kind[:32], "now": now}
-    return connection.execute(statement, values).scalar() is not None
+    return connection.execute(statement, receipt_parameters(receipt, now, prefix="")).scalar() is not None
 
 
 @functools.cache
@@ -176,12 +175,13 @@ def recorded_cte() -> Any:
     return _insert_for("postgresql", handled=True, prefix=_RECEIPT).cte("recorded")
 
 
-def receipt_parameters(receipt: Receipt, now: datetime) -> dict[str, Any]:
+def receipt_parameters(receipt: Receipt, now: datetime, prefix: str = _RECEIPT) -> dict[str, Any]:
+    """The parameters of the handled-request insert, named with ``prefix`` as :func:`_insert_for` is."""
     return {
-        f"{_RECEIPT}platform": receipt.platform,
-        f"{_RECEIPT}key": receipt.key[:128],
-        f"{_RECEIPT}kind": receipt.kind[:32],
-        f"{_RECEIPT}now": now,
+        f"{prefix}platform": receipt.platform,
+        f"{prefix}key": receipt.key[:128],
+        f"{prefix}kind": receipt.kind[:32],
+        f"{prefix}now": now,
     }
 
 

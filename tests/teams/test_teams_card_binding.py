@@ -15,13 +15,9 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from bot.storage.models import RolesAnswer
 from tests.teams.fakes import (
-    CHANNEL,
     KARI,
-    Call,
     Person,
     TeamsDriver,
     card_submit,
@@ -30,6 +26,7 @@ from tests.teams.fakes import (
     personal_message,
     submit_data,
 )
+from tests.teams.roles_round import answers, open_round
 
 OTHER_TENANT = "0b6d2c44-9e1f-4a7b-8c3d-5e2f1a0b9c88"
 NILS = Person("nils", "Nils Berg")  # works in another municipality's tenant
@@ -47,19 +44,6 @@ def in_tenant(activity: dict[str, Any], tenant: str) -> dict[str, Any]:
     return activity
 
 
-def answers(teams: TeamsDriver) -> int:
-    with teams.bot.db.transaction() as session:
-        return int(session.scalar(select(func.count(RolesAnswer.id))) or 0)
-
-
-async def roles_head(teams: TeamsDriver) -> Call:
-    """Kari (leder) starts a roles round in the channel; the head card with its "Svar" button."""
-    await teams.say(KARI, "rolle leder")
-    mark = teams.mark()
-    await teams.say(KARI, "roller")
-    return next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
-
-
 async def nils_says(teams: TeamsDriver, text: str) -> None:
     activity = in_tenant(personal_message(teams.service_url, NILS, text), OTHER_TENANT)
     assert await teams.send(activity) == 200
@@ -69,7 +53,7 @@ async def nils_says(teams: TeamsDriver, text: str) -> None:
 async def test_a_card_replayed_in_another_tenants_chat_is_refused_in_the_persons_language(
     teams: TeamsDriver, caplog: pytest.LogCaptureFixture, language: str
 ) -> None:
-    head = await roles_head(teams)
+    head = await open_round(teams)
     await nils_says(teams, f"språk {language}")
     press = card_submit(teams.service_url, NILS, submit_data(head, "Svar"), reply_to="1", personal=True)
     mark = teams.mark()
@@ -88,7 +72,7 @@ async def test_a_card_replayed_in_another_tenants_chat_is_refused_in_the_persons
 
 async def test_the_same_channel_id_under_another_tenant_is_another_place(teams: TeamsDriver) -> None:
     """The tenant is part of the binding, not only the conversation id."""
-    head = await roles_head(teams)
+    head = await open_round(teams)
     await nils_says(teams, "hei")
     assert head.returned is not None
     press = card_submit(teams.service_url, NILS, submit_data(head, "Svar"), reply_to=head.returned)
@@ -99,7 +83,7 @@ async def test_the_same_channel_id_under_another_tenant_is_another_place(teams: 
 
 
 async def test_an_invoke_from_another_tenant_is_refused_too(teams: TeamsDriver) -> None:
-    head = await roles_head(teams)
+    head = await open_round(teams)
     await nils_says(teams, "hei")
     invoke = card_submit(teams.service_url, NILS, {}, reply_to="1", personal=True)
     invoke.update(
@@ -117,7 +101,7 @@ async def test_an_invoke_from_another_tenant_is_refused_too(teams: TeamsDriver) 
 
 async def test_a_channel_card_works_in_every_reply_chain_of_its_channel(teams: TeamsDriver) -> None:
     """Teams names the reply chain in the conversation id (``;messageid=…``); a card is its channel's."""
-    head = await roles_head(teams)
+    head = await open_round(teams)
     data = submit_data(head, "Svar")
     for chain in (head.returned or "", "1700000000999"):
         press = card_submit(teams.service_url, KARI, data, reply_to=head.returned or "", thread=chain)
@@ -129,7 +113,7 @@ async def test_a_channel_card_works_in_every_reply_chain_of_its_channel(teams: T
 
 
 async def test_a_form_is_accepted_from_its_own_chat_only(teams: TeamsDriver) -> None:
-    head = await roles_head(teams)
+    head = await open_round(teams)
     press = card_submit(teams.service_url, KARI, submit_data(head, "Svar"), reply_to=head.returned or "")
     mark = teams.mark()
     assert await teams.send(press) == 200
@@ -161,7 +145,7 @@ def signed_before_binding(secret: bytes, data: dict[str, Any]) -> dict[str, Any]
 async def test_a_card_from_before_the_binding_is_refused_with_a_hint(
     teams: TeamsDriver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    head = await roles_head(teams)
+    head = await open_round(teams)
     old = signed_before_binding(teams.adapter.references.card_secret(), submit_data(head, "Svar"))
     press = card_submit(teams.service_url, KARI, old, reply_to=head.returned or "")
     mark = teams.mark()

@@ -8,22 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.storage.models import RolesAnswer
 from bot.toolbox.models_plan import Meeting
-from tests.teams.fakes import CHANNEL, KARI, OLA, Call, TeamsDriver, card_submit, submit_data
-
-
-def answers(teams: TeamsDriver) -> int:
-    with teams.bot.db.transaction() as session:
-        return int(session.scalar(select(func.count(RolesAnswer.id))) or 0)
-
-
-async def open_round(teams: TeamsDriver) -> Call:
-    """Kari (leder) starts a roles round; returns the head message as the fake received it."""
-    await teams.say(KARI, "rolle leder")
-    mark = teams.mark()
-    await teams.say(KARI, "roller")
-    return next(c for c in teams.since(mark) if c.method == "POST" and c.conversation == CHANNEL)
+from tests.teams.fakes import KARI, OLA, Call, TeamsDriver, card_submit, submit_data
+from tests.teams.roles_round import answers, open_round
 
 
 async def open_form(teams: TeamsDriver, head: Call) -> Call:
