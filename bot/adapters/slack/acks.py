@@ -14,18 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 
 from bot.adapters.slack import render
+from bot.adapters.slack.requests import BackgroundTasks, Meta
 from bot.chat.inbox import Receipt
 from bot.chat.model import Command, Effect, Private
 from bot.core import Handled, Partsbot
 from bot.i18n import t
-
-if TYPE_CHECKING:
-    from bot.adapters.slack.events import BackgroundTasks, Meta
 
 log = logging.getLogger(__name__)
 

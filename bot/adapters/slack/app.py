@@ -29,7 +29,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 
 from bot.adapters.slack.client import web_client
-from bot.adapters.slack.events import BackgroundTasks, SlackEvents
+from bot.adapters.slack.events import SlackEvents
 from bot.adapters.slack.installs import (
     STATE_EXPIRATION_SECONDS,
     InstallationStore,
@@ -38,6 +38,7 @@ from bot.adapters.slack.installs import (
     TokenSource,
 )
 from bot.adapters.slack.messenger import POST_INTERVAL, SlackMessenger
+from bot.adapters.slack.requests import BackgroundTasks
 from bot.core import Partsbot
 from bot.crypto import Box
 from bot.i18n import t

@@ -28,9 +28,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -43,12 +41,13 @@ from bot.adapters.slack.home import home_blocks_for
 from bot.adapters.slack.installs import InstallationStore, TokenSource
 from bot.adapters.slack.messenger import OPEN_FORM_ACTION, SlackMessenger
 from bot.adapters.slack.people import People
+from bot.adapters.slack.requests import BackgroundTasks, Job, Meta, meta_of
+from bot.adapters.slack.uninstall import Uninstalls
 from bot.chat.inbox import Received
 from bot.chat.messenger import DeliveryError
 from bot.chat.model import Action, Actor, Command, Event, Message, Place, Submission
 from bot.core import Partsbot
 from bot.i18n import t
-from bot.storage import personal
 
 log = logging.getLogger(__name__)
 
@@ -63,57 +62,6 @@ HANDLED_INTERACTIONS = frozenset({"block_actions", "message_action", "view_submi
 INBOX_ITEM = "partsbot_inbox_item"
 # A command handled before its ack carries its inbox key in the context under this name.
 BEFORE_ACK = "partsbot_before_ack"
-
-
-@dataclass(frozen=True)
-class Meta:
-    """What bolt's context told about a request, stored with it so it can be processed after a restart."""
-
-    team_id: str
-    enterprise_id: str | None
-    bot_user_id: str | None
-
-
-class _Job:
-    """One inbox item being processed: the first event it causes marks it processed (same transaction)."""
-
-    def __init__(self, item_id: int | None) -> None:
-        self.item_id = item_id
-        self.marked = False
-
-    def take(self) -> int | None:
-        if self.marked:
-            return None
-        self.marked = True
-        return self.item_id
-
-
-class BackgroundTasks:
-    """Work started after an acknowledgement: kept referenced, errors logged, drained on shutdown."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("Slack %s failed after it was acknowledged", what)
-
-        task = asyncio.create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self, seconds: float) -> None:
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(set(self._tasks), timeout=seconds)
-        for task in pending:
-            task.cancel()
-
-    def __len__(self) -> int:
-        return len(self._tasks)
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -153,6 +101,7 @@ class SlackEvents:
         self.tasks = tasks
         self.people = People(messenger)
         self.acks = CommandAcks(bot, tasks)
+        self.uninstalls = Uninstalls(bot, tokens, installations)
         bot.inbox.register("slack", self.process)
 
     # Registration ----------------------------------------------------------------------------------
@@ -247,7 +196,7 @@ class SlackEvents:
         body = item.payload.get("body") or {}
         raw = item.payload.get("meta") or {}
         meta = Meta(str(raw.get("team_id") or ""), raw.get("enterprise_id"), raw.get("bot_user_id"))
-        job = _Job(item.id)
+        job = Job(item.id)
         match item.kind:
             case "command":
                 await self._command(body, meta, job)
@@ -264,7 +213,7 @@ class SlackEvents:
                 log.warning("unknown Slack inbox kind %r (item %s)", item.kind, item.id)
         return job.marked
 
-    async def _event(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+    async def _event(self, body: dict[str, Any], meta: Meta, job: Job) -> None:
         event = body.get("event") or {}
         match event.get("type"):
             case "message":
@@ -273,9 +222,9 @@ class SlackEvents:
                 if event.get("tab", "home") == "home":
                     await self.publish_home(meta.team_id, str(event.get("user") or ""))
             case "app_uninstalled":
-                await self._app_uninstalled(body, meta)
+                await self.uninstalls.app_uninstalled(body, meta)
             case "tokens_revoked":
-                await self._tokens_revoked(body, event, meta)
+                await self.uninstalls.tokens_revoked(body, event, meta)
 
     async def single_workspace_only(
         self, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
@@ -302,14 +251,14 @@ class SlackEvents:
             return
         # Answered in its ack (bot/adapters/slack/acks.py), unless the process is too busy to do it well
         # within Slack's three seconds: then stored, acknowledged and answered through its response_url.
-        meta = _meta_of(context, body)
+        meta = meta_of(context, body)
         if self.acks.busy():
             await self.acks.store_then_ack(ack, body, meta, str(key))
             return
         command = await self._command_of(body, meta, people_budget=PEOPLE_BUDGET_SECONDS)
         await self.acks.answer(ack, body, meta, str(key), command)
 
-    async def _command(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+    async def _command(self, body: dict[str, Any], meta: Meta, job: Job) -> None:
         await self.handle(await self._command_of(body, meta), job)
 
     async def _command_of(
@@ -341,7 +290,7 @@ class SlackEvents:
         await ack()
         self._start(context)
 
-    async def _case_shortcut(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+    async def _case_shortcut(self, body: dict[str, Any], meta: Meta, job: Job) -> None:
         workspace = str(meta.team_id or (body.get("team") or {}).get("id") or "")
         channel = str((body.get("channel") or {}).get("id") or "")
         user = body.get("user") or {}
@@ -370,7 +319,7 @@ class SlackEvents:
         await ack()
         self._start(context)
 
-    async def _action(self, body: dict[str, Any], meta: Meta, job: _Job) -> None:
+    async def _action(self, body: dict[str, Any], meta: Meta, job: Job) -> None:
         workspace = str(meta.team_id or (body.get("team") or {}).get("id") or "")
         user = body.get("user") or {}
         user_id = str(user.get("id") or "")
@@ -449,7 +398,7 @@ class SlackEvents:
         await ack()
         self._start(context)
 
-    async def _submission(self, body: dict[str, Any], request: Meta, job: _Job) -> None:
+    async def _submission(self, body: dict[str, Any], request: Meta, job: Job) -> None:
         await self.handle(await self._submission_of(body, request), job)
 
     async def _submission_of(self, body: dict[str, Any], request: Meta) -> Submission:
@@ -485,7 +434,7 @@ class SlackEvents:
         if context.get(INBOX_ITEM) is not None:
             self._start(context)
 
-    async def _message(self, body: dict[str, Any], event: dict[str, Any], meta: Meta, job: _Job) -> None:
+    async def _message(self, body: dict[str, Any], event: dict[str, Any], meta: Meta, job: Job) -> None:
         if not self._is_for_us(event, meta.bot_user_id):
             return
         workspace = str(meta.team_id or body.get("team_id") or "")
@@ -520,45 +469,12 @@ class SlackEvents:
     async def on_app_uninstalled(self, context: AsyncBoltContext) -> None:
         self._start(context)
 
-    async def _app_uninstalled(self, body: dict[str, Any], meta: Meta) -> None:
-        workspace = str(meta.team_id or body.get("team_id") or "")
-        enterprise = meta.enterprise_id
-        if self.installations is not None:
-            await self.installations.async_delete_all(enterprise_id=enterprise, team_id=workspace)
-        self.tokens.forget(workspace)
-        when = await asyncio.to_thread(self._schedule_deletion, workspace)
-        # The workspace's data is kept for a grace period (a reinstall keeps everything), then deleted.
-        log.warning(
-            "Partsbot was removed from Slack workspace %s; its tokens are deleted, its data will be deleted "
-            "after %s unless it is installed again",
-            workspace,
-            when.isoformat() if when else "-",
-        )
-
-    def _schedule_deletion(self, workspace: str) -> datetime | None:
-        with self.bot.db.transaction() as session:
-            return personal.schedule_deletion(session, "slack", workspace, self.bot.clock())
-
     async def on_tokens_revoked(self, context: AsyncBoltContext) -> None:
         self._start(context)
 
-    async def _tokens_revoked(self, body: dict[str, Any], event: dict[str, Any], meta: Meta) -> None:
-        workspace = str(meta.team_id or body.get("team_id") or "")
-        enterprise = meta.enterprise_id
-        tokens = event.get("tokens") or {}
-        if self.installations is not None:
-            for user_id in tokens.get("oauth") or []:
-                await self.installations.async_delete_installation(
-                    enterprise_id=enterprise, team_id=workspace, user_id=user_id
-                )
-            if tokens.get("bot"):
-                await self.installations.async_delete_bot(enterprise_id=enterprise, team_id=workspace)
-        self.tokens.forget(workspace)
-        log.warning("Slack tokens revoked in workspace %s: %s", workspace, sorted(tokens))
-
     # Into the bot ----------------------------------------------------------------------------------
 
-    async def handle(self, event: Event, job: _Job | None = None) -> None:
+    async def handle(self, event: Event, job: Job | None = None) -> None:
         """Handle the event; its delivery runs on in the background, so the inbox's workers go on with the
         next item instead of waiting for a channel's pace."""
         await self.bot.handle(
@@ -566,10 +482,6 @@ class SlackEvents:
             inbox_id=job.take() if job is not None else None,
             spawn=lambda delivering: self.tasks.spawn(delivering, "delivery"),
         )
-
-
-def _meta_of(context: AsyncBoltContext, body: dict[str, Any]) -> Meta:
-    return Meta(str(context.team_id or body.get("team_id") or ""), context.enterprise_id, context.bot_user_id)
 
 
 def _action_value(action: dict[str, Any]) -> str:
