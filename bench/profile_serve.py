@@ -23,7 +23,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_serve import FakePlatforms, Slack, Teams, free_port, introduce, partsbot, slack_env, throughput
+from load import FakePlatforms, Slack, Teams, free_port, introduce, partsbot, slack_env, throughput
 
 
 def summary(raw: Path, top: int) -> None:
