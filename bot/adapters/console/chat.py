@@ -15,25 +15,21 @@ import asyncio
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
 
+from bot.adapters.console.messenger import WORKSPACE, ConsoleMessenger, PendingForm, direct_place
 from bot.adapters.console.render import render
-from bot.chat.messenger import DeliveryError
 from bot.chat.model import (
     Action,
     Actor,
     Command,
     Event,
     File,
-    Form,
-    FormField,
     Message,
     Place,
-    Platform,
     Reply,
     Submission,
 )
@@ -43,7 +39,6 @@ from bot.roles import parse_role, roles_of
 from bot.storage.models import KeyValue, Member, Organisation, PostedMessage, Unit
 from bot.toolbox.models import Case
 
-WORKSPACE = "console"
 YES = ("ja", "j", "yes", "y")
 NO = ("nei", "n", "no")
 CHANNEL = "personalet"
@@ -52,76 +47,11 @@ MAX_OPTIONS = 500
 OPTION_FIELDS = ("action_id", "value", "channel", "thread", "direct")
 
 
-def direct_place(user_id: str) -> Place:
-    """A person's direct chat with the bot."""
-    return Place("console", WORKSPACE, f"dm-{user_id}", None, is_direct=True)
-
-
 def slug(name: str) -> str:
     """A person's id from their name. Letters stay letters (æ, ø, å too), so "Ase" and "Åse", or "Bjørn"
     and "Bjrn", are different people; case and spacing do not matter."""
     cleaned = unicodedata.normalize("NFC", name).lower()
     return "u-" + (re.sub(r"[\W_]+", "-", cleaned).strip("-") or "anon")
-
-
-@dataclass
-class PendingForm:
-    form: Form
-    place: Place
-    user_id: str
-    values: dict[str, str] = field(default_factory=dict)
-    # A line starting with "/" typed while the form was open: kept until the person says whether to leave.
-    leaving: str | None = None
-
-    @property
-    def field(self) -> FormField | None:
-        remaining = [f for f in self.form.fields if f.name not in self.values]
-        return remaining[0] if remaining else None
-
-
-class ConsoleMessenger:
-    """Prints what the bot sends; the chat is both its screen and its platform."""
-
-    platform: Platform = "console"
-
-    def __init__(self, chat: ConsoleChat) -> None:
-        self.chat = chat
-
-    async def post(self, place: Place, reply: Reply) -> str:
-        message_id = str(self.chat.next_message_id())
-        if place.thread is not None:
-            # Like Slack: answering "in the thread of" a reply means answering in the root's thread.
-            self.chat.thread_roots[message_id] = place.thread
-        where = (
-            f"#{message_id}"
-            if place.thread is None
-            else f"  ↳ #{message_id} ({self.chat.say('thread')} #{place.thread})"
-        )
-        if place.is_direct:
-            where = f"[{self.chat.say('dm')}] #{message_id}"
-        self.chat.show(f"{where} Partsbot:", reply, place, indent="    " if place.thread else "")
-        return message_id
-
-    async def update(self, place: Place, message_id: str, reply: Reply) -> None:
-        self.chat.show(f"#{message_id} ({self.chat.say('updated')}) Partsbot:", reply, place)
-
-    async def post_private(self, place: Place, user_id: str, reply: Reply) -> None:
-        heading = f"({self.chat.say('only_for', name=self.chat.name_of(user_id))}) Partsbot:"
-        self.chat.show(heading, reply, place)
-
-    async def post_direct(self, workspace: str, user_id: str, reply: Reply) -> None:
-        heading = f"[{self.chat.say('dm_to', name=self.chat.name_of(user_id))}] Partsbot:"
-        self.chat.show(heading, reply, direct_place(user_id))
-
-    async def open_form(self, place: Place, user_id: str, form: Form, trigger_id: str | None) -> None:
-        if self.chat.pending_form is not None:
-            raise DeliveryError("a form is already open", retryable=False)
-        self.chat.pending_form = PendingForm(form, place, user_id)
-        self.chat.write(f"== {form.title} ==")
-        if form.intro:
-            self.chat.write(form.intro)
-        self.chat.write(self.chat.say("form_help"))
-        self.chat.ask_field()
 
 
 class ConsoleChat:
